@@ -1,0 +1,64 @@
+"""Uniform and von Mises-Fisher laws on the unit sphere S^{d-1} in R^d."""
+
+from __future__ import annotations
+
+import math
+
+import torch
+
+
+def uniform_sphere(
+    n: int, dim: int, gen: torch.Generator, *, dtype: torch.dtype = torch.float64
+) -> torch.Tensor:
+    """(n, dim) points drawn uniformly from the unit sphere."""
+    g = torch.randn(n, dim, generator=gen, device=gen.device, dtype=dtype)
+    return g / g.norm(dim=-1, keepdim=True)
+
+
+def _wood_cosines(n: int, dim: int, kappa: float, gen: torch.Generator) -> torch.Tensor:
+    """(n,) cosines w = mu^T z of vMF(mu, kappa) draws, by Wood's (1994) rejection sampler.
+
+    The Beta((d-1)/2, (d-1)/2) proposal is (1 + t) / 2 with t one coordinate of a uniform point on
+    S^{d-1}, which needs normal draws only and so runs on any device under one generator.
+    """
+    m1 = dim - 1
+    b = m1 / (2 * kappa + math.sqrt(4 * kappa**2 + m1**2))  # rationalised: no cancellation at large kappa
+    x0 = (1 - b) / (1 + b)
+    c = kappa * x0 + m1 * math.log(1 - x0**2)
+    w = torch.empty(n, dtype=torch.float64, device=gen.device)
+    pending = torch.arange(n, device=gen.device)
+    while pending.numel():
+        k = pending.numel()
+        t = uniform_sphere(k, dim, gen)[:, 0]
+        beta = (1 + t) / 2
+        proposal = (1 - (1 + b) * beta) / (1 - (1 - b) * beta)
+        log_u = torch.rand(k, generator=gen, device=gen.device, dtype=torch.float64).log()
+        accept = kappa * proposal + m1 * torch.log1p(-x0 * proposal) - c >= log_u
+        w[pending[accept]] = proposal[accept]
+        pending = pending[~accept]
+    return w
+
+
+def sample_vmf(mu: torch.Tensor, kappa: float, gen: torch.Generator) -> torch.Tensor:
+    """One von Mises-Fisher draw around each mean direction.
+
+    Args:
+        mu: (n, d) unit vectors, d >= 2.
+        kappa: concentration, > 0.
+        gen: the random stream, on ``mu``'s device.
+
+    Returns:
+        (n, d) unit vectors z with density proportional to exp(kappa mu^T z), in ``mu``'s dtype.
+    """
+    n, dim = mu.shape
+    if dim < 2:
+        raise ValueError(f"the vMF law needs d >= 2, got d = {dim}")
+    if not kappa > 0:
+        raise ValueError(f"kappa must be positive, got {kappa}")
+    mu64 = mu.to(torch.float64)
+    w = _wood_cosines(n, dim, kappa, gen)[:, None]
+    v = torch.randn(n, dim, generator=gen, device=gen.device, dtype=torch.float64)
+    v = v - (v * mu64).sum(-1, keepdim=True) * mu64
+    v = v / v.norm(dim=-1, keepdim=True)
+    z = w * mu64 + torch.sqrt((1 - w**2).clamp_min(0)) * v
+    return z.to(mu.dtype)

@@ -1,0 +1,39 @@
+"""The plain MLP encoder: the usual non-injective baseline."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import torch
+from torch import nn
+
+
+class MLPEncoder(nn.Module):
+    """f: R^D -> R^d, a leaky-ReLU MLP, optionally projected onto the unit sphere.
+
+    Args:
+        in_dim: D.
+        out_dim: d.
+        hidden: widths of the hidden layers.
+        normalize: L2-normalise the output (for latent models on the sphere).
+    """
+
+    def __init__(self, in_dim: int, out_dim: int, hidden: Sequence[int] = (256, 256, 256), normalize: bool = False):
+        super().__init__()
+        if in_dim < 1 or out_dim < 1 or any(h < 1 for h in hidden):
+            raise ValueError(f"dimensions must be positive, got in_dim={in_dim}, out_dim={out_dim}, hidden={hidden}")
+        self.in_dim, self.out_dim, self.hidden, self.normalize = in_dim, out_dim, tuple(hidden), normalize
+        widths = [in_dim, *hidden]
+        layers: list[nn.Module] = []
+        for a, b in zip(widths[:-1], widths[1:]):
+            layers += [nn.Linear(a, b), nn.LeakyReLU(0.2)]
+        layers.append(nn.Linear(widths[-1], out_dim))
+        self.net = nn.Sequential(*layers)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """(..., D) -> (..., d)."""
+        z = self.net(x)
+        return nn.functional.normalize(z, dim=-1) if self.normalize else z
+
+    def extra_repr(self) -> str:
+        return f"{self.in_dim} -> {self.out_dim}, hidden={list(self.hidden)}, normalize={self.normalize}"

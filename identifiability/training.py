@@ -1,0 +1,83 @@
+"""The trainer: Adam on fresh generator batches, deterministic under a seed."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Protocol
+
+import torch
+from tqdm.auto import tqdm
+
+from generators import Batch, derive_seed
+from generators.random import as_generator
+
+
+class PairSource(Protocol):
+    """What the trainer needs of a generator."""
+
+    def sample(self, n: int, seed: int | torch.Generator, *, device: torch.device | str = ..., dtype: torch.dtype = ...) -> Batch: ...
+
+
+@dataclass(frozen=True)
+class TrainingLog:
+    """What a training run did: ``losses`` (steps,) on the CPU, wall ``seconds``, the ``device``."""
+
+    losses: torch.Tensor
+    seconds: float
+    device: str
+
+
+def resolve_device(name: str | torch.device) -> torch.device:
+    """``"auto"`` is CUDA when present, else CPU; an unavailable device is a ValueError."""
+    if str(name) == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    try:
+        device = torch.device(name)
+    except RuntimeError as e:
+        raise ValueError(f"unknown device {name!r}; use cpu, cuda or auto") from e
+    if device.type == "cuda" and not torch.cuda.is_available():
+        raise ValueError("device cuda was asked for but no CUDA GPU is available")
+    if device.type not in ("cpu", "cuda"):
+        raise ValueError(f"unsupported device {name!r}; use cpu, cuda or auto")
+    return device
+
+
+def train(
+    encoder: torch.nn.Module,
+    objective: Callable[[torch.Tensor], torch.Tensor],
+    data: PairSource,
+    *,
+    steps: int,
+    batch_size: int,
+    lr: float = 1e-3,
+    seed: int = 0,
+    device: str | torch.device = "cpu",
+    progress: bool = False,
+) -> TrainingLog:
+    """Train ``encoder`` in place on ``steps`` fresh batches of ``data``.
+
+    The encoder maps the last axis of x, so a batch x (n, T, D) becomes z_hat (n, T, d), which the
+    objective turns into a scalar loss. Same seed, same device: same numbers.
+    """
+    if steps < 1 or batch_size < 2:
+        raise ValueError(f"need steps >= 1 and batch_size >= 2, got steps={steps}, batch_size={batch_size}")
+    device = resolve_device(device)
+    encoder.to(device).train()
+    optimizer = torch.optim.Adam(encoder.parameters(), lr=lr)
+    gen = as_generator(derive_seed(seed, "train"), device)
+    losses = torch.empty(steps, device=device)
+    start = time.perf_counter()
+    bar = tqdm(range(steps), disable=not progress, desc="training", unit="step", leave=False)
+    for step in bar:
+        batch = data.sample(batch_size, gen, device=device)
+        loss = objective(encoder(batch.x))
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+        losses[step] = loss.detach()
+        if progress and step % 100 == 0:  # one host sync every 100 steps, not every step
+            bar.set_postfix(loss=f"{losses[step].item():.4f}")
+    encoder.eval()
+    return TrainingLog(losses=losses.cpu(), seconds=time.perf_counter() - start, device=str(device))

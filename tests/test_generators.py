@@ -1,0 +1,105 @@
+import math
+
+import pytest
+import torch
+from hypothesis import given
+from hypothesis import strategies as st
+from scipy import stats
+from scipy.special import ive
+
+from generators import Batch, ContrastivePairs, MLPMixing, as_generator, derive_seed, sample_vmf, uniform_sphere
+
+
+def test_same_seed_same_pairs_bit_for_bit():
+    data = ContrastivePairs(latent_dim=4, kappa=5.0, seed=3)
+    a, b = data.sample(500, seed=11), data.sample(500, seed=11)
+    assert torch.equal(a.x, b.x) and torch.equal(a.z, b.z)
+    assert not torch.equal(a.z, data.sample(500, seed=12).z)
+
+
+def test_mechanism_seed_is_separate_from_the_sample_stream():
+    a, b = ContrastivePairs(seed=0), ContrastivePairs(seed=1)
+    za = a.sample(100, seed=5).z
+    assert torch.equal(za, b.sample(100, seed=5).z)  # same draws ...
+    assert not torch.allclose(a.mixing(za), b.mixing(za))  # ... through a different mechanism
+
+
+@given(d=st.integers(2, 12), n=st.integers(1, 64))
+def test_pairs_have_time_axis_and_lie_on_the_sphere(d, n):
+    batch = ContrastivePairs(latent_dim=d, kappa=3.0).sample(n, seed=0)
+    assert isinstance(batch, Batch) and len(batch) == n
+    assert batch.x.shape == (n, 2, d) and batch.z.shape == (n, 2, d)
+    assert batch.x.dtype == torch.float32
+    torch.testing.assert_close(batch.z.norm(dim=-1), torch.ones(n, 2), atol=1e-6, rtol=0)
+
+
+@given(d=st.integers(1, 10), layers=st.integers(0, 5), seed=st.integers(0, 2**31))
+def test_mixing_is_invertible_and_well_conditioned(d, layers, seed):
+    g = MLPMixing(d, layers, seed=seed)
+    z = torch.randn(256, d, generator=torch.Generator().manual_seed(seed), dtype=torch.float64)
+    torch.testing.assert_close(g.inverse(g(z)), z, atol=1e-10, rtol=0)
+    assert (g.condition_numbers <= g.threshold + 1e-9).all()
+
+
+def test_float32_pairs_invert_to_1e4():
+    data = ContrastivePairs(latent_dim=8)
+    batch = data.sample(10_000, seed=0)
+    assert (data.mixing.inverse(batch.x) - batch.z).abs().max() < 1e-4
+
+
+def test_mixing_threshold_is_the_quarter_quantile_of_reference_draws():
+    # Redrawing below the 25th percentile: on average the kept matrices are better conditioned
+    # than raw draws, and the threshold itself is far from the tail.
+    g = MLPMixing(6, 5, seed=0)
+    cols = torch.rand(10_000, 6, 6, generator=torch.Generator().manual_seed(1), dtype=torch.float64) * 2 - 1
+    raw = torch.linalg.cond(cols / cols.norm(dim=-2, keepdim=True))
+    assert 0.15 < (raw <= g.threshold).double().mean() < 0.35
+
+
+def test_leaky_relu_sits_between_layers_only():
+    g = MLPMixing(3, 1, seed=0)  # one layer: linear, no nonlinearity after the last layer
+    z = torch.randn(50, 3, dtype=torch.float64)
+    torch.testing.assert_close(g(-z), -g(z))
+
+
+@pytest.mark.parametrize("d,kappa", [(2, 0.5), (3, 1.0), (5, 10.0), (10, 50.0), (32, 300.0)])
+def test_vmf_mean_resultant_length_matches_closed_form(d, kappa):
+    gen = torch.Generator().manual_seed(0)
+    mu = uniform_sphere(20_000, d, gen)
+    cos = (sample_vmf(mu, kappa, gen) * mu).sum(-1)
+    expected = ive(d / 2, kappa) / ive(d / 2 - 1, kappa)  # A_d(kappa) = I_{d/2} / I_{d/2-1}
+    # The standard error of the mean cosine is at most 1 / sqrt(n); allow 5 of them.
+    assert abs(cos.mean().item() - expected) < 5 / math.sqrt(20_000)
+
+
+def test_vmf_on_the_circle_matches_von_mises_law():
+    gen = torch.Generator().manual_seed(1)
+    mu = torch.tensor([[1.0, 0.0]], dtype=torch.float64).expand(20_000, 2)
+    z = sample_vmf(mu, 2.0, gen)
+    angles = torch.atan2(z[:, 1], z[:, 0]).numpy()
+    assert stats.kstest(angles, stats.vonmises(2.0).cdf).pvalue > 1e-3
+
+
+def test_vmf_tangent_part_is_isotropic():
+    gen = torch.Generator().manual_seed(2)
+    mu = torch.zeros(20_000, 4, dtype=torch.float64)
+    mu[:, 0] = 1
+    tangent = sample_vmf(mu, 5.0, gen)[:, 1:]
+    cov = torch.cov(tangent.T)
+    torch.testing.assert_close(cov, cov.diagonal().mean() * torch.eye(3, dtype=torch.float64), atol=0.01, rtol=0)
+
+
+def test_bad_arguments_are_rejected():
+    with pytest.raises(ValueError, match="latent_dim"):
+        ContrastivePairs(latent_dim=1)
+    with pytest.raises(ValueError, match="kappa"):
+        ContrastivePairs(kappa=0)
+    with pytest.raises(ValueError, match="slope"):
+        MLPMixing(3, 2, slope=0.0)
+    with pytest.raises(TypeError, match="seed"):
+        as_generator(1.5)
+
+
+def test_derived_seeds_differ_per_key_and_repeat_per_call():
+    assert derive_seed(0, "train") == derive_seed(0, "train")
+    assert len({derive_seed(0, "train"), derive_seed(0, "eval"), derive_seed(1, "train")}) == 3

@@ -1,0 +1,181 @@
+import math
+
+import numpy as np
+import pytest
+import torch
+from hypothesis import assume, given
+from hypothesis import strategies as st
+from scipy.optimize import linear_sum_assignment
+from sklearn.linear_model import LinearRegression
+from sklearn.metrics import r2_score
+
+from identifiability.metrics import affine_r2, mcc, random_orthogonal, rotation_baseline
+from identifiability.metrics._inputs import split_indices
+
+
+def latents(n: int, d: int, seed: int) -> torch.Tensor:
+    return torch.randn(n, d, generator=torch.Generator().manual_seed(seed), dtype=torch.float64)
+
+
+dims = st.integers(1, 8)
+seeds = st.integers(0, 2**31)
+
+
+@given(d=dims, seed=seeds, data=st.data())
+def test_permuted_scaled_copy_scores_one(d, seed, data):
+    z = latents(400, d, seed)
+    perm = data.draw(st.permutations(range(d)))
+    scale = torch.tensor(data.draw(st.lists(st.floats(0.1, 10) | st.floats(-10, -0.1), min_size=d, max_size=d)))
+    z_hat = z[:, perm] * scale.double()
+    assert mcc(z_hat, z).score == pytest.approx(1, abs=1e-9)
+    assert affine_r2(z_hat, z).score == pytest.approx(1, abs=1e-9)
+    assert mcc(z_hat, z).matching == tuple(int(np.argsort(perm)[j]) for j in range(d))
+
+
+@given(d=dims, seed=seeds)
+def test_r2_is_invariant_to_invertible_affine_maps(d, seed):
+    gen = torch.Generator().manual_seed(seed)
+    z = latents(300, d, seed)
+    z_hat = torch.tanh(z) + 0.3 * torch.randn(300, d, generator=gen, dtype=torch.float64)
+    a = torch.randn(d, d, generator=gen, dtype=torch.float64)
+    assume(torch.linalg.cond(a) < 1e3)
+    b = torch.randn(d, generator=gen, dtype=torch.float64) * 10
+    assert affine_r2(z_hat @ a.T + b, z).score == pytest.approx(affine_r2(z_hat, z).score, abs=1e-8)
+
+
+@given(d=dims, seed=seeds, data=st.data())
+def test_mcc_is_invariant_to_permutation_and_signed_scaling(d, seed, data):
+    gen = torch.Generator().manual_seed(seed)
+    z = latents(300, d, seed)
+    z_hat = z @ torch.randn(d, d, generator=gen, dtype=torch.float64) + torch.randn(300, d, generator=gen, dtype=torch.float64)
+    perm = data.draw(st.permutations(range(d)))
+    scale = torch.tensor(data.draw(st.lists(st.floats(0.1, 10) | st.floats(-10, -0.1), min_size=d, max_size=d)))
+    assert mcc(z_hat[:, perm] * scale.double(), z).score == pytest.approx(mcc(z_hat, z).score, abs=1e-10)
+
+
+@given(n=st.integers(20, 300), d_hat=dims, d=dims, seed=seeds)
+def test_scores_lie_in_their_ranges(n, d_hat, d, seed):
+    gen = torch.Generator().manual_seed(seed)
+    z_hat, z = torch.randn(n, d_hat, generator=gen), torch.randn(n, d, generator=gen)
+    m = mcc(z_hat, z)
+    assert 0 <= m.score <= 1 and 0 <= m.in_sample <= 1
+    r = affine_r2(z_hat, z)
+    assert r.score <= 1 and 0 <= r.in_sample <= 1 + 1e-12
+
+
+@given(n=st.integers(20, 400), d_hat=dims, d=dims, seed=seeds)
+def test_affine_r2_agrees_with_sklearn_on_the_same_split(n, d_hat, d, seed):
+    gen = torch.Generator().manual_seed(seed)
+    z = torch.randn(n, d, generator=gen, dtype=torch.float64)
+    z_hat = torch.tanh(z @ torch.randn(d, d_hat, generator=gen, dtype=torch.float64))
+    z_hat = z_hat + 0.5 * torch.randn(n, d_hat, generator=gen, dtype=torch.float64)
+    train, test = (i.numpy() for i in split_indices(n, 0.5, 0, torch.device("cpu")))
+    reg = LinearRegression().fit(z_hat[train].numpy(), z[train].numpy())
+    expected = r2_score(z[test].numpy(), reg.predict(z_hat[test].numpy()), multioutput="raw_values")
+    np.testing.assert_allclose(affine_r2(z_hat, z).per_latent, expected, atol=1e-8)
+    in_sample = LinearRegression().fit(z_hat.numpy(), z.numpy()).score(z_hat.numpy(), z.numpy())
+    assert affine_r2(z_hat, z).in_sample == pytest.approx(in_sample, abs=1e-8)
+
+
+@given(n=st.integers(20, 400), d_hat=dims, d=dims, seed=seeds)
+def test_mcc_agrees_with_a_reference_from_the_definition(n, d_hat, d, seed):
+    rng = np.random.default_rng(seed)
+    z = rng.normal(size=(n, d))
+    z_hat = np.tanh(z @ rng.normal(size=(d, d_hat))) + 0.5 * rng.normal(size=(n, d_hat))
+    train, test = (i.numpy() for i in split_indices(n, 0.5, 0, torch.device("cpu")))
+
+    def abs_corr(a, b):
+        return np.abs(np.corrcoef(a.T, b.T)[: a.shape[1], a.shape[1] :])
+
+    rows, cols = linear_sum_assignment(abs_corr(z_hat[train], z[train]), maximize=True)
+    expected = abs_corr(z_hat[test], z[test])[rows, cols].sum() / d  # unmatched true latents count 0
+    assert mcc(z_hat, z).score == pytest.approx(expected, abs=1e-10)
+
+
+@pytest.mark.parametrize("n,d", [(1000, 5), (4096, 10), (2000, 2)])
+def test_independent_representation_scores_within_its_null(n, d):
+    gen = torch.Generator().manual_seed(n + d)
+    z, z_hat = torch.rand(n, d, generator=gen), torch.rand(n, d, generator=gen)  # non-Gaussian marginals
+    for metric in (mcc, affine_r2):
+        result = metric(z_hat, z, null=True)
+        spread = result.null.upper - result.null.mean
+        assert result.score < result.null.upper + spread, metric.__name__
+
+
+@pytest.mark.parametrize("n,d", [(1000, 5), (4000, 10)])
+def test_held_out_mcc_null_matches_its_closed_form(n, d):
+    # Under independence the matching (fitted on train) is independent of the held-out
+    # correlations, each ~ N(0, 1 / n_test): the null mean is sqrt(2 / (pi * n_test)) for any d.
+    null = mcc(torch.randn(n, d), torch.randn(n, d), null=True).null
+    assert null.mean == pytest.approx(math.sqrt(2 / (math.pi * (n // 2))), rel=0.1)
+
+
+def test_in_sample_r2_null_matches_its_closed_form():
+    # In-sample R^2 of p independent regressors (plus intercept) is Beta(p/2, (n-p-1)/2): mean p/(n-1).
+    n, p = 200, 6
+    scores = [affine_r2(torch.randn(n, p, generator=torch.Generator().manual_seed(s)), torch.randn(n, 1)).in_sample for s in range(300)]
+    assert np.mean(scores) == pytest.approx(p / (n - 1), rel=0.1)
+
+
+def test_rotation_baseline_in_two_dimensions_matches_closed_form():
+    # A rotation by a uniform angle t scores max(|cos t|, |sin t|): mean 2 sqrt(2) / pi = 0.900.
+    z = torch.randn(20_000, 2, generator=torch.Generator().manual_seed(0))
+    assert rotation_baseline(z, draws=300) == pytest.approx(2 * math.sqrt(2) / math.pi, abs=0.01)
+
+
+def test_random_orthogonal_is_orthogonal():
+    q = random_orthogonal(7, torch.Generator().manual_seed(0))
+    torch.testing.assert_close(q @ q.T, torch.eye(7, dtype=torch.float64))
+
+
+def test_rectangular_matching_counts_missing_latents_as_zero():
+    z = latents(1000, 4, 0)
+    assert mcc(z[:, :2], z).score == pytest.approx(0.5, abs=1e-9)  # two of four latents recovered
+    assert mcc(z[:, :2], z).matching[2:] == (-1, -1)
+    extra = torch.cat([z, latents(1000, 3, 1)], 1)  # extra learned dimensions are ignored
+    assert mcc(extra, z).score == pytest.approx(1, abs=1e-9)
+
+
+def test_collapsed_dimension_scores_zero_instead_of_nan():
+    z = latents(500, 3, 0)
+    z_hat = z.clone()
+    z_hat[:, 1] = 3.0
+    result = mcc(z_hat, z)
+    assert result.score == pytest.approx(2 / 3, abs=1e-9) and not math.isnan(result.score)
+    assert affine_r2(z_hat, z).score < 0.7
+
+
+def test_numpy_torch_and_float32_agree_and_inputs_are_not_mutated():
+    z = latents(500, 3, 0)
+    z_hat = z @ torch.randn(3, 3, dtype=torch.float64) + 0.1 * latents(500, 3, 1)
+    before = z_hat.clone()
+    reference = mcc(z_hat, z).score
+    assert mcc(z_hat.numpy(), z.numpy()).score == pytest.approx(reference, abs=1e-12)
+    assert mcc(z_hat.float(), z.float()).score == pytest.approx(reference, abs=1e-5)
+    assert affine_r2(z_hat.numpy(), z).score == pytest.approx(affine_r2(z_hat, z).score, abs=1e-12)
+    assert torch.equal(z_hat, before)
+
+
+def test_result_is_frozen_and_floats_to_its_score():
+    result = affine_r2(latents(100, 2, 0), latents(100, 2, 0))
+    assert float(result) == result.score
+    with pytest.raises(AttributeError):
+        result.score = 0.0
+    assert result.to_dict()["name"] == "affine_r2"
+
+
+@pytest.mark.parametrize(
+    "z_hat,z,match",
+    [
+        (torch.randn(10, 2), torch.randn(11, 2), "samples"),
+        (torch.randn(10), torch.randn(10, 2), "2-D"),
+        (torch.full((10, 2), float("nan")), torch.randn(10, 2), "NaN"),
+        (torch.randn(3, 2), torch.randn(3, 2), "too few"),
+        (torch.randn(10, 2), torch.ones(10, 2), "constant"),
+        ([[1.0, 2.0]], torch.randn(1, 2), "numpy array or a torch tensor"),
+    ],
+)
+def test_bad_input_is_rejected_with_a_clear_message(z_hat, z, match):
+    for metric in (mcc, affine_r2):
+        with pytest.raises((ValueError, TypeError), match=match):
+            metric(z_hat, z)
