@@ -51,3 +51,13 @@ def require_varying(a: torch.Tensor, name: str) -> None:
     constant = (a.std(dim=0) == 0).nonzero().flatten()
     if constant.numel():
         raise ValueError(f"{name} has constant column(s) {constant.tolist()}: scores for them are undefined")
+
+
+def prepare(
+    z_hat: ArrayLike, z: ArrayLike, test_size: float, seed: int
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Validated float64 (z_hat, z) and a seeded (train, test) split whose held-out z varies."""
+    zh, zt = as_pair(z_hat, z)
+    train, test = split_indices(zh.shape[0], test_size, seed, zh.device)
+    require_varying(zt[test], "z (held-out split)")
+    return zh, zt, train, test

@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 from scipy.optimize import linear_sum_assignment
 
-from ._inputs import ArrayLike, as_pair, require_varying, split_indices
+from ._inputs import ArrayLike, prepare
 from .linalg import correlation
 from .null import monte_carlo_null
 from .result import MCCResult
@@ -42,9 +42,7 @@ def mcc(
         seed: fixes the split.
         null: attach the Monte-Carlo chance level for these shapes.
     """
-    zh, zt = as_pair(z_hat, z)
-    train, test = split_indices(zh.shape[0], test_size, seed, zh.device)
-    require_varying(zt[test], "z (held-out split)")
+    zh, zt, train, test = prepare(z_hat, z, test_size, seed)
     match = _matching(correlation(zh[train], zt[train]).abs())
     per_latent = _matched(correlation(zh[test], zt[test]).abs(), match)
     everything = correlation(zh, zt).abs()

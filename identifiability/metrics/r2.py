@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ._inputs import ArrayLike, as_pair, require_varying, split_indices
+from ._inputs import ArrayLike, prepare
 from .linalg import fit_affine, r2_per_column
 from .null import monte_carlo_null
 from .result import MetricResult
@@ -24,9 +24,7 @@ def affine_r2(
         seed: fixes the split.
         null: attach the Monte-Carlo chance level for these shapes.
     """
-    zh, zt = as_pair(z_hat, z)
-    train, test = split_indices(zh.shape[0], test_size, seed, zh.device)
-    require_varying(zt[test], "z (held-out split)")
+    zh, zt, train, test = prepare(z_hat, z, test_size, seed)
     w, b = fit_affine(zh[train], zt[train])
     per_latent = r2_per_column(zt[test], zh[test] @ w + b)
     w_all, b_all = fit_affine(zh, zt)
