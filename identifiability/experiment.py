@@ -15,7 +15,7 @@ import torch
 from generators import ContrastivePairs, derive_seed
 
 from .encoders import MLPEncoder
-from .metrics import MCCResult, MetricResult, affine_r2, mcc, rotation_baseline
+from .metrics import MCCResult, MetricResult, R2Result, affine_r2, mcc, raw_observation_baseline, rotation_baseline
 from .objectives import InfoNCE
 from .training import TrainingLog, resolve_device, train
 
@@ -72,7 +72,7 @@ class ExperimentResult:
     data: str
     estimator: str
     training: TrainingLog
-    r2: MetricResult
+    r2: R2Result
     mcc: MCCResult
     raw_r2: MetricResult
     raw_mcc: MCCResult
@@ -125,11 +125,12 @@ def run_experiment(config: ExperimentConfig = ExperimentConfig(), *, progress: b
     x, z = held_out.x[:, 0], held_out.z[:, 0]
     with torch.no_grad():
         z_hat = encoder(x)
+    raw = raw_observation_baseline(x, z)
     scores = {
         "r2": affine_r2(z_hat, z, null=True),
         "mcc": mcc(z_hat, z, null=True),
-        "raw_r2": affine_r2(x, z),
-        "raw_mcc": mcc(x, z),
+        "raw_r2": raw["affine_r2"],
+        "raw_mcc": raw["mcc"],
         "rotation_mcc": rotation_baseline(z),
     }
     return ExperimentResult(

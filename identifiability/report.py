@@ -27,6 +27,7 @@ def format_report(result: ExperimentResult) -> str:
         f"  {'held-out score':<16}{'z_hat':>8}   {'chance (95%)':<17}{'raw x':>7}",
         _row("affine R^2", result.r2, result.raw_r2),
         _row("MCC (Pearson)", result.mcc, result.raw_mcc) + f"   rotation baseline {result.rotation_mcc:.3f}",
+        f"  {'reverse R^2':<16}{result.r2.reverse:>8.3f}   (z_hat ~ z: low if z_hat has dimensions z does not explain)",
         "",
         "  On the sphere InfoNCE identifies z up to an orthogonal map: the claim is affine R^2 near 1.",
         f"  An MCC near the rotation baseline ({result.rotation_mcc:.2f}) is what a rotated copy of z scores,",

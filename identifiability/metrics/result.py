@@ -8,10 +8,10 @@ from typing import Any
 
 @dataclass(frozen=True)
 class Null:
-    """The score's distribution for a representation independent of z (same n and shapes).
+    """A number's distribution for a representation independent of z (same n and shapes).
 
     Attributes:
-        mean: the expected chance score.
+        mean: the expected chance value.
         upper: its 95th percentile: a score below it is indistinguishable from chance.
         draws: Monte-Carlo draws behind the two numbers.
     """
@@ -27,11 +27,12 @@ class MetricResult:
 
     Attributes:
         name: the metric, e.g. ``"affine_r2"``.
-        score: the headline value (held out unless ``settings["in_sample"]``); also ``float(result)``.
-        per_latent: the value for each true latent, (d,).
-        in_sample: the same score fitted and measured on all samples, for comparison with
-            published numbers (optimistic).
-        null: chance level, when asked for.
+        score: the headline value, held out; also ``float(result)``.
+        per_latent: the held-out value for each true latent, (d,).
+        in_sample: the score fitted and measured on all samples, for comparison with published
+            numbers (optimistic).
+        null: chance level, when asked for (``null=True``).
+        interval: bootstrap percentile interval of the score, when asked for (``bootstrap=B``).
         settings: how the score was computed.
     """
 
@@ -40,6 +41,7 @@ class MetricResult:
     per_latent: tuple[float, ...]
     in_sample: float
     null: Null | None = None
+    interval: tuple[float, float] | None = None
     settings: dict[str, Any] = field(default_factory=dict)
 
     def __float__(self) -> float:
@@ -51,8 +53,38 @@ class MetricResult:
 
 
 @dataclass(frozen=True)
+class R2Result(MetricResult):
+    """Affine R^2 with ``reverse``: the held-out R^2 of z_hat ~ z, averaged over learned dimensions.
+    It is low when z_hat has collapsed or extra dimensions that z does not explain; a high forward
+    score alone does not show that the map is invertible."""
+
+    reverse: float = float("nan")
+
+
+@dataclass(frozen=True)
 class MCCResult(MetricResult):
     """An MCC score with its matching: ``matching[j]`` is the learned dimension paired with true
     latent j, or -1 where none is (d_hat < d)."""
 
     matching: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True)
+class DCIResult(MetricResult):
+    """Eastwood & Williams's DCI. ``disentanglement`` (D), ``completeness`` (C) and
+    ``informativeness`` (I, mean held-out R^2 of the per-factor predictors), the (codes, factors)
+    ``importance`` matrix and, with ``null=True``, the chance level of each.
+
+    ``score`` is D when the code is informative (I above its null's 95th percentile) and 0 when it
+    is not: an uninformative code's importances are noise whose D can be high (about 0.5 with Lasso
+    on 10 factors), so D is never reported without that check. With ``null=False``, ``score`` is D
+    and ``informative`` is None.
+    """
+
+    disentanglement: float = float("nan")
+    completeness: float = float("nan")
+    informativeness: float = float("nan")
+    importance: tuple[tuple[float, ...], ...] = ()
+    completeness_null: Null | None = None
+    informativeness_null: Null | None = None
+    informative: bool | None = None

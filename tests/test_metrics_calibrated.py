@@ -1,0 +1,204 @@
+"""Issue 3: Spearman and weak MCC, reverse and nonlinear R^2, DCI, bootstrap intervals, devices."""
+
+import numpy as np
+import pytest
+import torch
+from hypothesis import assume, given
+from hypothesis import strategies as st
+from scipy.stats import entropy, spearmanr
+
+from identifiability.metrics import (
+    affine_r2,
+    dci,
+    disentanglement_completeness,
+    mcc,
+    nonlinear_r2,
+    raw_observation_baseline,
+    weak_mcc,
+)
+from identifiability.metrics._inputs import split_indices
+
+seeds = st.integers(0, 2**31)
+
+
+def gaussian(n, d, seed):
+    return torch.randn(n, d, generator=torch.Generator().manual_seed(seed), dtype=torch.float64)
+
+
+monotone = st.sampled_from([torch.exp, torch.tanh, lambda t: t**3, lambda t: torch.sigmoid(3 * t) - 5, lambda t: -t])
+
+
+@given(d=st.integers(1, 6), seed=seeds, data=st.data())
+def test_spearman_mcc_is_invariant_to_strictly_monotone_maps(d, seed, data):
+    z = gaussian(300, d, seed)
+    z_hat = z @ gaussian(d, d, seed + 1) + 0.5 * gaussian(300, d, seed + 2)
+    maps = [data.draw(monotone) for _ in range(d)]
+    warped = torch.stack([f(z_hat[:, j]) for j, f in enumerate(maps)], 1)
+    assert mcc(warped, z, method="spearman").score == pytest.approx(mcc(z_hat, z, method="spearman").score, abs=1e-9)
+
+
+@given(n=st.integers(20, 300), d=st.integers(1, 5), seed=seeds)
+def test_spearman_agrees_with_scipy_with_ties(n, d, seed):
+    rng = np.random.default_rng(seed)
+    z = rng.normal(size=(n, d))
+    z_hat = np.round(z + rng.normal(size=(n, d)), 0)  # rounding makes many ties
+    assume((np.ptp(z_hat, axis=0) > 0).all())
+    _, test = (i.numpy() for i in split_indices(n, 0.5, 0, torch.device("cpu")))
+    result = mcc(z_hat, z, method="spearman")
+    for j, i in enumerate(result.matching):
+        rho = spearmanr(z_hat[test, i], z[test, j]).statistic
+        assert result.per_latent[j] == pytest.approx(abs(np.nan_to_num(rho)), abs=1e-10)
+
+
+def test_spearman_survives_the_widely_copied_argsort_bug():
+    z = gaussian(2000, 5, 0)
+    assert mcc(z + 0.1 * gaussian(2000, 5, 1), z, method="spearman").score > 0.99
+
+
+@given(d=st.integers(1, 6), seed=seeds)
+def test_weak_mcc_scores_one_on_any_invertible_affine_map(d, seed):
+    z = gaussian(400, d, seed)
+    a = gaussian(d, d, seed + 1)
+    assume(torch.linalg.cond(a) < 1e3)
+    assert weak_mcc(z @ a + 7, z).score == pytest.approx(1, abs=1e-8)
+
+
+def test_weak_mcc_sits_between_chance_and_one_for_noisy_codes():
+    z = gaussian(4000, 4, 0)
+    result = weak_mcc(z @ gaussian(4, 4, 1) + gaussian(4000, 4, 2), z, null=True)
+    assert result.null.upper < result.score < 0.99
+
+
+def test_reverse_r2_exposes_extra_dimensions():
+    z = gaussian(2000, 3, 0)
+    extra = torch.cat([z, gaussian(2000, 3, 1)], 1)
+    result = affine_r2(extra, z)
+    assert result.score == pytest.approx(1, abs=1e-9)  # forward: z is fully explained ...
+    assert result.reverse == pytest.approx(0.5, abs=0.01)  # ... but half of z_hat is not z
+
+
+def test_nonlinear_r2_recovers_an_elementwise_nonlinear_code():
+    z = gaussian(3000, 3, 0)
+    z_hat = torch.exp(z)  # invertible elementwise: affine R^2 is about 0.6 for Gaussian z
+    assert nonlinear_r2(z_hat, z).score > 0.95  # kernel ridge loses a little in the sparse tails
+    assert affine_r2(z_hat, z).score < 0.7
+
+
+def test_bootstrap_interval_brackets_the_score_and_refits():
+    z = gaussian(3000, 4, 0)
+    z_hat = z @ gaussian(4, 4, 1) + gaussian(3000, 4, 2)
+    for metric in (affine_r2, mcc):
+        result = metric(z_hat, z, bootstrap=40)
+        low, high = result.interval
+        assert low <= result.score <= high and high - low < 0.1, metric.__name__
+        assert metric(z_hat, z, bootstrap=40).interval == result.interval  # seeded
+
+
+def test_raw_observation_baseline_scores_x_itself():
+    z = gaussian(1000, 3, 0)
+    scores = raw_observation_baseline(z @ gaussian(3, 3, 1), z)
+    assert scores["affine_r2"].score == pytest.approx(1, abs=1e-9) and scores["mcc"].score < 1
+
+
+# --- DCI -------------------------------------------------------------------------------------
+
+
+def dci_reference(r):
+    """Eastwood & Williams straight from the definition, with scipy's entropy."""
+    codes, factors = r.shape
+    p = r / r.sum(1, keepdims=True)
+    d_i = 1 - entropy(p.T, base=factors)
+    rho = r.sum(1) / r.sum()
+    c_j = 1 - entropy(r / r.sum(0), base=codes)
+    return float(rho @ d_i), float(c_j.mean())
+
+
+@given(st.integers(2, 6), st.integers(2, 6), seeds)
+def test_disentanglement_completeness_matches_the_definition(codes, factors, seed):
+    r = np.random.default_rng(seed).uniform(0.01, 1, size=(codes, factors))
+    d, c, _ = disentanglement_completeness(r)
+    assert (d, c) == pytest.approx(dci_reference(r), abs=1e-12)
+
+
+@given(st.integers(2, 6), st.integers(2, 6), seeds, st.data())
+def test_dci_from_importance_is_invariant_to_code_permutation(codes, factors, seed, data):
+    r = np.random.default_rng(seed).uniform(0, 1, size=(codes, factors))
+    perm = data.draw(st.permutations(range(codes)))
+    assert disentanglement_completeness(r[perm])[:2] == pytest.approx(disentanglement_completeness(r)[:2], abs=1e-12)
+
+
+def test_dci_closed_forms_and_degenerate_cases():
+    assert disentanglement_completeness(np.eye(4))[:2] == (1.0, 1.0)
+    assert disentanglement_completeness(np.ones((4, 4)))[:2] == pytest.approx((0.0, 0.0), abs=1e-12)
+    assert disentanglement_completeness(np.ones((3, 1)))[:2] == pytest.approx((1.0, 0.0), abs=1e-12)  # one factor
+    assert disentanglement_completeness(np.ones((1, 3)))[:2] == pytest.approx((0.0, 1.0), abs=1e-12)  # one code
+    assert disentanglement_completeness(np.zeros((3, 3)))[:2] == (0.0, 0.0)
+    d, c, per_factor = disentanglement_completeness(np.array([[1.0, 0.0], [1.0, 0.0]]))
+    assert not np.isnan([d, c]).any() and per_factor[1] == 0  # a factor nothing predicts
+
+
+@given(seeds, st.data())
+def test_dci_is_invariant_to_code_permutation_end_to_end(seed, data):
+    z = gaussian(400, 3, seed)
+    code = z @ gaussian(3, 4, seed + 1) + 0.3 * gaussian(400, 4, seed + 2)
+    perm = data.draw(st.permutations(range(4)))
+    a, b = dci(code, z, importance="ols", null=False), dci(code[:, perm], z, importance="ols", null=False)
+    assert (a.disentanglement, a.completeness, a.informativeness) == pytest.approx(
+        (b.disentanglement, b.completeness, b.informativeness), abs=1e-9
+    )
+
+
+@pytest.mark.parametrize("importance", ["ols", "lasso", "gbt"])
+def test_permuted_scaled_copy_is_fully_disentangled(importance):
+    z = gaussian(2000, 4, 0)
+    result = dci(z[:, [2, 0, 3, 1]] * torch.tensor([2.0, -1.0, 0.5, 3.0], dtype=torch.float64), z, importance=importance)
+    assert result.disentanglement > 0.95 and result.completeness > 0.95 and result.informative
+    assert result.score == result.disentanglement
+
+
+def test_uninformative_code_cannot_show_a_high_disentanglement():
+    z = gaussian(4000, 10, 0)
+    result = dci(gaussian(4000, 10, 1), z, importance="lasso")
+    assert result.disentanglement > 0.2  # Lasso importances of noise look disentangled ...
+    assert result.informative is False and result.score == 0.0  # ... so the headline refuses them
+    assert result.null.mean > 0.2  # and the null says so
+
+
+@pytest.mark.parametrize("mix", [0.0, 0.5, 2.0])
+def test_fast_tree_importances_agree_with_the_sklearn_reference(mix):
+    z = gaussian(1500, 4, 0)
+    code = z @ (torch.eye(4, dtype=torch.float64) + mix * gaussian(4, 4, 1)) + 0.1 * gaussian(1500, 4, 2)
+    fast, slow = dci(code, z, importance="gbt", null=False), dci(code, z, importance="gbt-sklearn", null=False)
+    assert fast.disentanglement == pytest.approx(slow.disentanglement, abs=0.05)
+    assert fast.completeness == pytest.approx(slow.completeness, abs=0.05)
+    assert fast.informativeness == pytest.approx(slow.informativeness, abs=0.05)
+
+
+def test_dci_rejects_unknown_importance_models():
+    with pytest.raises(ValueError, match="importance"):
+        dci(gaussian(100, 2, 0), gaussian(100, 2, 1), importance="forest")
+
+
+# --- inputs, nulls, devices -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("metric", [weak_mcc, lambda a, b, **k: mcc(a, b, method="spearman", **k)])
+def test_independent_representations_score_within_the_null(metric):
+    z, z_hat = torch.rand(2000, 5, generator=torch.Generator().manual_seed(0)), torch.rand(2000, 5)
+    result = metric(z_hat, z, null=True)
+    assert result.score < result.null.upper + (result.null.upper - result.null.mean)
+
+
+def test_float32_inputs_match_float64():
+    z = gaussian(1000, 3, 0)
+    z_hat = z @ gaussian(3, 3, 1) + 0.2 * gaussian(1000, 3, 2)
+    for metric in (affine_r2, mcc, weak_mcc):
+        assert metric(z_hat.float(), z.float()).score == pytest.approx(metric(z_hat, z).score, abs=1e-5)
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+def test_cuda_tensors_give_the_cpu_numbers():
+    z = gaussian(5000, 6, 0)
+    z_hat = z @ gaussian(6, 6, 1) + 0.2 * gaussian(5000, 6, 2)
+    for metric in (affine_r2, mcc, weak_mcc):
+        assert metric(z_hat.cuda(), z.cuda()).score == pytest.approx(metric(z_hat, z).score, abs=1e-9)
