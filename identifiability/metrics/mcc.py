@@ -8,7 +8,7 @@ import torch
 from scipy.optimize import linear_sum_assignment
 
 from ._inputs import ArrayLike
-from .moments import Moments, canonical_directions, correlations, moments, pooled, projected
+from .moments import Moments, canonical_directions, correlations, moments, pooled, projected, split_moments
 from .ranks import rank_columns
 from .result import MCCResult, MetricResult
 from .scoring import Scores, score_metric
@@ -32,17 +32,15 @@ def _matched(abs_corr: torch.Tensor, match: torch.Tensor) -> torch.Tensor:
 
 
 def _mcc(zh: torch.Tensor, zt: torch.Tensor, train: torch.Tensor, test: torch.Tensor, method: Method) -> Scores:
-    rank = method == "spearman"
-
-    def stats(rows: torch.Tensor | None) -> Moments:
-        if not rank:
-            return moments(zh, zt, rows)
-        x, y = (zh, zt) if rows is None else (zh[rows], zt[rows])
-        return moments(rank_columns(x), rank_columns(y))
-
-    fit, held_out = stats(train), stats(test)
+    if method == "spearman":  # ranks are taken within each row set, so each is its own copy
+        fit, held_out, everything = (
+            moments(rank_columns(zh[rows]), rank_columns(zt[rows])) for rows in (train, test, slice(None))
+        )
+    else:
+        fit, held_out = split_moments(zh, zt, train, test)
+        everything = pooled(fit, held_out)
     match = _matching(correlations(fit).abs())
-    everything = correlations(stats(None) if rank else pooled(fit, held_out)).abs()
+    everything = correlations(everything).abs()
     return Scores(
         per_latent=_matched(correlations(held_out).abs(), match),
         in_sample=float(_matched(everything, _matching(everything)).mean()),
@@ -86,8 +84,7 @@ def mcc(
 
 
 def _weak_mcc(zh: torch.Tensor, zt: torch.Tensor, train: torch.Tensor, test: torch.Tensor) -> Scores:
-    fit = moments(zh, zt, train, gram_x=True, gram_y=True)
-    held_out = moments(zh, zt, test, gram_x=True, gram_y=True)
+    fit, held_out = split_moments(zh, zt, train, test, gram_x=True, gram_y=True)
     everything = pooled(fit, held_out)
     d = zt.shape[1]
 

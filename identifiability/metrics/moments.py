@@ -31,30 +31,41 @@ class Moments:
     yy: torch.Tensor | None = None
 
 
-def moments(
-    x: torch.Tensor, y: torch.Tensor, rows: torch.Tensor | None = None, *, gram_x: bool = False, gram_y: bool = False
-) -> Moments:
-    """The moments of (x (n, p), y (n, k)) over ``rows`` (all rows if None); ``gram_x`` / ``gram_y``
-    add the full xx / yy matrices.
-
-    Memory passes dominate at large n, so each input is copied once (the row gather) and centred
-    in place.
-    """
-    xc = x.index_select(0, rows) if rows is not None else x.clone()
-    yc = y.index_select(0, rows) if rows is not None else y.clone()
+def _centred_moments(xc: torch.Tensor, yc: torch.Tensor, gram_x: bool, gram_y: bool) -> Moments:
+    """Moments of x and y given as scratch copies, which are centred and then squared in place."""
     mean_x, mean_y = xc.mean(0), yc.mean(0)
     xc -= mean_x
     yc -= mean_y
-    return Moments(
-        n=xc.shape[0],
-        mean_x=mean_x,
-        mean_y=mean_y,
-        xy=xc.T @ yc,
-        vx=(xc * xc).sum(0),
-        vy=(yc * yc).sum(0),
-        xx=xc.T @ xc if gram_x else None,
-        yy=yc.T @ yc if gram_y else None,
-    )
+    xy = xc.T @ yc
+    xx = xc.T @ xc if gram_x else None
+    yy = yc.T @ yc if gram_y else None
+    vx = xx.diagonal().clone() if xx is not None else xc.square_().sum(0)
+    vy = yy.diagonal().clone() if yy is not None else yc.square_().sum(0)
+    return Moments(xc.shape[0], mean_x, mean_y, xy, vx, vy, xx, yy)
+
+
+def moments(x: torch.Tensor, y: torch.Tensor, *, gram_x: bool = False, gram_y: bool = False) -> Moments:
+    """The moments of (x (n, p), y (n, k)); ``gram_x`` / ``gram_y`` add the full xx / yy matrices."""
+    return _centred_moments(x.clone(), y.clone(), gram_x, gram_y)
+
+
+def split_moments(
+    x: torch.Tensor, y: torch.Tensor, *row_sets: torch.Tensor, gram_x: bool = False, gram_y: bool = False
+) -> list[Moments]:
+    """The moments of (x, y) over each of ``row_sets`` (index tensors).
+
+    At large n memory traffic, not arithmetic, dominates: every row set is gathered into one
+    reused pair of buffers (fresh large allocations pay a page fault per page) and centred and
+    squared in place, so the inputs are read once and no full-size temporary is made.
+    """
+    size = max(len(rows) for rows in row_sets)
+    bx, by = x.new_empty(size, x.shape[1]), y.new_empty(size, y.shape[1])
+    out = []
+    for rows in row_sets:
+        xc = torch.index_select(x, 0, rows, out=bx[: len(rows)])
+        yc = torch.index_select(y, 0, rows, out=by[: len(rows)])
+        out.append(_centred_moments(xc, yc, gram_x, gram_y))
+    return out
 
 
 def pooled(a: Moments, b: Moments) -> Moments:

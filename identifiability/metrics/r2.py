@@ -10,14 +10,13 @@ from sklearn.model_selection import GridSearchCV
 from sklearn.preprocessing import StandardScaler
 
 from ._inputs import ArrayLike
-from .moments import affine_r2_between, moments, pooled, swapped
+from .moments import affine_r2_between, pooled, split_moments, swapped
 from .result import MetricResult, R2Result
 from .scoring import Scores, score_metric
 
 
 def _affine_r2(zh: torch.Tensor, zt: torch.Tensor, train: torch.Tensor, test: torch.Tensor) -> Scores:
-    fit = moments(zh, zt, train, gram_x=True, gram_y=True)
-    held_out = moments(zh, zt, test, gram_x=True, gram_y=True)
+    fit, held_out = split_moments(zh, zt, train, test, gram_x=True, gram_y=True)
     everything = pooled(fit, held_out)
     return Scores(
         per_latent=affine_r2_between(fit, held_out),
