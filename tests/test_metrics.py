@@ -9,7 +9,7 @@ from scipy.optimize import linear_sum_assignment
 from sklearn.linear_model import LinearRegression
 from sklearn.metrics import r2_score
 
-from identifiability.metrics import affine_r2, mcc, random_orthogonal, rotation_baseline
+from identifiability.metrics import affine_r2, mcc, random_orthogonal, rotation_baseline, weak_mcc
 from identifiability.metrics._inputs import split_indices
 
 
@@ -28,6 +28,8 @@ def test_permuted_scaled_copy_scores_one(d, seed, data):
     scale = torch.tensor(data.draw(st.lists(st.floats(0.1, 10) | st.floats(-10, -0.1), min_size=d, max_size=d)))
     z_hat = z[:, perm] * scale.double()
     assert mcc(z_hat, z).score == pytest.approx(1, abs=1e-9)
+    assert mcc(z_hat, z, method="spearman").score == pytest.approx(1, abs=1e-9)
+    assert weak_mcc(z_hat, z).score == pytest.approx(1, abs=1e-9)
     assert affine_r2(z_hat, z).score == pytest.approx(1, abs=1e-9)
     assert mcc(z_hat, z).matching == tuple(int(np.argsort(perm)[j]) for j in range(d))
 

@@ -116,8 +116,9 @@ def dci_reference(r):
 @given(st.integers(2, 6), st.integers(2, 6), seeds)
 def test_disentanglement_completeness_matches_the_definition(codes, factors, seed):
     r = np.random.default_rng(seed).uniform(0.01, 1, size=(codes, factors))
-    d, c, _ = disentanglement_completeness(r)
+    d, c, per_factor = disentanglement_completeness(r)
     assert (d, c) == pytest.approx(dci_reference(r), abs=1e-12)
+    assert 0 <= d <= 1 and 0 <= c <= 1 and ((0 <= per_factor) & (per_factor <= 1)).all()
 
 
 @given(st.integers(2, 6), st.integers(2, 6), seeds, st.data())
