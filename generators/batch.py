@@ -9,15 +9,24 @@ import torch
 
 @dataclass(frozen=True)
 class Batch:
-    """Observations beside their ground truth.
+    """Observations beside their ground truth; every tensor's first axis is the sample.
 
     Attributes:
-        x: observations, (n, T, D); T = 2 for pairs.
+        x: observations, (n, T, D) or frames (n, T, C, H, W); T = 2 for pairs, 1 for i.i.d. draws.
         z: true latents, (n, T, d).
+        u: segment index of each sample, (n,), where the law depends on one.
+        r: mode or latent action of each transition: (n, T-1) integer modes, (n, T-1, d) bool
+            resampling masks, or (n, T-1, m) continuous actions.
+        noise: the noise of each transition, (n, T-1, d).
+        nuisance: latent dimensions mixed into x but not part of z, drawn fresh each step, (n, T, k).
     """
 
     x: torch.Tensor
     z: torch.Tensor
+    u: torch.Tensor | None = None
+    r: torch.Tensor | None = None
+    noise: torch.Tensor | None = None
+    nuisance: torch.Tensor | None = None
 
     def __post_init__(self) -> None:
         if self.x.shape[:2] != self.z.shape[:2]:
@@ -28,4 +37,5 @@ class Batch:
 
     def to(self, device: torch.device | str) -> Batch:
         """The same batch with every tensor moved to ``device``."""
-        return replace(self, **{f.name: getattr(self, f.name).to(device) for f in fields(self)})
+        moved = {f.name: getattr(self, f.name) for f in fields(self)}
+        return replace(self, **{k: v.to(device) for k, v in moved.items() if v is not None})

@@ -1,51 +1,129 @@
-"""Positive pairs of Zimmermann et al. (2021): z uniform on the sphere, z' | z ~ vMF(z, kappa)."""
+"""Positive pairs of Zimmermann et al. (2021): z from a marginal, z' | z from a conditional, x = g(z)."""
 
 from __future__ import annotations
+
+from typing import Literal
 
 import torch
 
 from .batch import Batch
+from .laws import Law, sample_standard
 from .mixing import MLPMixing
 from .random import Seed, as_generator, derive_seed
 from .sphere import sample_vmf, uniform_sphere
 
+Space = Literal["sphere", "box", "real"]
+_VALID = {
+    "sphere": ({"uniform"}, {"vmf"}),
+    "box": ({"uniform"}, {"gaussian", "laplace", "gennorm"}),
+    "real": ({"gaussian", "laplace", "uniform"}, {"gaussian", "laplace", "gennorm"}),
+}
+
+
+def reflect_into_unit_box(y: torch.Tensor) -> torch.Tensor:
+    """Fold values into [0, 1] by reflection at the walls; a symmetric kernel folded this way
+    keeps the uniform law on the box stationary."""
+    y = torch.remainder(y, 2.0)
+    return torch.where(y > 1, 2 - y, y)
+
 
 class ContrastivePairs:
-    """Pairs (x, x') = (g(z), g(z')) with z ~ U(S^{d-1}) and z' | z ~ vMF(z, kappa).
+    """Pairs (x, x') = (g(z), g(z')) with z from ``marginal`` on ``space`` and z' | z from ``conditional``.
 
     Args:
-        latent_dim: d, at least 2.
-        kappa: concentration of the positive conditional; larger is closer pairs.
-        mixing_layers: depth L of the invertible leaky-ReLU MLP g (0: identity).
-        seed: fixes the mechanism g; the sample stream is chosen per call of ``sample``.
+        latent_dim: d (at least 2 on the sphere).
+        space: "sphere" (S^{d-1}), "box" ([0, 1]^d) or "real" (R^d).
+        marginal: law of z: "uniform" on the sphere and box; "gaussian", "laplace" or "uniform"
+            (standardised) on R^d.
+        conditional: law of z' - z: "vmf" on the sphere (concentration ``kappa``, exact sampling by
+            Wood's algorithm); "gaussian", "laplace" or "gennorm" (shape ``beta``) with standard
+            deviation ``scale`` on the box and R^d.
+        boundary: on the box, "reflect" folds z' back at the walls (the uniform marginal stays
+            exact); "truncate" redraws coordinates that leave it (z' then is only close to uniform).
+        mixing_layers, observed_dim, seed: as in ``NonlinearICA``.
     """
 
-    assumptions = ("sphere_latents", "uniform_marginal", "vmf_conditional", "invertible_mixing")
-
-    def __init__(self, latent_dim: int = 5, kappa: float = 10.0, mixing_layers: int = 3, seed: int = 0) -> None:
-        if latent_dim < 2:
-            raise ValueError(f"latent_dim must be at least 2 on the sphere, got {latent_dim}")
-        if not kappa > 0:
-            raise ValueError(f"kappa must be positive, got {kappa}")
+    def __init__(
+        self,
+        latent_dim: int = 5,
+        kappa: float = 10.0,
+        mixing_layers: int = 3,
+        seed: int = 0,
+        *,
+        space: Space = "sphere",
+        marginal: str = "uniform",
+        conditional: str | None = None,
+        scale: float = 0.1,
+        beta: float = 2.0,
+        boundary: Literal["reflect", "truncate"] = "reflect",
+        observed_dim: int | None = None,
+    ) -> None:
+        conditional = conditional or ("vmf" if space == "sphere" else "gaussian")
+        if space not in _VALID:
+            raise ValueError(f"space must be sphere, box or real; got {space!r}")
+        marginals, conditionals = _VALID[space]
+        if marginal not in marginals or conditional not in conditionals:
+            raise ValueError(
+                f"on the {space} the marginal must be one of {sorted(marginals)} and the conditional one of "
+                f"{sorted(conditionals)}; got {marginal!r} and {conditional!r}"
+            )
+        if latent_dim < (2 if space == "sphere" else 1):
+            raise ValueError(f"latent_dim must be at least {2 if space == 'sphere' else 1} here, got {latent_dim}")
+        if not kappa > 0 or not scale > 0:
+            raise ValueError(f"kappa and scale must be positive, got {kappa} and {scale}")
+        if boundary not in ("reflect", "truncate"):
+            raise ValueError(f"boundary must be reflect or truncate, got {boundary!r}")
         self.latent_dim, self.kappa, self.seed = latent_dim, float(kappa), seed
-        self.mixing = MLPMixing(latent_dim, mixing_layers, seed=derive_seed(seed, "mixing"))
+        self.space, self.marginal, self.conditional = space, marginal, conditional
+        self.scale, self.beta, self.boundary = float(scale), beta, boundary
+        self.mixing = MLPMixing(latent_dim, mixing_layers, observed_dim=observed_dim, seed=derive_seed(seed, "mixing"))
 
     @property
     def observed_dim(self) -> int:
         """D, the dimension of x."""
-        return self.latent_dim
+        return self.mixing.observed_dim
+
+    @property
+    def assumptions(self) -> tuple[str, ...]:
+        """Names of the properties this process satisfies, for claims to check."""
+        mixing = "injective_mixing" if self.mixing.lift is not None else "invertible_mixing"
+        return (f"{self.space}_latents", f"{self.marginal}_marginal", f"{self.conditional}_conditional", mixing)
+
+    def _marginal(self, n: int, gen: torch.Generator) -> torch.Tensor:
+        if self.space == "sphere":
+            return uniform_sphere(n, self.latent_dim, gen)
+        if self.space == "box":
+            return torch.rand(n, self.latent_dim, generator=gen, device=gen.device, dtype=torch.float64)
+        return sample_standard(self.marginal, (n, self.latent_dim), gen)  # type: ignore[arg-type]
+
+    def _step(self, z: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
+        law: Law = self.conditional  # type: ignore[assignment]
+        if self.space == "sphere":
+            return sample_vmf(z, self.kappa, gen)
+        step = lambda shape: self.scale * sample_standard(law, shape, gen, beta=self.beta)  # noqa: E731
+        if self.space == "real":
+            return z + step(z.shape)
+        if self.boundary == "reflect":
+            return reflect_into_unit_box(z + step(z.shape))
+        out = z + step(z.shape)
+        outside = (out < 0) | (out > 1)
+        while outside.any():  # rounds of redraws for the coordinates still outside, never a loop over samples
+            out = torch.where(outside, z + step(z.shape), out)
+            outside = (out < 0) | (out > 1)
+        return out
 
     def sample(
         self, n: int, seed: Seed, *, device: torch.device | str = "cpu", dtype: torch.dtype = torch.float32
     ) -> Batch:
         """n pairs: ``x`` (n, 2, D) and ``z`` (n, 2, d), on ``device`` in ``dtype``."""
         gen = as_generator(seed, device)
-        z = uniform_sphere(n, self.latent_dim, gen)
-        z = torch.stack([z, sample_vmf(z, self.kappa, gen)], dim=1).to(dtype)
+        z = self._marginal(n, gen)
+        z = torch.stack([z, self._step(z, gen)], dim=1).to(dtype)
         return Batch(x=self.mixing(z), z=z)
 
     def __repr__(self) -> str:
+        law = f"kappa={self.kappa:g}" if self.space == "sphere" else f"{self.conditional}, scale={self.scale:g}"
         return (
-            f"ContrastivePairs(latent_dim={self.latent_dim}, kappa={self.kappa:g}, "
+            f"ContrastivePairs(latent_dim={self.latent_dim}, space={self.space!r}, {law}, "
             f"mixing_layers={self.mixing.n_layers}, seed={self.seed})"
         )

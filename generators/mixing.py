@@ -18,20 +18,32 @@ def well_conditioned_matrices(
     dim: int,
     seed: int,
     *,
-    quantile: float = 0.25,
+    quantile: float | None = 0.25,
+    min_of: int | None = None,
     n_reference: int = 10_000,
 ) -> tuple[torch.Tensor, float]:
-    """Square random matrices whose condition numbers lie below a threshold.
+    """Square random matrices (U[-1, 1] columns scaled to unit L2 norm) with small condition numbers.
 
-    The threshold is the ``quantile`` of the condition numbers of ``n_reference`` draws, and each
-    matrix is redrawn until it falls below it (the recipe of Hyvarinen & Morioka's TCL/PCL code).
+    Two recipes: ``quantile``, the threshold is that quantile of the condition numbers of
+    ``n_reference`` draws and each matrix is redrawn until it falls below it (Hyvarinen & Morioka's
+    TCL/PCL code, the default); ``min_of = N``, each matrix is the best conditioned of N draws
+    (as in Zimmermann et al.'s code). Exactly one of the two is set.
 
     Returns:
-        (n_matrices, dim, dim) float64 matrices and the threshold.
+        (n_matrices, dim, dim) float64 matrices and the threshold they obey.
     """
+    if (quantile is None) == (min_of is None):
+        raise ValueError("set exactly one of quantile and min_of")
+    gen = as_generator(seed)
+    if min_of is not None:
+        if min_of < 1:
+            raise ValueError(f"min_of must be positive, got {min_of}")
+        candidates = _random_columns(n_matrices * min_of, dim, gen).reshape(n_matrices, min_of, dim, dim)
+        cond = torch.linalg.cond(candidates)
+        best = cond.argmin(dim=1)
+        return candidates[torch.arange(n_matrices), best], float(cond.min(dim=1).values.max())
     if not 0 < quantile <= 1:
         raise ValueError(f"quantile must lie in (0, 1], got {quantile}")
-    gen = as_generator(seed)
     reference = torch.linalg.cond(_random_columns(n_reference, dim, gen))
     threshold = float(torch.quantile(reference, quantile))
     accepted: list[torch.Tensor] = []
@@ -41,15 +53,35 @@ def well_conditioned_matrices(
     return torch.stack(accepted[:n_matrices]), threshold
 
 
-class MLPMixing:
-    """g(z) = W_L a(... a(W_1 z)): square, well-conditioned weights, leaky-ReLU ``a`` between layers.
+def orthonormal_lift(dim: int, observed_dim: int, seed: int) -> torch.Tensor:
+    """(observed_dim, dim) float64 matrix with orthonormal columns (QR of a Gaussian): an isometric,
+    hence injective, embedding of R^dim into R^observed_dim."""
+    if observed_dim < dim:
+        raise ValueError(f"observed_dim must be at least dim, got {observed_dim} < {dim}")
+    g = torch.randn(observed_dim, dim, generator=as_generator(seed), dtype=torch.float64)
+    q, r = torch.linalg.qr(g)
+    return q * torch.sign(torch.diagonal(r))
 
-    ``n_layers = 0`` is the identity; ``n_layers = 1`` is linear mixing. The weights are fixed by
-    ``seed`` and stored in float64; calls run in the input's dtype and device.
+
+class MLPMixing:
+    """g(z) = P W_L a(... a(W_1 z)): square, well-conditioned weights W, leaky-ReLU ``a`` between
+    layers (none after the last), and an optional orthonormal lift P to D = ``observed_dim`` > d.
+
+    ``n_layers = 0`` is the identity (or the lift alone); ``n_layers = 1`` is linear mixing. The
+    weights are fixed by ``seed`` and stored in float64; calls run in the input's dtype and device.
+    ``inverse`` is exact on the range of g (for D > d: on the d-dimensional data manifold).
     """
 
     def __init__(
-        self, dim: int, n_layers: int = 3, *, slope: float = 0.2, seed: int = 0, quantile: float = 0.25
+        self,
+        dim: int,
+        n_layers: int = 3,
+        *,
+        observed_dim: int | None = None,
+        slope: float = 0.2,
+        seed: int = 0,
+        quantile: float | None = 0.25,
+        min_of: int | None = None,
     ) -> None:
         if dim < 1:
             raise ValueError(f"dim must be positive, got {dim}")
@@ -58,28 +90,33 @@ class MLPMixing:
         if not 0 < slope <= 1:
             raise ValueError(f"slope must lie in (0, 1] for the map to be invertible, got {slope}")
         self.dim, self.n_layers, self.slope = dim, n_layers, slope
+        self.observed_dim = dim if observed_dim is None else observed_dim
         if n_layers:
-            self.weights, self.threshold = well_conditioned_matrices(n_layers, dim, seed, quantile=quantile)
+            self.weights, self.threshold = well_conditioned_matrices(
+                n_layers, dim, seed, quantile=None if min_of else quantile, min_of=min_of
+            )
         else:
             self.weights, self.threshold = torch.empty(0, dim, dim, dtype=torch.float64), 1.0
         self._inverses = torch.linalg.inv(self.weights)
+        self.lift = orthonormal_lift(dim, self.observed_dim, seed + 1) if self.observed_dim > dim else None
 
     @property
     def condition_numbers(self) -> torch.Tensor:
-        """(n_layers,) condition numbers of the weight matrices."""
+        """(n_layers,) condition numbers of the square weight matrices."""
         return torch.linalg.cond(self.weights)
 
     def __call__(self, z: torch.Tensor) -> torch.Tensor:
-        """(..., d) latents -> (..., d) observations."""
-        weights = self.weights.to(z)
-        for i, w in enumerate(weights):
+        """(..., d) latents -> (..., D) observations."""
+        for i, w in enumerate(self.weights.to(z)):
             z = z @ w.T
             if i < self.n_layers - 1:
                 z = torch.nn.functional.leaky_relu(z, self.slope)
-        return z
+        return z if self.lift is None else z @ self.lift.to(z).T
 
     def inverse(self, x: torch.Tensor) -> torch.Tensor:
-        """(..., d) observations -> (..., d) latents; ``inverse(g(z)) == z``."""
+        """(..., D) observations -> (..., d) latents; ``inverse(g(z)) == z``."""
+        if self.lift is not None:
+            x = x @ self.lift.to(x)
         inverses = self._inverses.to(x)
         for i in reversed(range(self.n_layers)):
             if i < self.n_layers - 1:
@@ -88,4 +125,5 @@ class MLPMixing:
         return x
 
     def __repr__(self) -> str:
-        return f"MLPMixing(dim={self.dim}, n_layers={self.n_layers}, slope={self.slope})"
+        lift = f", observed_dim={self.observed_dim}" if self.lift is not None else ""
+        return f"MLPMixing(dim={self.dim}, n_layers={self.n_layers}{lift}, slope={self.slope})"

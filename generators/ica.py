@@ -1,0 +1,108 @@
+"""Nonlinear ICA: x = g(s) with independent (optionally segment-modulated or autoregressive) sources."""
+
+from __future__ import annotations
+
+import math
+
+import torch
+
+from .batch import Batch
+from .laws import LAWS, Law, sample_standard
+from .mixing import MLPMixing
+from .random import Seed, as_generator, derive_seed
+
+
+class NonlinearICA:
+    """Sources s with independent components, observed through an invertible MLP mixing g.
+
+    Args:
+        latent_dim: d.
+        law: component law, standardised: "laplace", "uniform", "gennorm", or "gaussian" (the
+            negative control: a Gaussian source is identifiable only up to rotation).
+        beta: shape of "gennorm".
+        mixing_layers: depth L of g, 0 (identity) to any; 1 is linear ICA.
+        observed_dim: D > d lifts g injectively into R^D.
+        segments: S > 0 modulates the sources per segment u (TCL / iVAE): s = m_u + a_u * s0, with
+            means m ~ U[-1, 1] and scales a ~ U[0.5, 2] fixed by the mechanism seed.
+        autoregression: a in (-1, 1) makes sources temporally dependent (PCL):
+            s_t = a s_{t-1} + sqrt(1 - a^2) e_t, unit variance, innovations e of ``law``.
+        seq_len: T, the length of each sample's sequence (1 unless ``autoregression``).
+        min_of: draw each mixing matrix as the best conditioned of N (Zimmermann et al.) instead of
+            the 25th-percentile threshold (Hyvarinen & Morioka).
+        seed: fixes the mechanism (g, segment parameters); ``sample`` takes the stream's seed.
+    """
+
+    def __init__(
+        self,
+        latent_dim: int = 5,
+        law: Law = "laplace",
+        *,
+        beta: float = 2.0,
+        mixing_layers: int = 3,
+        observed_dim: int | None = None,
+        segments: int = 0,
+        autoregression: float | None = None,
+        seq_len: int | None = None,
+        min_of: int | None = None,
+        seed: int = 0,
+    ) -> None:
+        if latent_dim < 1:
+            raise ValueError(f"latent_dim must be positive, got {latent_dim}")
+        if law not in LAWS:
+            raise ValueError(f"unknown law {law!r}; choose from {', '.join(LAWS)}")
+        if segments < 0:
+            raise ValueError(f"segments must be non-negative, got {segments}")
+        if autoregression is not None and not -1 < autoregression < 1:
+            raise ValueError(f"autoregression must lie in (-1, 1), got {autoregression}")
+        self.seq_len = seq_len if seq_len is not None else (2 if autoregression is not None else 1)
+        if self.seq_len < 1 or (self.seq_len > 1 and autoregression is None):
+            raise ValueError("seq_len > 1 needs temporally dependent sources (autoregression)")
+        self.latent_dim, self.law, self.beta, self.seed = latent_dim, law, beta, seed
+        self.segments, self.autoregression = segments, autoregression
+        self.mixing = MLPMixing(
+            latent_dim, mixing_layers, observed_dim=observed_dim, min_of=min_of, seed=derive_seed(seed, "mixing")
+        )
+        gen = as_generator(derive_seed(seed, "segments"))
+        self.segment_means = torch.rand(segments, latent_dim, generator=gen, dtype=torch.float64) * 2 - 1
+        self.segment_scales = torch.rand(segments, latent_dim, generator=gen, dtype=torch.float64) * 1.5 + 0.5
+
+    @property
+    def observed_dim(self) -> int:
+        """D, the dimension of x."""
+        return self.mixing.observed_dim
+
+    @property
+    def assumptions(self) -> tuple[str, ...]:
+        """Names of the properties this process satisfies, for claims to check."""
+        out = ["independent_sources", "injective_mixing" if self.mixing.lift is not None else "invertible_mixing"]
+        if self.law != "gaussian" and not (self.law == "gennorm" and self.beta == 2):
+            out.append("non_gaussian")
+        if self.segments:
+            out.append("segment_modulated")
+        if self.autoregression is not None:
+            out.append("temporally_dependent")
+        return tuple(out)
+
+    def sample(
+        self, n: int, seed: Seed, *, device: torch.device | str = "cpu", dtype: torch.dtype = torch.float32
+    ) -> Batch:
+        """n samples: ``x`` (n, T, D), ``z`` (n, T, d), and ``u`` (n,) when segmented."""
+        gen = as_generator(seed, device)
+        d, a = self.latent_dim, self.autoregression
+        s = sample_standard(self.law, (n, self.seq_len, d), gen, beta=self.beta)
+        if a is not None:  # a loop over time steps, not samples
+            steps = [s[:, 0]]
+            for t in range(1, self.seq_len):
+                steps.append(a * steps[-1] + math.sqrt(1 - a**2) * s[:, t])
+            s = torch.stack(steps, 1)
+        u = None
+        if self.segments:
+            u = torch.randint(self.segments, (n,), generator=gen, device=gen.device)
+            s = self.segment_means.to(s.device)[u, None] + self.segment_scales.to(s.device)[u, None] * s
+        z = s.to(dtype)
+        return Batch(x=self.mixing(z), z=z, u=u)
+
+    def __repr__(self) -> str:
+        extra = f", segments={self.segments}" if self.segments else ""
+        extra += f", autoregression={self.autoregression}, seq_len={self.seq_len}" if self.autoregression is not None else ""
+        return f"NonlinearICA(latent_dim={self.latent_dim}, law={self.law!r}, mixing={self.mixing!r}{extra}, seed={self.seed})"
