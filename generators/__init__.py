@@ -1,17 +1,39 @@
-"""Data-generating processes with known latents (depends on torch and numpy only)."""
+"""Data-generating processes with known latents (depends on torch and numpy only).
+
+Every generator is configured in ``__init__`` (its mechanism fixed by ``seed``), exposes its mixing
+or rendering, its ``assumptions``, and ``sample(n, seed=...)``, which returns a ``Batch`` whose
+tensors carry a time axis: (n, T, ...), T = 2 for pairs.
+"""
 
 from .batch import Batch
-from .contrastive import ContrastivePairs
-from .mixing import MLPMixing, well_conditioned_matrices
+from .contrastive import ContrastivePairs, reflect_into_unit_box
+from .dynamics import PRESETS, LatentDynamics
+from .ica import NonlinearICA
+from .laws import LAWS, sample_gamma, sample_standard
+from .mixing import MLPMixing, orthonormal_lift, well_conditioned_matrices
 from .random import as_generator, derive_seed
+from .render import pixel_centres, render_splats
 from .sphere import sample_vmf, uniform_sphere
+from .video import PATHS, VideoSequences
 
 __all__ = [
+    "LAWS",
+    "PATHS",
+    "PRESETS",
     "Batch",
     "ContrastivePairs",
+    "LatentDynamics",
     "MLPMixing",
+    "NonlinearICA",
+    "VideoSequences",
     "as_generator",
     "derive_seed",
+    "orthonormal_lift",
+    "pixel_centres",
+    "reflect_into_unit_box",
+    "render_splats",
+    "sample_gamma",
+    "sample_standard",
     "sample_vmf",
     "uniform_sphere",
     "well_conditioned_matrices",

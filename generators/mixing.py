@@ -89,6 +89,8 @@ class MLPMixing:
             raise ValueError(f"n_layers must be non-negative, got {n_layers}")
         if not 0 < slope <= 1:
             raise ValueError(f"slope must lie in (0, 1] for the map to be invertible, got {slope}")
+        if observed_dim is not None and observed_dim < dim:
+            raise ValueError(f"observed_dim must be at least dim for g to be injective, got {observed_dim} < {dim}")
         self.dim, self.n_layers, self.slope = dim, n_layers, slope
         self.observed_dim = dim if observed_dim is None else observed_dim
         if n_layers:

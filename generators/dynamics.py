@@ -1,0 +1,176 @@
+"""One-to-many latent dynamics: z_{t+1} = rho Q_k z_t + mu_k + Sigma(z_t)^{1/2} eps_t, x_t = g(z_t)."""
+
+from __future__ import annotations
+
+import math
+
+import torch
+
+from .batch import Batch
+from .laws import sample_standard
+from .mixing import MLPMixing
+from .random import Seed, as_generator, derive_seed
+
+PRESETS: dict[str, str] = {
+    "gauss_ar1": "the Kalman case: z' = rho z + sigma eps, Gaussian, rho^2 + sigma^2 = 1 (stationary N(0, I))",
+    "laplace_ar1": "as gauss_ar1 with Laplace innovations and a Laplace start",
+    "jump": "with probability p the transition also rotates each coordinate plane by 135 degrees",
+    "sparse_resample": "each latent is kept, or with probability p redrawn from its N(0, 1) marginal (AdaSSL's natural pairs)",
+    "hetero": "z' = rho z + sigma(z) eps with noise scale sigma_i(z) = s exp(2 a tanh(z_{i+1}))",
+    "action": "continuous latent actions: z' = rho Q z + B r + sigma eps, r ~ N(0, I_m), |B| = a",
+    "nonstat_noise": "z' = rho z + sigma_u eps with a noise scale per segment u of sequences",
+}
+_ASSUMPTIONS = {
+    "gauss_ar1": ("linear_gaussian_transitions", "stationary"),
+    "laplace_ar1": ("linear_transitions", "non_gaussian_noise"),
+    "jump": ("multimodal_transitions", "stationary"),
+    "sparse_resample": ("multimodal_transitions", "sparse_changes", "stationary"),
+    "hetero": ("heteroscedastic_transitions",),
+    "action": ("latent_action", "linear_transitions"),
+    "nonstat_noise": ("segment_modulated_noise",),
+}
+_JUMP_ANGLE = 3 * math.pi / 4
+
+
+def _plane_rotation(dim: int, angle: float) -> torch.Tensor:
+    """(dim, dim) rotation by ``angle`` in the planes (0, 1), (2, 3), ...; a last odd axis is kept."""
+    r = torch.eye(dim, dtype=torch.float64)
+    c, s = math.cos(angle), math.sin(angle)
+    for i in range(0, dim - 1, 2):
+        r[i : i + 2, i : i + 2] = torch.tensor([[c, -s], [s, c]], dtype=torch.float64)
+    return r
+
+
+class LatentDynamics:
+    """Sequences from a Markov latent process whose transition may be one-to-many.
+
+    Args:
+        preset: one of ``PRESETS`` (see its descriptions).
+        latent_dim: d.
+        uncertainty: the one knob in [0, 1] from deterministic (0) to strongly one-to-many (1):
+            sigma of the AR presets (rho = sqrt(1 - sigma^2)), the jump or resampling probability p,
+            the heteroscedasticity a, the action scale a, the largest per-segment noise scale.
+        seq_len: T (2 gives pairs).
+        rho: persistence of the presets that are not AR(1) (hetero, action, nonstat_noise).
+        noise: the small isotropic noise of jump and action.
+        action_dim: m, for "action".
+        segments: number of noise segments, for "nonstat_noise".
+        nuisance_dim: k extra N(0, 1) dimensions drawn fresh each step and mixed into x, not in z.
+        mixing_layers, observed_dim, seed: as in ``NonlinearICA``; the mixing acts on d + k dims.
+    """
+
+    def __init__(
+        self,
+        preset: str = "gauss_ar1",
+        latent_dim: int = 4,
+        *,
+        uncertainty: float = 0.5,
+        seq_len: int = 2,
+        rho: float = 0.9,
+        noise: float = 0.1,
+        action_dim: int = 2,
+        segments: int = 4,
+        nuisance_dim: int = 0,
+        mixing_layers: int = 3,
+        observed_dim: int | None = None,
+        seed: int = 0,
+    ) -> None:
+        if preset not in PRESETS:
+            raise ValueError(f"unknown preset {preset!r}; choose from {', '.join(PRESETS)}")
+        if not 0 <= uncertainty <= 1:
+            raise ValueError(f"uncertainty must lie in [0, 1], got {uncertainty}")
+        if latent_dim < 1 or seq_len < 2 or nuisance_dim < 0 or action_dim < 1 or segments < 1:
+            raise ValueError(
+                f"need latent_dim >= 1, seq_len >= 2, nuisance_dim >= 0, action_dim >= 1, segments >= 1; got "
+                f"{latent_dim}, {seq_len}, {nuisance_dim}, {action_dim}, {segments}"
+            )
+        if not 0 <= rho < 1 or not 0 <= noise < 1:
+            raise ValueError(f"rho and noise must lie in [0, 1), got {rho} and {noise}")
+        self.preset, self.latent_dim, self.uncertainty, self.seq_len = preset, latent_dim, uncertainty, seq_len
+        self.rho, self.noise, self.action_dim, self.segments, self.nuisance_dim = rho, noise, action_dim, segments, nuisance_dim
+        self.seed = seed
+        self.mixing = MLPMixing(
+            latent_dim + nuisance_dim, mixing_layers, observed_dim=observed_dim, seed=derive_seed(seed, "mixing")
+        )
+        gen = as_generator(derive_seed(seed, "dynamics"))
+        q, r = torch.linalg.qr(torch.randn(latent_dim, latent_dim, generator=gen, dtype=torch.float64))
+        self.rotation = q * torch.sign(torch.diagonal(r))  # Q of the action preset
+        b = torch.randn(latent_dim, action_dim, generator=gen, dtype=torch.float64)
+        self.action_map = uncertainty * b / b.norm(dim=0)  # B, unit columns times a
+        self.segment_scales = uncertainty * torch.exp(torch.rand(segments, generator=gen, dtype=torch.float64) * math.log(10) - math.log(10))
+        self.jump = _plane_rotation(latent_dim, _JUMP_ANGLE)
+
+    @property
+    def observed_dim(self) -> int:
+        """D, the dimension of x."""
+        return self.mixing.observed_dim
+
+    @property
+    def assumptions(self) -> tuple[str, ...]:
+        """Names of the properties this process satisfies, for claims to check."""
+        mixing = "injective_mixing" if self.mixing.lift is not None else "invertible_mixing"
+        extra = ("nuisance_dimensions",) if self.nuisance_dim else ()
+        return ("markov", *_ASSUMPTIONS[self.preset], mixing, *extra)
+
+    def _transition(self, z: torch.Tensor, u: torch.Tensor | None, gen: torch.Generator):
+        """One step for every sequence at once: (z', r, noise)."""
+        p, d = self.uncertainty, self.latent_dim
+        eps = lambda: torch.randn(z.shape, generator=gen, device=gen.device, dtype=torch.float64)  # noqa: E731
+        if self.preset in ("gauss_ar1", "laplace_ar1"):
+            law = "gaussian" if self.preset == "gauss_ar1" else "laplace"
+            step = p * sample_standard(law, z.shape, gen)
+            return math.sqrt(1 - p**2) * z + step, None, step
+        if self.preset == "jump":
+            mode = (torch.rand(z.shape[0], generator=gen, device=gen.device) < p).long()
+            rotated = torch.where(mode[:, None].bool(), z @ self.jump.to(z.device).T, z)
+            step = self.noise * eps()
+            return math.sqrt(1 - self.noise**2) * rotated + step, mode, step
+        if self.preset == "sparse_resample":
+            mask = torch.rand(z.shape, generator=gen, device=gen.device, dtype=torch.float64) < p
+            fresh = eps()
+            return torch.where(mask, fresh, z), mask, torch.where(mask, fresh - z, 0)
+        if self.preset == "hetero":
+            scale = math.sqrt(1 - self.rho**2) * torch.exp(2 * p * torch.tanh(z.roll(-1, dims=1)))
+            step = scale * eps()
+            return self.rho * z + step, None, step
+        if self.preset == "action":
+            action = torch.randn(z.shape[0], self.action_dim, generator=gen, device=gen.device, dtype=torch.float64)
+            step = self.noise * eps()
+            drive = action @ self.action_map.to(z.device).T
+            return self.rho * z @ self.rotation.to(z.device).T + drive + step, action, step
+        step = self.segment_scales.to(z.device)[u][:, None] * eps()  # nonstat_noise
+        return self.rho * z + step, None, step
+
+    def sample(
+        self, n: int, seed: Seed, *, device: torch.device | str = "cpu", dtype: torch.dtype = torch.float32
+    ) -> Batch:
+        """n sequences: ``x`` (n, T, D), ``z`` (n, T, d), the modes or actions ``r`` (n, T-1, ...),
+        the transition ``noise`` (n, T-1, d), ``u`` (n,) for nonstat_noise, ``nuisance`` (n, T, k)."""
+        gen = as_generator(seed, device)
+        start = "laplace" if self.preset == "laplace_ar1" else "gaussian"
+        z = [sample_standard(start, (n, self.latent_dim), gen)]
+        u = torch.randint(self.segments, (n,), generator=gen, device=gen.device) if self.preset == "nonstat_noise" else None
+        modes, noises = [], []
+        for _ in range(self.seq_len - 1):  # a loop over time steps, not samples
+            nxt, r, step = self._transition(z[-1], u, gen)
+            z.append(nxt)
+            modes.append(r)
+            noises.append(step)
+        zs = torch.stack(z, 1).to(dtype)
+        nuisance = None
+        latent = zs
+        if self.nuisance_dim:
+            nuisance = torch.randn(n, self.seq_len, self.nuisance_dim, generator=gen, device=gen.device, dtype=torch.float64).to(dtype)
+            latent = torch.cat([zs, nuisance], -1)
+        r = None if modes[0] is None else torch.stack(modes, 1)
+        if r is not None and r.is_floating_point():
+            r = r.to(dtype)
+        return Batch(
+            x=self.mixing(latent), z=zs, u=u, r=r, noise=torch.stack(noises, 1).to(dtype), nuisance=nuisance
+        )
+
+    def __repr__(self) -> str:
+        return (
+            f"LatentDynamics(preset={self.preset!r}, latent_dim={self.latent_dim}, uncertainty={self.uncertainty:g}, "
+            f"seq_len={self.seq_len}, mixing_layers={self.mixing.n_layers}, seed={self.seed})"
+        )
