@@ -7,7 +7,7 @@ import sys
 from dataclasses import fields
 from pathlib import Path
 
-from .experiment import ExperimentConfig, run_experiment
+from .experiment import GENERATORS, ExperimentConfig, run_experiment
 from .report import format_report
 from .results import append_record
 
@@ -44,15 +44,19 @@ def build_parser() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
         "run",
         help="train an encoder on a built-in problem and score it against the true latents",
         description=(
-            "Train an MLP encoder with InfoNCE on contrastive pairs (z uniform on the sphere, "
+            "Train an MLP encoder with InfoNCE on pairs from a generator (default: z uniform on the sphere, "
             "z'|z von Mises-Fisher, x = g(z) through an invertible leaky-ReLU MLP), then report held-out "
             "affine R^2 and MCC beside their chance level, the raw observations' scores and the rotation "
             "baseline, and append the result as a JSON line."
         ),
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
+    run.add_argument("--generator", default=defaults["generator"], metavar="NAME",
+                     help=f"the problem: {', '.join(GENERATORS)}")
     run.add_argument("--latent-dim", type=_int, default=defaults["latent_dim"], help="d, the latent dimension (>= 2)")
     run.add_argument("--kappa", type=_float, default=defaults["kappa"], help="vMF concentration of positive pairs (> 0)")
+    run.add_argument("--uncertainty", type=_float, default=defaults["uncertainty"],
+                     help="conditional uncertainty of the dynamics presets and video, in [0, 1]")
     run.add_argument("--mixing-layers", type=_int, default=defaults["mixing_layers"], help="depth of the mixing MLP g")
     run.add_argument("--temperature", type=_float, default=None, help="InfoNCE temperature (default: 1 / kappa)")
     run.add_argument("--steps", type=_int, default=defaults["steps"], help="training steps")
@@ -71,7 +75,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         config = ExperimentConfig(
-            latent_dim=args.latent_dim, kappa=args.kappa, mixing_layers=args.mixing_layers,
+            generator=args.generator, uncertainty=args.uncertainty, latent_dim=args.latent_dim, kappa=args.kappa, mixing_layers=args.mixing_layers,
             temperature=args.temperature, steps=args.steps, batch_size=args.batch_size, lr=args.lr,
             eval_samples=args.eval_samples, seed=args.seed, device=args.device,
         )

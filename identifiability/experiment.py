@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from generators import ContrastivePairs, derive_seed
+from generators import PRESETS, ContrastivePairs, LatentDynamics, NonlinearICA, VideoSequences, derive_seed
 
 from .encoders import MLPEncoder
 from .metrics import MCCResult, MetricResult, R2Result, affine_r2, mcc, raw_observation_baseline, rotation_baseline
@@ -20,17 +20,39 @@ from .objectives import InfoNCE
 from .training import TrainingLog, resolve_device, train
 
 
+def _problem(c: ExperimentConfig):
+    """The generator a config names; every one yields pairs or sequences (T >= 2)."""
+    if c.generator == "sphere":
+        return ContrastivePairs(c.latent_dim, c.kappa, c.mixing_layers, seed=c.seed)
+    if c.generator in ("box", "real"):
+        marginal = "uniform" if c.generator == "box" else "laplace"
+        return ContrastivePairs(c.latent_dim, mixing_layers=c.mixing_layers, seed=c.seed, space=c.generator, marginal=marginal)
+    if c.generator == "ica":  # time-contrastive pairs of autoregressive Laplace sources (PCL)
+        return NonlinearICA(c.latent_dim, "laplace", autoregression=0.7, mixing_layers=c.mixing_layers, seed=c.seed)
+    if c.generator == "video":
+        return VideoSequences(c.latent_dim // 2, 16, uncertainty=c.uncertainty, seq_len=2, seed=c.seed)
+    return LatentDynamics(c.generator, c.latent_dim, uncertainty=c.uncertainty, mixing_layers=c.mixing_layers, seed=c.seed)
+
+
+GENERATORS: tuple[str, ...] = ("sphere", "box", "real", "ica", *PRESETS, "video")
+
+
 @dataclass(frozen=True)
 class ExperimentConfig:
     """Every knob of a run; the defaults are the built-in problem of ``identifiability run``.
 
-    The problem is Zimmermann et al.'s (2021): z uniform on S^{d-1}, z' | z ~ vMF(z, kappa),
+    The default problem is Zimmermann et al.'s (2021): z uniform on S^{d-1}, z' | z ~ vMF(z, kappa),
     x = g(z) through a 3-layer invertible leaky-ReLU MLP; an MLP encoder onto the sphere is trained
-    with InfoNCE at temperature 1 / kappa (the matched latent model).
+    with InfoNCE at temperature 1 / kappa (the matched latent model). ``generator`` names another
+    problem from ``GENERATORS``: "box" and "real" contrastive pairs, "ica" (autoregressive Laplace
+    sources, PCL), a ``LatentDynamics`` preset (with ``uncertainty``), or "video" (latent_dim / 2
+    blobs in 16 x 16 frames); off the sphere the encoder is unnormalised and InfoNCE Euclidean.
     """
 
+    generator: str = "sphere"
     latent_dim: int = 5
     kappa: float = 10.0
+    uncertainty: float = 0.5
     mixing_layers: int = 3
     hidden: tuple[int, ...] = (128, 128, 128)
     temperature: float | None = None
@@ -43,6 +65,9 @@ class ExperimentConfig:
 
     def __post_init__(self) -> None:
         checks = [
+            (self.generator in GENERATORS, f"unknown generator {self.generator!r}; choose from {', '.join(GENERATORS)}"),
+            (self.generator != "video" or self.latent_dim % 2 == 0, f"video latents are 2 per blob: latent_dim must be even, got {self.latent_dim}"),
+            (0 <= self.uncertainty <= 1, f"uncertainty must lie in [0, 1], got {self.uncertainty}"),
             (self.latent_dim >= 2, f"latent_dim must be at least 2 (latents live on S^(d-1)), got {self.latent_dim}"),
             (self.kappa > 0, f"kappa must be positive, got {self.kappa}"),
             (self.mixing_layers >= 0, f"mixing_layers must be non-negative, got {self.mixing_layers}"),
@@ -59,9 +84,17 @@ class ExperimentConfig:
         resolve_device(self.device)
 
     @property
+    def on_sphere(self) -> bool:
+        """Whether the latents live on the sphere (normalised encoder, cosine InfoNCE)."""
+        return self.generator == "sphere"
+
+    @property
     def tau(self) -> float:
-        """The InfoNCE temperature in use."""
-        return self.temperature if self.temperature is not None else 1 / self.kappa
+        """The InfoNCE temperature in use: 1 / kappa on the sphere, 1 elsewhere (the encoder's
+        scale is free off the sphere, so only the sphere has a temperature to match)."""
+        if self.temperature is not None:
+            return self.temperature
+        return 1 / self.kappa if self.on_sphere else 1.0
 
 
 @dataclass(frozen=True)
@@ -111,11 +144,15 @@ class ExperimentResult:
 def run_experiment(config: ExperimentConfig = ExperimentConfig(), *, progress: bool = False) -> ExperimentResult:
     """Train the configured encoder and score it on held-out samples against the true latents."""
     device = resolve_device(config.device)
-    data = ContrastivePairs(config.latent_dim, config.kappa, config.mixing_layers, seed=config.seed)
+    data = _problem(config)
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(derive_seed(config.seed, "init"))
-        encoder = MLPEncoder(data.observed_dim, config.latent_dim, config.hidden, normalize=True)
-    objective = InfoNCE(config.tau)
+        if isinstance(data, VideoSequences):
+            mlp = MLPEncoder(data.n_objects * data.size**2, config.latent_dim, config.hidden)
+            encoder = torch.nn.Sequential(torch.nn.Flatten(start_dim=-3), mlp)
+        else:
+            mlp = encoder = MLPEncoder(data.observed_dim, config.latent_dim, config.hidden, normalize=config.on_sphere)
+    objective = InfoNCE(config.tau, "cosine" if config.on_sphere else "euclidean")
     log = train(
         encoder, objective, data, steps=config.steps, batch_size=config.batch_size, lr=config.lr,
         seed=config.seed, device=device, progress=progress,
@@ -125,7 +162,7 @@ def run_experiment(config: ExperimentConfig = ExperimentConfig(), *, progress: b
     x, z = held_out.x[:, 0], held_out.z[:, 0]
     with torch.no_grad():
         z_hat = encoder(x)
-    raw = raw_observation_baseline(x, z)
+    raw = raw_observation_baseline(x.flatten(1), z)
     scores = {
         "r2": affine_r2(z_hat, z, null=True),
         "mcc": mcc(z_hat, z, null=True),
@@ -136,7 +173,7 @@ def run_experiment(config: ExperimentConfig = ExperimentConfig(), *, progress: b
     return ExperimentResult(
         config=config,
         data=repr(data),
-        estimator=f"MLPEncoder({encoder.extra_repr()}) + {objective!r}",
+        estimator=f"MLPEncoder({mlp.extra_repr()}) + {objective!r}",
         training=log,
         eval_seconds=time.perf_counter() - start,
         **scores,

@@ -25,6 +25,9 @@ def test_help_documents_the_knobs(capsys):
         (["--kappa", "-1.5"], "kappa"),
         (["--steps", "many"], "not an integer"),
         (["--output", "/no/such/folder/r.jsonl"], "does not exist"),
+        (["--generator", "lorenz"], "unknown generator"),
+        (["--generator", "video", "--latent-dim", "5"], "even"),
+        (["--uncertainty", "2"], "uncertainty"),
     ],
 )
 def test_bad_input_is_one_line_and_exit_code_2(capsys, argv, message):

@@ -3,6 +3,7 @@ import torch
 
 from generators import ContrastivePairs
 from identifiability import ExperimentConfig, run_experiment
+from identifiability.experiment import GENERATORS
 from identifiability.encoders import MLPEncoder
 from identifiability.objectives import InfoNCE
 from identifiability.training import resolve_device, train
@@ -44,6 +45,21 @@ def test_infonce_matches_its_definition():
     torch.testing.assert_close(InfoNCE(0.5)(z), expected)
     with pytest.raises(ValueError, match="pairs"):
         InfoNCE()(z[:, 0])
+
+
+def test_euclidean_infonce_matches_its_definition():
+    z = torch.randn(16, 2, 3, generator=torch.Generator().manual_seed(1))
+    logits = -torch.cdist(z[:, 0], z[:, 1]) ** 2 / 2.0
+    expected = -(logits.diagonal() - logits.logsumexp(dim=1)).mean()
+    torch.testing.assert_close(InfoNCE(2.0, "euclidean")(z), expected)
+
+
+@pytest.mark.parametrize("generator", GENERATORS)
+def test_every_generator_trains_and_scores_by_name(generator):
+    config = ExperimentConfig(generator=generator, latent_dim=4, steps=3, batch_size=16, eval_samples=200, device="cpu")
+    result = run_experiment(config)
+    assert -1 < result.r2.score <= 1 and 0 <= result.mcc.score <= 1
+    assert generator in result.to_record()["config"]["generator"]
 
 
 @pytest.mark.parametrize("bad", ["tpu", "gpu0"])
