@@ -1,5 +1,28 @@
-"""Encoders f: x -> z_hat."""
+"""Encoders f: x -> z_hat, all behind one interface (``Encoder``): flows with decoders and log-volume
+terms, and the plain baselines."""
 
-from .mlp import MLPEncoder
+from .base import Encoder, NotInvertibleError
+from .bijection import Bijection, Standardize, ZukoBijection
+from .conv import ConvEncoder
+from .flows import BijectiveFlow, InjectiveFlow
+from .log_volume import decoder_jacobian, estimated_log_volume, exact_log_volume
+from .mlp import LinearEncoder, MLPEncoder
+from .normflows_adapter import NormflowsBijection, from_normflows
 
-__all__ = ["MLPEncoder"]
+__all__ = [
+    "Bijection",
+    "BijectiveFlow",
+    "ConvEncoder",
+    "Encoder",
+    "InjectiveFlow",
+    "LinearEncoder",
+    "MLPEncoder",
+    "NormflowsBijection",
+    "NotInvertibleError",
+    "Standardize",
+    "ZukoBijection",
+    "decoder_jacobian",
+    "estimated_log_volume",
+    "exact_log_volume",
+    "from_normflows",
+]

@@ -1,4 +1,4 @@
-"""The plain MLP encoder: the usual non-injective baseline."""
+"""Plain baselines: the MLP encoder (the usual non-injective one) and the linear encoder."""
 
 from __future__ import annotations
 
@@ -7,8 +7,10 @@ from collections.abc import Sequence
 import torch
 from torch import nn
 
+from .base import Encoder
 
-class MLPEncoder(nn.Module):
+
+class MLPEncoder(Encoder):
     """f: R^D -> R^d, a leaky-ReLU MLP, optionally projected onto the unit sphere.
 
     Args:
@@ -30,10 +32,17 @@ class MLPEncoder(nn.Module):
         layers.append(nn.Linear(widths[-1], out_dim))
         self.net = nn.Sequential(*layers)
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
+    def encode(self, x: torch.Tensor) -> torch.Tensor:
         """(..., D) -> (..., d)."""
         z = self.net(x)
         return nn.functional.normalize(z, dim=-1) if self.normalize else z
 
     def extra_repr(self) -> str:
         return f"{self.in_dim} -> {self.out_dim}, hidden={list(self.hidden)}, normalize={self.normalize}"
+
+
+class LinearEncoder(MLPEncoder):
+    """f(x) = W x + b: the linear baseline (an MLP without hidden layers)."""
+
+    def __init__(self, in_dim: int, out_dim: int, normalize: bool = False):
+        super().__init__(in_dim, out_dim, hidden=(), normalize=normalize)

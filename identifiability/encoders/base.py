@@ -1,0 +1,45 @@
+"""The one interface every encoder implements, so objectives and trainers never ask which it is."""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+
+class NotInvertibleError(TypeError):
+    """Raised when a decoder or log-volume is asked of an encoder that has none."""
+
+
+class Encoder(nn.Module):
+    """f: x -> z_hat, mapping the trailing input axes and keeping the leading (batch, time) ones.
+
+    Invertible encoders (``invertible = True``) also offer ``decode`` and
+    ``encode_with_log_volume``, whose log-volume term is defined by
+    log p_x(x) = log p_z(f(x)) + log_volume(x) on the data manifold.
+
+    Attributes:
+        in_dim: D, the flattened size of one observation.
+        out_dim: d.
+    """
+
+    invertible: bool = False
+    in_dim: int
+    out_dim: int
+
+    def encode(self, x: torch.Tensor) -> torch.Tensor:
+        """(..., D) observations -> (..., d) codes."""
+        raise NotImplementedError
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.encode(x)
+
+    def decode(self, z: torch.Tensor) -> torch.Tensor:
+        """(..., d) codes -> (..., D) observations on the data manifold; f(decode(z)) = z."""
+        raise NotInvertibleError(f"{type(self).__name__} is not invertible: it has no decoder")
+
+    def encode_with_log_volume(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """(..., D) -> codes (..., d) and the log-volume term (...,)."""
+        raise NotInvertibleError(
+            f"{type(self).__name__} is not invertible: it has no log-volume term; use a flow encoder, or an "
+            "entropy estimator that works from samples"
+        )

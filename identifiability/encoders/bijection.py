@@ -1,0 +1,115 @@
+"""Bijections F: R^D -> R^D with their log-determinants, built from zuko's transforms."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Literal
+
+import torch
+import zuko
+from torch import nn
+from zuko.transforms import DependentTransform, MonotonicAffineTransform
+
+_SLOPE = 1e-3  # zuko's MonotonicAffineTransform soft-clips log-scales to |log(slope)|
+
+
+class Bijection(nn.Module):
+    """F: R^D -> R^D. ``forward(x)`` returns (F(x), log|det J_F(x)|); ``inverse(y)`` returns F^{-1}(y).
+
+    Inputs are (..., D); log-determinants (...,).
+    """
+
+    dim: int
+
+    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        raise NotImplementedError
+
+    def inverse(self, y: torch.Tensor) -> torch.Tensor:
+        raise NotImplementedError
+
+
+def _elementwise_affine(shift: torch.Tensor, raw_scale: torch.Tensor) -> DependentTransform:
+    return DependentTransform(MonotonicAffineTransform(shift, raw_scale, slope=_SLOPE), 1)
+
+
+class Standardize(zuko.flows.UnconditionalTransform):
+    """y = exp(a) x + b per coordinate (ActNorm-like), starting at the identity.
+
+    Unlike ActNorm it never initialises itself on its first batch by side effect: call
+    ``initialize(x)`` explicitly to set it to standardise x.
+    """
+
+    def __init__(self, dim: int) -> None:
+        super().__init__(_elementwise_affine, torch.zeros(dim), torch.zeros(dim))
+
+    @torch.no_grad()
+    def initialize(self, x: torch.Tensor) -> None:
+        """Set shift and scale so that (n, D) data x come out with zero mean and unit variance."""
+        mean, std = x.mean(0), x.std(0).clamp_min(1e-6)
+        bound = abs(math.log(_SLOPE))
+        log_scale = (-std.log()).clamp(-0.99 * bound, 0.99 * bound)
+        shift, raw = self.args
+        raw.copy_(log_scale / (1 - log_scale.abs() / bound))  # inverts zuko's soft clip
+        shift.copy_(-mean * log_scale.exp())
+
+
+class ZukoBijection(Bijection):
+    """Standardize, then ``n_layers`` x (coupling on alternating halves, linear mixing).
+
+    Args:
+        dim: D, at least 2.
+        n_layers: coupling blocks.
+        coupling: "affine" (RealNVP-like) or "spline" (monotonic rational-quadratic, ``bins`` bins).
+        linear: "lu" (LU-parametrised invertible matrix), "orthogonal" (exp of a skew matrix) or
+            "none", between couplings, so that every coordinate eventually conditions every other.
+        hidden: widths of the coupling networks.
+    """
+
+    def __init__(
+        self,
+        dim: int,
+        n_layers: int = 4,
+        *,
+        coupling: Literal["affine", "spline"] = "affine",
+        linear: Literal["lu", "orthogonal", "none"] = "lu",
+        hidden: Sequence[int] = (64, 64),
+        bins: int = 8,
+    ) -> None:
+        super().__init__()
+        if dim < 2 or n_layers < 1:
+            raise ValueError(f"a coupling flow needs dim >= 2 and n_layers >= 1, got {dim} and {n_layers}")
+        if coupling not in ("affine", "spline") or linear not in ("lu", "orthogonal", "none"):
+            raise ValueError(f"coupling must be affine or spline and linear lu, orthogonal or none; got {coupling}, {linear}")
+        self.dim = dim
+        if coupling == "affine":
+            univariate, shapes = MonotonicAffineTransform, [(), ()]
+        else:
+            univariate, shapes = zuko.transforms.MonotonicRQSTransform, [(bins,), (bins,), (bins - 1,)]
+        layers: list[nn.Module] = [Standardize(dim)]
+        for i in range(n_layers):
+            mask = torch.arange(dim) % 2 == i % 2
+            layers.append(
+                zuko.flows.GeneralCouplingTransform(
+                    dim, mask=mask, univariate=univariate, shapes=shapes, hidden_features=tuple(hidden)
+                )
+            )
+            if linear == "lu":
+                layers.append(zuko.flows.UnconditionalTransform(zuko.transforms.LULinearTransform, torch.eye(dim)))
+            elif linear == "orthogonal":
+                layers.append(zuko.flows.UnconditionalTransform(zuko.transforms.RotationTransform, torch.zeros(dim, dim)))
+        self.layers = nn.ModuleList(layers)
+
+    def transform(self) -> zuko.transforms.ComposedTransform:
+        """The composed zuko transform x -> F(x)."""
+        return zuko.transforms.ComposedTransform(*(layer() for layer in self.layers))
+
+    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        return self.transform().call_and_ladj(x)
+
+    def inverse(self, y: torch.Tensor) -> torch.Tensor:
+        return self.transform().inv(y)
+
+    def initialize(self, x: torch.Tensor) -> None:
+        """Data-dependent start: the first layer standardises x (n, D)."""
+        self.layers[0].initialize(x.reshape(-1, self.dim))

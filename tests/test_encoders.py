@@ -1,0 +1,212 @@
+"""Issue 5: one contract over every encoder and block, plus the log-volume estimators."""
+
+import io
+
+import normflows as nf
+import pytest
+import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from identifiability.encoders import (
+    BijectiveFlow,
+    ConvEncoder,
+    Encoder,
+    InjectiveFlow,
+    LinearEncoder,
+    MLPEncoder,
+    NotInvertibleError,
+    Standardize,
+    from_normflows,
+)
+
+
+def perturbed(module, seed=0, scale=0.1):
+    """Move every parameter off its initial value (zuko zero-initialises coupling outputs, which
+    would make the tests pass through identities)."""
+    gen = torch.Generator().manual_seed(seed)
+    with torch.no_grad():
+        for p in module.parameters():
+            p.add_(scale * torch.randn(p.shape, generator=gen, dtype=p.dtype))
+    return module
+
+
+def normflows_model(dim, layers=2):
+    blocks = []
+    for _ in range(layers):
+        blocks += [nf.flows.AffineCouplingBlock(nf.nets.MLP([dim // 2, 16, 2 * (dim - dim // 2)])), nf.flows.Permute(dim, mode="swap")]
+    return nf.NormalizingFlow(nf.distributions.DiagGaussian(dim), blocks)
+
+
+flow_configs = st.fixed_dictionaries(
+    {
+        "coupling": st.sampled_from(["affine", "spline"]),
+        "linear": st.sampled_from(["lu", "orthogonal", "none"]),
+        "n_layers": st.integers(1, 3),
+    }
+)
+
+
+def brute_force_jacobian(fn, points):
+    return torch.stack([torch.autograd.functional.jacobian(fn, p) for p in points])
+
+
+@settings(max_examples=15)
+@given(dim=st.integers(2, 6), cfg=flow_configs, seed=st.integers(0, 1000))
+def test_bijective_flows_round_trip_and_match_the_autograd_log_det(dim, cfg, seed):
+    torch.manual_seed(seed)
+    f = perturbed(BijectiveFlow(dim, hidden=(16,), **cfg).double(), seed)
+    x = torch.randn(8, dim, dtype=torch.float64)
+    z, log_volume = f.encode_with_log_volume(x)
+    torch.testing.assert_close(f.decode(z), x, atol=1e-5, rtol=0)
+    jac = brute_force_jacobian(f.encode, x)
+    torch.testing.assert_close(log_volume, torch.linalg.slogdet(jac)[1], atol=1e-6, rtol=0)
+
+
+@settings(max_examples=15)
+@given(dims=st.integers(2, 7).flatmap(lambda big: st.tuples(st.just(big), st.integers(1, big))), cfg=flow_configs, seed=st.integers(0, 1000))
+def test_injective_flows_round_trip_on_the_manifold_and_match_the_decoder_volume(dims, cfg, seed):
+    big, small = dims
+    torch.manual_seed(seed)
+    f = perturbed(InjectiveFlow(big, small, hidden=(16,), log_volume="exact", **cfg).double(), seed)
+    z = torch.randn(6, small, dtype=torch.float64)
+    with torch.no_grad():
+        x = f.decode(z)  # a point of the manifold
+    torch.testing.assert_close(f.encode(x), z, atol=1e-5, rtol=0)
+    torch.testing.assert_close(f.decode(f.encode(x)), x, atol=1e-5, rtol=0)
+    z_back, log_volume = f.encode_with_log_volume(x)
+    jac = brute_force_jacobian(f.decode, z_back.detach())  # (n, D, d) at z = f(x)
+    expected = -0.5 * torch.linalg.slogdet(jac.mT @ jac)[1]
+    torch.testing.assert_close(log_volume, expected, atol=1e-6, rtol=0)
+
+
+def test_estimated_log_volume_has_the_exact_gradient_on_average():
+    torch.manual_seed(0)
+    f = perturbed(InjectiveFlow(5, 2, hidden=(16,)).double(), scale=0.1)
+    with torch.no_grad():
+        x = f.decode(torch.randn(32, 2, dtype=torch.float64))
+    params = list(f.parameters())
+
+    def gradient():
+        _, lv = f.encode_with_log_volume(x)
+        grads = torch.autograd.grad(lv.sum(), params, allow_unused=True)
+        return torch.cat([(g if g is not None else torch.zeros_like(p)).flatten() for g, p in zip(grads, params)]), lv
+
+    f.log_volume = "exact"
+    exact, _ = gradient()
+    f.log_volume = "estimated"
+    draws = [gradient() for _ in range(60)]
+    assert all(lv.abs().max() == 0 for _, lv in draws)  # a surrogate: only its gradient counts
+    grads = torch.stack([g for g, _ in draws])
+    # Unbiased: E|mean - exact|^2 = tr(Cov) / N, so the squared error in units of the squared
+    # standard error is about 1; a bias of even 5% of the gradient would push it far past 10.
+    squared_se = grads.var(0).sum() / len(grads)
+    assert ((grads.mean(0) - exact) ** 2).sum() / squared_se < 10
+    assert torch.nn.functional.cosine_similarity(grads.mean(0), exact, dim=0) > 0.99
+
+
+def every_encoder():
+    torch.manual_seed(0)
+    return {
+        "bijective-affine": (perturbed(BijectiveFlow(4, hidden=(8,))), (4,)),
+        "bijective-spline": (perturbed(BijectiveFlow(4, coupling="spline", hidden=(8,))), (4,)),
+        "injective-exact": (perturbed(InjectiveFlow(6, 2, hidden=(8,))), (6,)),
+        "injective-estimated": (perturbed(InjectiveFlow(6, 2, hidden=(8,), log_volume="estimated")), (6,)),
+        "normflows": (perturbed(from_normflows(normflows_model(4), 4)), (4,)),
+        "mlp": (MLPEncoder(4, 2, (8,)), (4,)),
+        "linear": (LinearEncoder(4, 2), (4,)),
+        "conv": (ConvEncoder(2, 8, 3, width=4), (2, 8, 8)),
+    }
+
+
+@pytest.mark.parametrize("name", list(every_encoder()))
+def test_every_encoder_honours_the_interface(name):
+    encoder, shape = every_encoder()[name]
+    assert isinstance(encoder, Encoder)
+    x = torch.randn(5, 3, *shape)  # leading (batch, time) axes are kept
+    z = encoder(x)
+    assert z.shape == (5, 3, encoder.out_dim)
+    torch.testing.assert_close(encoder.encode(x), z)
+    if encoder.invertible:
+        z2, lv = encoder.encode_with_log_volume(x)
+        assert lv.shape == (5, 3) and torch.isfinite(lv).all()
+        loss = z2.pow(2).sum() - lv.sum()
+    else:
+        with pytest.raises(NotInvertibleError):
+            encoder.decode(z)
+        with pytest.raises(NotInvertibleError):
+            encoder.encode_with_log_volume(x)
+        loss = z.pow(2).sum()
+    loss.backward()
+    missing = [n for n, p in encoder.named_parameters() if p.grad is None or not torch.isfinite(p.grad).all()]
+    assert not missing, f"no gradient reached {missing}"
+
+
+@pytest.mark.parametrize("name", list(every_encoder()))
+def test_state_dict_round_trips(name):
+    encoder, shape = every_encoder()[name]
+    buffer = io.BytesIO()
+    torch.save(encoder.state_dict(), buffer)
+    fresh, _ = every_encoder()[name]
+    with torch.no_grad():
+        for p in fresh.parameters():
+            p.zero_()
+    buffer.seek(0)
+    fresh.load_state_dict(torch.load(buffer))
+    x = torch.randn(4, *shape)
+    torch.testing.assert_close(fresh(x), encoder(x))
+
+
+def test_normflows_float64_log_dets_come_back_in_float64_and_match_autograd():
+    f = perturbed(from_normflows(normflows_model(4), 4).double())
+    x = torch.randn(6, 4, dtype=torch.float64)
+    z, lv = f.encode_with_log_volume(x)
+    assert lv.dtype == torch.float64
+    torch.testing.assert_close(lv, torch.linalg.slogdet(brute_force_jacobian(f.encode, x))[1], atol=1e-6, rtol=0)
+    torch.testing.assert_close(f.decode(z), x, atol=1e-5, rtol=0)
+
+
+def test_injective_flow_on_a_normflows_bijection_uses_the_fallback_jacobian():
+    torch.manual_seed(1)
+    base = perturbed(from_normflows(normflows_model(4), 4).double())
+    f = InjectiveFlow(4, 2, bijection=base.bijection)
+    with torch.no_grad():
+        x = f.decode(torch.randn(5, 2, dtype=torch.float64))
+    z, lv = f.encode_with_log_volume(x)
+    jac = brute_force_jacobian(f.decode, z.detach())
+    torch.testing.assert_close(lv, -0.5 * torch.linalg.slogdet(jac.mT @ jac)[1], atol=1e-6, rtol=0)
+
+
+def test_standardize_initialises_only_when_asked():
+    layer = Standardize(3)
+    x = 5 + 3 * torch.randn(4000, 3, generator=torch.Generator().manual_seed(0))
+    before = [p.clone() for p in layer.parameters()]
+    layer()(x)
+    assert all(torch.equal(a, b) for a, b in zip(before, layer.parameters()))  # no side effect
+    layer.initialize(x)
+    y = layer()(x)
+    torch.testing.assert_close(y.mean(0), torch.zeros(3), atol=1e-4, rtol=0)
+    torch.testing.assert_close(y.std(0), torch.ones(3), atol=1e-4, rtol=0)
+
+
+def test_bad_flow_configurations_are_rejected():
+    with pytest.raises(ValueError, match="d <= D"):
+        InjectiveFlow(3, 4)
+    with pytest.raises(ValueError, match="log_volume"):
+        InjectiveFlow(4, 2, log_volume="approximate")
+    with pytest.raises(ValueError, match="coupling"):
+        BijectiveFlow(4, coupling="neural")
+    with pytest.raises(ValueError, match="dim >= 2"):
+        BijectiveFlow(1)
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+def test_cuda_matches_cpu():
+    torch.manual_seed(0)
+    f = perturbed(InjectiveFlow(6, 3, hidden=(16,)).double())
+    with torch.no_grad():
+        x = f.decode(torch.randn(8, 3, dtype=torch.float64))
+    z, lv = f.encode_with_log_volume(x)
+    zc, lvc = f.cuda().encode_with_log_volume(x.cuda())
+    torch.testing.assert_close(zc.cpu(), z)
+    torch.testing.assert_close(lvc.cpu(), lv)
