@@ -7,7 +7,7 @@ import sys
 from dataclasses import fields
 from pathlib import Path
 
-from .experiment import GENERATORS, ExperimentConfig, run_experiment
+from .experiment import ENCODERS, GENERATORS, ExperimentConfig, run_experiment
 from .report import format_report
 from .results import append_record
 
@@ -53,6 +53,8 @@ def build_parser() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
     )
     run.add_argument("--generator", default=defaults["generator"], metavar="NAME",
                      help=f"the problem: {', '.join(GENERATORS)}")
+    run.add_argument("--encoder", default=defaults["encoder"], metavar="NAME",
+                     help=f"the encoder: {', '.join(ENCODERS)} (conv for video frames, flow for vectors)")
     run.add_argument("--latent-dim", type=_int, default=defaults["latent_dim"], help="d, the latent dimension (>= 2)")
     run.add_argument("--kappa", type=_float, default=defaults["kappa"], help="vMF concentration of positive pairs (> 0)")
     run.add_argument("--uncertainty", type=_float, default=defaults["uncertainty"],
@@ -75,7 +77,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         config = ExperimentConfig(
-            generator=args.generator, uncertainty=args.uncertainty, latent_dim=args.latent_dim, kappa=args.kappa, mixing_layers=args.mixing_layers,
+            generator=args.generator, encoder=args.encoder, uncertainty=args.uncertainty, latent_dim=args.latent_dim, kappa=args.kappa, mixing_layers=args.mixing_layers,
             temperature=args.temperature, steps=args.steps, batch_size=args.batch_size, lr=args.lr,
             eval_samples=args.eval_samples, seed=args.seed, device=args.device,
         )

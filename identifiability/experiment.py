@@ -14,7 +14,7 @@ import torch
 
 from generators import PRESETS, ContrastivePairs, LatentDynamics, NonlinearICA, VideoSequences, derive_seed
 
-from .encoders import MLPEncoder
+from .encoders import ConvEncoder, InjectiveFlow, LinearEncoder, MLPEncoder
 from .metrics import MCCResult, MetricResult, R2Result, affine_r2, mcc, raw_observation_baseline, rotation_baseline
 from .objectives import InfoNCE
 from .training import TrainingLog, resolve_device, train
@@ -35,6 +35,28 @@ def _problem(c: ExperimentConfig):
 
 
 GENERATORS: tuple[str, ...] = ("sphere", "box", "real", "ica", *PRESETS, "video")
+ENCODERS: tuple[str, ...] = ("mlp", "linear", "conv", "flow")
+
+
+def _encoder(c: ExperimentConfig, data) -> torch.nn.Module:
+    """The encoder a config names, shaped for the generator's observations."""
+    if isinstance(data, VideoSequences):
+        if c.encoder == "conv":
+            return ConvEncoder(data.n_objects, data.size, c.latent_dim)
+        flat = (MLPEncoder(data.n_objects * data.size**2, c.latent_dim, c.hidden) if c.encoder == "mlp"
+                else LinearEncoder(data.n_objects * data.size**2, c.latent_dim))
+        return torch.nn.Sequential(torch.nn.Flatten(start_dim=-3), flat)
+    if c.encoder == "mlp":
+        return MLPEncoder(data.observed_dim, c.latent_dim, c.hidden, normalize=c.on_sphere)
+    if c.encoder == "linear":
+        return LinearEncoder(data.observed_dim, c.latent_dim, normalize=c.on_sphere)
+    return InjectiveFlow(data.observed_dim, c.latent_dim)
+
+
+def _describe(encoder: torch.nn.Module) -> str:
+    inner = encoder[-1] if isinstance(encoder, torch.nn.Sequential) else encoder
+    return f"{type(inner).__name__}({inner.extra_repr()})"
+
 
 
 @dataclass(frozen=True)
@@ -50,6 +72,7 @@ class ExperimentConfig:
     """
 
     generator: str = "sphere"
+    encoder: str = "mlp"
     latent_dim: int = 5
     kappa: float = 10.0
     uncertainty: float = 0.5
@@ -67,6 +90,11 @@ class ExperimentConfig:
         checks = [
             (self.generator in GENERATORS, f"unknown generator {self.generator!r}; choose from {', '.join(GENERATORS)}"),
             (self.generator != "video" or self.latent_dim % 2 == 0, f"video latents are 2 per blob: latent_dim must be even, got {self.latent_dim}"),
+            (self.encoder in ENCODERS, f"unknown encoder {self.encoder!r}; choose from {', '.join(ENCODERS)}"),
+            (self.encoder != "conv" or self.generator == "video", "the conv encoder is for video frames only"),
+            (self.encoder != "flow" or self.generator != "video", "flow encoders act on vectors, not video frames"),
+            (self.encoder != "flow" or not self.on_sphere,
+             "a flow encoder cannot map onto the sphere: use --encoder mlp or linear there, or another generator"),
             (0 <= self.uncertainty <= 1, f"uncertainty must lie in [0, 1], got {self.uncertainty}"),
             (self.latent_dim >= 2, f"latent_dim must be at least 2 (latents live on S^(d-1)), got {self.latent_dim}"),
             (self.kappa > 0, f"kappa must be positive, got {self.kappa}"),
@@ -147,11 +175,7 @@ def run_experiment(config: ExperimentConfig = ExperimentConfig(), *, progress: b
     data = _problem(config)
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(derive_seed(config.seed, "init"))
-        if isinstance(data, VideoSequences):
-            mlp = MLPEncoder(data.n_objects * data.size**2, config.latent_dim, config.hidden)
-            encoder = torch.nn.Sequential(torch.nn.Flatten(start_dim=-3), mlp)
-        else:
-            mlp = encoder = MLPEncoder(data.observed_dim, config.latent_dim, config.hidden, normalize=config.on_sphere)
+        encoder = _encoder(config, data)
     objective = InfoNCE(config.tau, "cosine" if config.on_sphere else "euclidean")
     log = train(
         encoder, objective, data, steps=config.steps, batch_size=config.batch_size, lr=config.lr,
@@ -173,7 +197,7 @@ def run_experiment(config: ExperimentConfig = ExperimentConfig(), *, progress: b
     return ExperimentResult(
         config=config,
         data=repr(data),
-        estimator=f"MLPEncoder({mlp.extra_repr()}) + {objective!r}",
+        estimator=f"{_describe(encoder)} + {objective!r}",
         training=log,
         eval_seconds=time.perf_counter() - start,
         **scores,

@@ -28,6 +28,10 @@ def test_help_documents_the_knobs(capsys):
         (["--generator", "lorenz"], "unknown generator"),
         (["--generator", "video", "--latent-dim", "5"], "even"),
         (["--uncertainty", "2"], "uncertainty"),
+        (["--encoder", "tree"], "unknown encoder"),
+        (["--encoder", "flow"], "sphere"),
+        (["--encoder", "conv"], "video frames only"),
+        (["--generator", "video", "--latent-dim", "4", "--encoder", "flow"], "not video frames"),
     ],
 )
 def test_bad_input_is_one_line_and_exit_code_2(capsys, argv, message):

@@ -3,7 +3,7 @@ import torch
 
 from generators import ContrastivePairs
 from identifiability import ExperimentConfig, run_experiment
-from identifiability.experiment import GENERATORS
+from identifiability.experiment import ENCODERS, GENERATORS
 from identifiability.encoders import MLPEncoder
 from identifiability.objectives import InfoNCE
 from identifiability.training import resolve_device, train
@@ -60,6 +60,14 @@ def test_every_generator_trains_and_scores_by_name(generator):
     result = run_experiment(config)
     assert -1 < result.r2.score <= 1 and 0 <= result.mcc.score <= 1
     assert generator in result.to_record()["config"]["generator"]
+
+
+@pytest.mark.parametrize("encoder", ENCODERS)
+def test_every_encoder_trains_by_name(encoder):
+    generator = "video" if encoder == "conv" else "box"
+    config = ExperimentConfig(generator=generator, encoder=encoder, latent_dim=4, steps=3, batch_size=16, eval_samples=200, device="cpu")
+    result = run_experiment(config)
+    assert result.estimator.startswith({"mlp": "MLP", "linear": "Linear", "conv": "Conv", "flow": "Injective"}[encoder])
 
 
 @pytest.mark.parametrize("bad", ["tpu", "gpu0"])
