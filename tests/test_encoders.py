@@ -210,3 +210,16 @@ def test_cuda_matches_cpu():
     zc, lvc = f.cuda().encode_with_log_volume(x.cuda())
     torch.testing.assert_close(zc.cpu(), z)
     torch.testing.assert_close(lvc.cpu(), lv)
+
+
+def test_half_log_det_gram_matches_slogdet_and_survives_singular_jacobians():
+    from identifiability.encoders.log_volume import half_log_det_gram
+
+    jac = torch.randn(7, 6, 3, generator=torch.Generator().manual_seed(0), dtype=torch.float64)
+    torch.testing.assert_close(half_log_det_gram(jac), 0.5 * torch.linalg.slogdet(jac.mT @ jac)[1])
+    singular = jac.clone()
+    singular[:2, :, 2] = singular[:2, :, 1]  # two samples with a collapsed direction
+    values = half_log_det_gram(singular)
+    assert torch.isfinite(values).all()  # the jitter keeps Cholesky alive: a large negative, not NaN
+    assert (values[:2] < half_log_det_gram(jac)[:2] - 5).all()
+    torch.testing.assert_close(values[2:], half_log_det_gram(jac)[2:])
