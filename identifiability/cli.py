@@ -55,12 +55,16 @@ def build_parser() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
                      help=f"the problem: {', '.join(GENERATORS)}")
     run.add_argument("--encoder", default=defaults["encoder"], metavar="NAME",
                      help=f"the encoder: {', '.join(ENCODERS)} (conv for video frames, flow for vectors)")
+    run.add_argument("--objective", default=None, metavar="NAME",
+                     help="a preset: infonce (default on the sphere), plane-kde-ldm (default elsewhere), simclr, vicreg, "
+                          "vicreg-ldm, byol, simsiam, cpc, kalman, or {plane,sphere}-{logdet,kde,knn}-{ldm,mi}")
     run.add_argument("--latent-dim", type=_int, default=defaults["latent_dim"], help="d, the latent dimension (>= 2)")
     run.add_argument("--kappa", type=_float, default=defaults["kappa"], help="vMF concentration of positive pairs (> 0)")
     run.add_argument("--uncertainty", type=_float, default=defaults["uncertainty"],
                      help="conditional uncertainty of the dynamics presets and video, in [0, 1]")
     run.add_argument("--mixing-layers", type=_int, default=defaults["mixing_layers"], help="depth of the mixing MLP g")
-    run.add_argument("--temperature", type=_float, default=None, help="InfoNCE temperature (default: 1 / kappa)")
+    run.add_argument("--temperature", type=_float, default=None,
+                     help="temperature of infonce, simclr and cpc (default: 1 / kappa on the sphere, else 0.1)")
     run.add_argument("--steps", type=_int, default=defaults["steps"], help="training steps")
     run.add_argument("--batch-size", type=_int, default=defaults["batch_size"], help="pairs per step")
     run.add_argument("--lr", type=_float, default=defaults["lr"], help="Adam learning rate")
@@ -77,7 +81,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         config = ExperimentConfig(
-            generator=args.generator, encoder=args.encoder, uncertainty=args.uncertainty, latent_dim=args.latent_dim, kappa=args.kappa, mixing_layers=args.mixing_layers,
+            generator=args.generator, encoder=args.encoder, objective=args.objective, uncertainty=args.uncertainty, latent_dim=args.latent_dim, kappa=args.kappa, mixing_layers=args.mixing_layers,
             temperature=args.temperature, steps=args.steps, batch_size=args.batch_size, lr=args.lr,
             eval_samples=args.eval_samples, seed=args.seed, device=args.device,
         )

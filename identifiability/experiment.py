@@ -16,7 +16,8 @@ from generators import PRESETS, ContrastivePairs, LatentDynamics, NonlinearICA, 
 
 from .encoders import ConvEncoder, InjectiveFlow, LinearEncoder, MLPEncoder
 from .metrics import MCCResult, MetricResult, R2Result, affine_r2, mcc, raw_observation_baseline, rotation_baseline
-from .objectives import InfoNCE
+from .objectives import PRESETS as OBJECTIVES
+from .objectives import preset
 from .training import TrainingLog, resolve_device, train
 
 
@@ -73,6 +74,7 @@ class ExperimentConfig:
 
     generator: str = "sphere"
     encoder: str = "mlp"
+    objective: str | None = None
     latent_dim: int = 5
     kappa: float = 10.0
     uncertainty: float = 0.5
@@ -90,6 +92,8 @@ class ExperimentConfig:
         checks = [
             (self.generator in GENERATORS, f"unknown generator {self.generator!r}; choose from {', '.join(GENERATORS)}"),
             (self.generator != "video" or self.latent_dim % 2 == 0, f"video latents are 2 per blob: latent_dim must be even, got {self.latent_dim}"),
+            (self.objective is None or self.objective in OBJECTIVES,
+             f"unknown objective {self.objective!r}; choose from {', '.join(OBJECTIVES)}"),
             (self.encoder in ENCODERS, f"unknown encoder {self.encoder!r}; choose from {', '.join(ENCODERS)}"),
             (self.encoder != "conv" or self.generator == "video", "the conv encoder is for video frames only"),
             (self.encoder != "flow" or self.generator != "video", "flow encoders act on vectors, not video frames"),
@@ -117,12 +121,16 @@ class ExperimentConfig:
         return self.generator == "sphere"
 
     @property
-    def tau(self) -> float:
-        """The InfoNCE temperature in use: 1 / kappa on the sphere, 1 elsewhere (the encoder's
-        scale is free off the sphere, so only the sphere has a temperature to match)."""
-        if self.temperature is not None:
-            return self.temperature
-        return 1 / self.kappa if self.on_sphere else 1.0
+    def objective_name(self) -> str:
+        """The objective in use: InfoNCE on the sphere, its Gaussian (plane) form elsewhere."""
+        return self.objective or ("infonce" if self.on_sphere else "plane-kde-ldm")
+
+    def build_objective(self):
+        """The objective, with the sphere's temperature matched to the data: 1 / kappa."""
+        settings = {}
+        if self.objective_name in ("infonce", "simclr", "cpc"):
+            settings["temperature"] = self.temperature or (1 / self.kappa if self.on_sphere else 0.1)
+        return preset(self.objective_name, self.latent_dim, **settings)
 
 
 @dataclass(frozen=True)
@@ -176,7 +184,9 @@ def run_experiment(config: ExperimentConfig = ExperimentConfig(), *, progress: b
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(derive_seed(config.seed, "init"))
         encoder = _encoder(config, data)
-    objective = InfoNCE(config.tau, "cosine" if config.on_sphere else "euclidean")
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(derive_seed(config.seed, "objective"))
+        objective = config.build_objective()
     log = train(
         encoder, objective, data, steps=config.steps, batch_size=config.batch_size, lr=config.lr,
         seed=config.seed, device=device, progress=progress,
@@ -197,7 +207,7 @@ def run_experiment(config: ExperimentConfig = ExperimentConfig(), *, progress: b
     return ExperimentResult(
         config=config,
         data=repr(data),
-        estimator=f"{_describe(encoder)} + {objective!r}",
+        estimator=f"{_describe(encoder)} + {config.objective_name} ({type(objective.latent_model).__name__} x {type(objective.entropy).__name__}{' x MI' if objective.mi else ''})",
         training=log,
         eval_seconds=time.perf_counter() - start,
         **scores,

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+import copy
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -46,7 +46,7 @@ def resolve_device(name: str | torch.device) -> torch.device:
 
 def train(
     encoder: torch.nn.Module,
-    objective: Callable[[torch.Tensor], torch.Tensor],
+    objective: torch.nn.Module,
     data: PairSource,
     *,
     steps: int,
@@ -56,28 +56,48 @@ def train(
     device: str | torch.device = "cpu",
     progress: bool = False,
 ) -> TrainingLog:
-    """Train ``encoder`` in place on ``steps`` fresh batches of ``data``.
+    """Train ``encoder`` (and the objective's own parameters) in place on ``steps`` fresh batches.
 
-    The encoder maps the last axis of x, so a batch x (n, T, D) becomes z_hat (n, T, d), which the
-    objective turns into a scalar loss. Same seed, same device: same numbers.
+    The encoder keeps the leading axes, so a batch x (n, T, ...) becomes z_hat (n, T, d), which the
+    objective turns into a scalar loss. Objectives that need log-volume terms get them from
+    ``encoder.encode_with_log_volume``; an objective with ``ema`` set gets its second view from an
+    EMA copy of the encoder (the BYOL target). Same seed, same device: same numbers.
     """
     if steps < 1 or batch_size < 2:
         raise ValueError(f"need steps >= 1 and batch_size >= 2, got steps={steps}, batch_size={batch_size}")
     device = resolve_device(device)
     encoder.to(device).train()
-    optimizer = torch.optim.Adam(encoder.parameters(), lr=lr)
+    objective.to(device).train()
+    optimizer = torch.optim.Adam([*encoder.parameters(), *objective.parameters()], lr=lr)
+    ema = getattr(objective, "ema", None)
+    target = copy.deepcopy(encoder).requires_grad_(False) if ema is not None else None
+    needs_volume = getattr(objective, "needs_log_volume", False)
     gen = as_generator(derive_seed(seed, "train"), device)
     losses = torch.empty(steps, device=device)
     start = time.perf_counter()
     bar = tqdm(range(steps), disable=not progress, desc="training", unit="step", leave=False)
     for step in bar:
         batch = data.sample(batch_size, gen, device=device)
-        loss = objective(encoder(batch.x))
+        if needs_volume:
+            z, log_volume = encoder.encode_with_log_volume(batch.x)
+            loss = objective(z, log_volume=log_volume)
+        elif target is not None:
+            z = encoder(batch.x)
+            with torch.no_grad():
+                z_target = target(batch.x)
+            loss = objective(torch.stack([z[:, :-1], z_target[:, 1:]], 2).flatten(0, 1))
+        else:
+            loss = objective(encoder(batch.x))
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()
+        if target is not None:
+            with torch.no_grad():
+                for t, o in zip(target.parameters(), encoder.parameters()):
+                    t.lerp_(o, 1 - ema)
         losses[step] = loss.detach()
         if progress and step % 100 == 0:  # one host sync every 100 steps, not every step
             bar.set_postfix(loss=f"{losses[step].item():.4f}")
     encoder.eval()
+    objective.eval()
     return TrainingLog(losses=losses.cpu(), seconds=time.perf_counter() - start, device=str(device))

@@ -5,7 +5,7 @@ from generators import ContrastivePairs
 from identifiability import ExperimentConfig, run_experiment
 from identifiability.experiment import ENCODERS, GENERATORS
 from identifiability.encoders import MLPEncoder
-from identifiability.objectives import InfoNCE
+from identifiability.objectives import preset
 from identifiability.training import resolve_device, train
 
 
@@ -20,7 +20,7 @@ def test_training_is_deterministic_under_a_seed():
     def once():
         torch.manual_seed(0)
         encoder = MLPEncoder(4, 4, (32,), normalize=True)
-        log = train(encoder, InfoNCE(0.2), ContrastivePairs(latent_dim=4), steps=15, batch_size=64, seed=7)
+        log = train(encoder, preset("infonce", 4, temperature=0.2), ContrastivePairs(latent_dim=4), steps=15, batch_size=64, seed=7)
         return log.losses, encoder(torch.ones(1, 4))
 
     (l1, o1), (l2, o2) = once(), once()
@@ -35,23 +35,6 @@ def test_record_holds_config_metrics_timings_and_versions():
     assert record["metrics"]["mcc"]["null"]["mean"] > 0
     assert {"train_s", "eval_s"} <= record["timings"].keys()
     assert {"torch", "numpy", "python", "identifiability"} <= record["versions"].keys()
-
-
-def test_infonce_matches_its_definition():
-    gen = torch.Generator().manual_seed(0)
-    z = torch.nn.functional.normalize(torch.randn(16, 2, 3, generator=gen), dim=-1)
-    logits = z[:, 0] @ z[:, 1].T / 0.5
-    expected = -(logits.diagonal() - logits.logsumexp(dim=1)).mean()
-    torch.testing.assert_close(InfoNCE(0.5)(z), expected)
-    with pytest.raises(ValueError, match="pairs"):
-        InfoNCE()(z[:, 0])
-
-
-def test_euclidean_infonce_matches_its_definition():
-    z = torch.randn(16, 2, 3, generator=torch.Generator().manual_seed(1))
-    logits = -torch.cdist(z[:, 0], z[:, 1]) ** 2 / 2.0
-    expected = -(logits.diagonal() - logits.logsumexp(dim=1)).mean()
-    torch.testing.assert_close(InfoNCE(2.0, "euclidean")(z), expected)
 
 
 @pytest.mark.parametrize("generator", GENERATORS)

@@ -1,5 +1,27 @@
-"""Objectives that train encoders on paired or sequential observations."""
+"""Objectives: latent distribution matching with two dials, a latent model P_theta(z' | z) and an
+entropy estimator H, and the named SSL methods as presets of them."""
 
-from .infonce import InfoNCE
+from .entropy import KDE, KNN, EntropyEstimator, FlowExact, LogDet, NoEntropy, StopGradient, VarianceCovariance
+from .latent_models import KalmanPredictive, LatentModel, NonlinearPredictive, Plane, Sphere
+from .ldm import LDM, consecutive_pairs
+from .presets import PRESETS, preset
 
-__all__ = ["InfoNCE"]
+__all__ = [
+    "KDE",
+    "KNN",
+    "LDM",
+    "PRESETS",
+    "EntropyEstimator",
+    "FlowExact",
+    "KalmanPredictive",
+    "LatentModel",
+    "LogDet",
+    "NoEntropy",
+    "NonlinearPredictive",
+    "Plane",
+    "Sphere",
+    "StopGradient",
+    "VarianceCovariance",
+    "consecutive_pairs",
+    "preset",
+]

@@ -1,0 +1,168 @@
+"""Latent models P_theta(z' | z): the alignment dial of latent distribution matching.
+
+Every model gives log p(z'_i | z_i) for a batch of pairs, and the (n, n) matrix log p(z'_j | z_i)
+of every query with every target, which the contrastive (KDE) entropy estimator uses as its kernel.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from functools import lru_cache
+
+import torch
+from scipy.special import ive
+from torch import nn
+
+
+class LatentModel(nn.Module):
+    """P_theta(z' | z) on d-dimensional embeddings, defined by a location ``predict(z)`` and a
+    log-kernel between locations and targets; ``log_prob`` pairs rows, ``log_prob_matrix`` crosses
+    them, from the same kernel."""
+
+    def predict(self, z: torch.Tensor) -> torch.Tensor:
+        """(n, d) -> (n, d), the location of z' given z."""
+        return z
+
+    def kernel(self, loc: torch.Tensor, target: torch.Tensor, pairwise: bool) -> torch.Tensor:
+        """log p(target | location): (n,) for paired rows, (n, m) for every pair when ``pairwise``."""
+        raise NotImplementedError
+
+    def log_prob(self, z: torch.Tensor, z_next: torch.Tensor) -> torch.Tensor:
+        """(n, d), (n, d) -> (n,) log p(z'_i | z_i)."""
+        return self.kernel(self.predict(z), z_next, pairwise=False)
+
+    def log_prob_matrix(self, z: torch.Tensor, z_next: torch.Tensor) -> torch.Tensor:
+        """(n, d), (m, d) -> (n, m) log p(z'_j | z_i)."""
+        return self.kernel(self.predict(z), z_next, pairwise=True)
+
+
+def _squared_distances(a: torch.Tensor, b: torch.Tensor, pairwise: bool) -> torch.Tensor:
+    return torch.cdist(a, b) ** 2 if pairwise else ((a - b) ** 2).sum(-1)
+
+
+class Plane(LatentModel):
+    """z' | z ~ N(z, sigma^2 I): alignment -|z' - z|^2 / (2 sigma^2) (VICReg's invariance term)."""
+
+    def __init__(self, sigma: float = 1.0) -> None:
+        super().__init__()
+        if not sigma > 0:
+            raise ValueError(f"sigma must be positive, got {sigma}")
+        self.sigma = float(sigma)
+
+    def kernel(self, loc: torch.Tensor, target: torch.Tensor, pairwise: bool) -> torch.Tensor:
+        d = loc.shape[-1]
+        sq = _squared_distances(loc, target, pairwise)
+        return -sq / (2 * self.sigma**2) - 0.5 * d * math.log(2 * math.pi * self.sigma**2)
+
+    def extra_repr(self) -> str:
+        return f"sigma={self.sigma:g}"
+
+
+@lru_cache(maxsize=64)
+def log_vmf_normalizer(d: int, beta: float) -> float:
+    """log C_d(beta) of the von Mises-Fisher density C_d(beta) exp(beta mu^T z) on S^{d-1}."""
+    nu = d / 2 - 1
+    return nu * math.log(beta) - (d / 2) * math.log(2 * math.pi) - (math.log(ive(nu, beta)) + beta)
+
+
+class Sphere(LatentModel):
+    """z' | z ~ vMF(h(z) / |h(z)|, beta) on unit-norm embeddings: alignment beta h(z)^T z'.
+
+    Args:
+        beta: concentration (1 / temperature).
+        predictor: optional map h (e.g. CPC's linear predictor); identity by default.
+    """
+
+    def __init__(self, beta: float = 10.0, predictor: nn.Module | None = None) -> None:
+        super().__init__()
+        if not beta > 0:
+            raise ValueError(f"beta must be positive, got {beta}")
+        self.beta = float(beta)
+        self.predictor = predictor
+
+    def predict(self, z: torch.Tensor) -> torch.Tensor:
+        z = nn.functional.normalize(z, dim=-1)
+        return z if self.predictor is None else nn.functional.normalize(self.predictor(z), dim=-1)
+
+    def kernel(self, loc: torch.Tensor, target: torch.Tensor, pairwise: bool) -> torch.Tensor:
+        target = nn.functional.normalize(target, dim=-1)
+        cosine = loc @ target.T if pairwise else (loc * target).sum(-1)
+        return self.beta * cosine + log_vmf_normalizer(loc.shape[-1], self.beta)
+
+    def extra_repr(self) -> str:
+        return f"beta={self.beta:g}"
+
+
+class KalmanPredictive(LatentModel):
+    """z' | z ~ N(A z + b, Q) with A, b, Q learned; the linear-Gaussian (Kalman) transition.
+
+    A = W * min(1, rho_max / |W|_2) keeps the spectral norm, hence the spectral radius, below
+    ``rho_max`` (a stable system); Q = L L^T + eps I with a lower-triangular L of positive diagonal.
+    Computed in at least float32, never in half precision.
+    """
+
+    def __init__(self, dim: int, rho_max: float = 0.999, eps: float = 1e-4) -> None:
+        super().__init__()
+        self.dim, self.rho_max, self.eps = dim, rho_max, eps
+        self.weight = nn.Parameter(0.5 * torch.eye(dim))
+        self.bias = nn.Parameter(torch.zeros(dim))
+        self.raw_chol = nn.Parameter(torch.zeros(dim, dim))
+
+    @property
+    def transition(self) -> torch.Tensor:
+        """A, (d, d), with spectral norm at most rho_max."""
+        norm = torch.linalg.matrix_norm(self.weight, ord=2)
+        return self.weight * torch.clamp(self.rho_max / norm, max=1.0)
+
+    @property
+    def chol_noise(self) -> torch.Tensor:
+        """Cholesky factor of Q, (d, d)."""
+        raw = self.raw_chol
+        diag = nn.functional.softplus(raw.diagonal() + math.log(math.e - 1)) + math.sqrt(self.eps)
+        return torch.tril(raw, -1) + torch.diag(diag)
+
+    @property
+    def noise(self) -> torch.Tensor:
+        """Q, (d, d)."""
+        chol = self.chol_noise
+        return chol @ chol.T
+
+    def predict(self, z: torch.Tensor) -> torch.Tensor:
+        return _no_half(z) @ self.transition.T + self.bias
+
+    def kernel(self, loc: torch.Tensor, target: torch.Tensor, pairwise: bool) -> torch.Tensor:
+        chol = self.chol_noise
+        # Whiten both sides once: |L^{-1}(z'_j - m_i)|^2 = |w'_j - w_i|^2, a distance matrix.
+        w_mean = torch.linalg.solve_triangular(chol, loc.T, upper=False).T
+        w_target = torch.linalg.solve_triangular(chol, _no_half(target).T, upper=False).T
+        log_det = 2 * chol.diagonal().log().sum()
+        return -0.5 * (_squared_distances(w_mean, w_target, pairwise) + log_det + self.dim * math.log(2 * math.pi))
+
+
+class NonlinearPredictive(LatentModel):
+    """z' | z ~ N(h(z), sigma^2 I) with an MLP predictor h (initialised near the identity) and a
+    learned noise scale: the nonlinear predictive (JEPA-like) model."""
+
+    def __init__(self, dim: int, hidden: Sequence[int] = (64,)) -> None:
+        super().__init__()
+        widths = [dim, *hidden, dim]
+        layers: list[nn.Module] = []
+        for a, b in zip(widths[:-1], widths[1:]):
+            layers += [nn.Linear(a, b), nn.LeakyReLU(0.2)]
+        self.net = nn.Sequential(*layers[:-1])
+        nn.init.zeros_(self.net[-1].weight)
+        nn.init.zeros_(self.net[-1].bias)
+        self.log_sigma = nn.Parameter(torch.zeros(()))
+
+    def predict(self, z: torch.Tensor) -> torch.Tensor:
+        return z + self.net(z)
+
+    def kernel(self, loc: torch.Tensor, target: torch.Tensor, pairwise: bool) -> torch.Tensor:
+        d = loc.shape[-1]
+        sq = _squared_distances(loc, target, pairwise)
+        return -sq / (2 * torch.exp(2 * self.log_sigma)) - d * (self.log_sigma + 0.5 * math.log(2 * math.pi))
+
+
+def _no_half(z: torch.Tensor) -> torch.Tensor:
+    return z.float() if z.dtype in (torch.float16, torch.bfloat16) else z

@@ -1,0 +1,60 @@
+"""Latent distribution matching: F_LDM = < log P_theta(z' | z) > + H[z, z'], or the MI variant
+F_MI = < log P_theta(z' | z) > + H[z] + H[z'] (F_MI - F_LDM = I[z; z'])."""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from .entropy import EntropyEstimator
+from .latent_models import LatentModel
+
+
+def consecutive_pairs(z: torch.Tensor) -> torch.Tensor:
+    """(n, T, d) sequences -> (n (T - 1), 2, d) pairs of consecutive steps."""
+    if z.ndim != 3 or z.shape[1] < 2:
+        raise ValueError(f"objectives take pairs or sequences of shape (n, T >= 2, d), got {tuple(z.shape)}")
+    return torch.stack([z[:, :-1], z[:, 1:]], 2).reshape(-1, 2, z.shape[-1])
+
+
+class LDM(nn.Module):
+    """Loss -F of latent distribution matching with two dials.
+
+    Args:
+        latent_model: P_theta(z' | z) (``Plane``, ``Sphere``, ``KalmanPredictive``, ...).
+        entropy: the estimator of H (``LogDet``, ``KDE``, ``KNN``, ``StopGradient``, ``FlowExact``).
+        mi: use F_MI (marginal entropies of both views) instead of F_LDM (joint entropy).
+        ema: for the stop-gradient family, the decay of an EMA target encoder the trainer keeps
+            (None: the target is the online encoder itself, as in SimSiam).
+    """
+
+    def __init__(self, latent_model: LatentModel, entropy: EntropyEstimator, mi: bool = False, ema: float | None = None):
+        super().__init__()
+        if ema is not None and not 0 <= ema < 1:
+            raise ValueError(f"ema must lie in [0, 1), got {ema}")
+        self.latent_model, self.entropy, self.mi, self.ema = latent_model, entropy, mi, ema
+
+    @property
+    def needs_log_volume(self) -> bool:
+        return self.entropy.needs_log_volume
+
+    def terms(self, z: torch.Tensor, log_volume: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+        """(alignment, entropy) in nats for z (n, T, d) and, for FlowExact, log_volume (n, T)."""
+        pairs = consecutive_pairs(z)
+        volumes = None if log_volume is None else torch.stack([log_volume[:, :-1], log_volume[:, 1:]], 2).reshape(-1, 2)
+        target = pairs[:, 1].detach() if self.entropy.detaches_target else pairs[:, 1]
+        alignment = self.latent_model.log_prob(pairs[:, 0], target).mean()
+        h = lambda sample, lv: self.entropy(sample, latent_model=self.latent_model, log_volume=lv)  # noqa: E731
+        if self.mi:
+            entropy = h(pairs[:, 0], None if volumes is None else volumes[:, 0]) + h(pairs[:, 1], None if volumes is None else volumes[:, 1])
+        else:
+            entropy = h(pairs, volumes)
+        return alignment, entropy
+
+    def forward(self, z: torch.Tensor, log_volume: torch.Tensor | None = None) -> torch.Tensor:
+        """Scalar loss -F."""
+        alignment, entropy = self.terms(z, log_volume)
+        return -(alignment + entropy)
+
+    def extra_repr(self) -> str:
+        return f"entropy={self.entropy!r}, mi={self.mi}, ema={self.ema}"

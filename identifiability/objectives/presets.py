@@ -1,0 +1,60 @@
+"""Named methods as settings of the two LDM dials."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from typing import Any
+
+from torch import nn
+
+from .entropy import KDE, KNN, LogDet, StopGradient, VarianceCovariance
+from .latent_models import KalmanPredictive, Plane, Sphere
+from .ldm import LDM
+
+
+def _predictor(dim: int) -> nn.Module:
+    return nn.Sequential(nn.Linear(dim, 4 * dim), nn.ReLU(), nn.Linear(4 * dim, dim))
+
+
+def _grid() -> dict[str, Callable[..., LDM]]:
+    spaces = {"plane": lambda dim: Plane(1.0), "sphere": lambda dim: Sphere(10.0)}
+    estimators = {"logdet": LogDet, "kde": KDE, "knn": KNN}
+    return {
+        f"{space}-{est}-{form}": (lambda dim, s=make_space, e=make_est, mi=form == "mi": LDM(s(dim), e(), mi=mi))
+        for space, make_space in spaces.items()
+        for est, make_est in estimators.items()
+        for form in ("ldm", "mi")
+    }
+
+
+_NAMED: dict[str, Callable[..., LDM]] = {
+    # InfoNCE: -F = InfoNCE(temperature) - log n
+    "infonce": lambda dim, temperature=0.1: LDM(Sphere(1 / temperature), KDE()),
+    # SimCLR's NT-Xent (negatives from both views): -F = NT-Xent - log(2n - 1)
+    "simclr": lambda dim, temperature=0.5: LDM(Sphere(1 / temperature), KDE(pooled=True)),
+    # VICReg with its (25, 25, 1) weights: -F = VICReg loss + (d/2) log(2 pi sigma^2), sigma^2 = d / 50
+    "vicreg": lambda dim: LDM(Plane(math.sqrt(dim / 50)), VarianceCovariance(), mi=True),
+    "vicreg-ldm": lambda dim: LDM(Plane(1.0), LogDet()),
+    "byol": lambda dim, ema=0.99: LDM(Sphere(1.0, predictor=_predictor(dim)), StopGradient(), ema=ema),
+    "simsiam": lambda dim: LDM(Sphere(1.0, predictor=_predictor(dim)), StopGradient()),
+    # CPC: InfoNCE with a bilinear (linear-predictor) critic
+    "cpc": lambda dim, temperature=0.1: LDM(Sphere(1 / temperature, predictor=nn.Linear(dim, dim, bias=False)), KDE()),
+    "kalman": lambda dim: LDM(KalmanPredictive(dim), LogDet()),
+    **_grid(),
+}
+PRESETS: tuple[str, ...] = tuple(_NAMED)
+
+
+def preset(name: str, dim: int, **settings: Any) -> LDM:
+    """The LDM objective of a named method for d = ``dim`` embeddings.
+
+    Names: infonce, simclr, vicreg, vicreg-ldm, byol, simsiam, cpc, kalman, and the LDM paper's
+    ablation grid {plane, sphere} x {logdet, kde, knn} x {ldm, mi} (e.g. "sphere-kde-mi").
+    ``settings`` override a preset's knobs (temperature for infonce, simclr and cpc; ema for byol).
+    """
+    if name not in _NAMED:
+        raise ValueError(f"unknown objective {name!r}; choose from {', '.join(PRESETS)}")
+    if dim < 1:
+        raise ValueError(f"dim must be positive, got {dim}")
+    return _NAMED[name](dim, **settings)

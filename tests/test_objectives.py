@@ -1,0 +1,224 @@
+"""Issue 6: the LDM dials, their closed forms, the presets' familiar values, training smoke tests."""
+
+import math
+
+import pytest
+import torch
+import torch.nn.functional as F
+from hypothesis import given
+from hypothesis import strategies as st
+
+from identifiability.encoders import InjectiveFlow, MLPEncoder
+from identifiability.objectives import (
+    KDE,
+    KNN,
+    LDM,
+    PRESETS,
+    FlowExact,
+    KalmanPredictive,
+    LogDet,
+    NoEntropy,
+    NonlinearPredictive,
+    Plane,
+    Sphere,
+    StopGradient,
+    VarianceCovariance,
+    preset,
+)
+from identifiability.objectives.latent_models import log_vmf_normalizer
+from identifiability.training import train
+from generators import LatentDynamics
+
+
+def gen(seed=0):
+    return torch.Generator().manual_seed(seed)
+
+
+# --- entropy estimators against closed forms ---------------------------------------------
+
+
+@pytest.mark.parametrize("d", [1, 2, 5])
+def test_estimators_recover_gaussian_entropy_at_n_1e4(d):
+    a = torch.randn(d, d, generator=gen(d), dtype=torch.float64) + 2 * torch.eye(d, dtype=torch.float64)
+    z = torch.randn(10_000, d, generator=gen(10 + d), dtype=torch.float64) @ a.T
+    true = 0.5 * d * (1 + math.log(2 * math.pi)) + 0.5 * torch.linalg.slogdet(a @ a.T)[1].item()
+    # Tolerances: measured errors were <= 0.02 (log-det), <= 0.035 (kNN), 0.02 / 0.11 (KDE at
+    # d <= 2 / d = 5, whose Silverman bandwidth shrinks only like n^(-1/(d+4))).
+    assert float(LogDet()(z)) == pytest.approx(true, abs=0.05)
+    assert float(KNN()(z)) == pytest.approx(true, abs=0.06)
+    assert float(KDE()(z)) == pytest.approx(true, abs=0.05 if d <= 2 else 0.2)
+
+
+@pytest.mark.parametrize("d", [1, 2])
+def test_estimators_on_the_uniform_cube(d):
+    u = torch.rand(10_000, d, generator=gen(d), dtype=torch.float64)
+    assert float(KNN()(u)) == pytest.approx(0.0, abs=0.05)  # H[U[0,1]^d] = 0
+    assert float(KDE()(u)) == pytest.approx(0.0, abs=0.15)  # boundary bias of the kernel
+    # The log-det is the Gaussian entropy at the uniform's covariance (1/12): an upper bound.
+    assert float(LogDet()(u)) == pytest.approx(0.5 * d * math.log(2 * math.pi * math.e / 12), abs=0.01)
+
+
+@given(st.integers(1, 4), st.integers(0, 1000))
+def test_log_det_responds_exactly_to_linear_maps_and_ignores_translation(d, seed):
+    z = torch.randn(500, d, generator=gen(seed), dtype=torch.float64)
+    a = torch.randn(d, d, generator=gen(seed + 1), dtype=torch.float64) + 3 * torch.eye(d, dtype=torch.float64)
+    b = torch.randn(d, generator=gen(seed + 2), dtype=torch.float64) * 100
+    est = LogDet(jitter=0.0)
+    assert float(est(z @ a.T + b)) == pytest.approx(float(est(z)) + torch.linalg.slogdet(a)[1].item(), abs=1e-8)
+
+
+@given(st.integers(1, 4), st.floats(0.1, 10.0), st.integers(0, 1000))
+def test_knn_shifts_by_d_log_c_under_scaling_and_ignores_translation(d, c, seed):
+    z = torch.randn(300, d, generator=gen(seed), dtype=torch.float64)
+    shift = torch.randn(d, generator=gen(seed + 1), dtype=torch.float64)
+    assert float(KNN()(c * z + shift)) == pytest.approx(float(KNN()(z)) + d * math.log(c), abs=1e-8)
+    assert float(KDE()(z + shift)) == pytest.approx(float(KDE()(z)), abs=1e-8)
+    assert float(KDE()(c * z)) == pytest.approx(float(KDE()(z)) + d * math.log(c), abs=1e-8)
+
+
+def test_mi_minus_ldm_is_the_gaussian_mutual_information():
+    d, rho = 3, 0.8
+    z = torch.randn(20_000, d, generator=gen(0), dtype=torch.float64)
+    z2 = rho * z + math.sqrt(1 - rho**2) * torch.randn(20_000, d, generator=gen(1), dtype=torch.float64)
+    pairs = torch.stack([z, z2], 1)
+    ldm, mi = LDM(Plane(), LogDet()), LDM(Plane(), LogDet(), mi=True)
+    gap = float(ldm(pairs) - mi(pairs))  # losses are -F, so -F_LDM - (-F_MI) = F_MI - F_LDM
+    assert gap == pytest.approx(-0.5 * d * math.log(1 - rho**2), abs=0.03)
+
+
+def test_stop_gradient_plug_in_has_the_analytic_gradient():
+    sigma = 0.7
+    z = torch.randn(32, 2, 3, generator=gen(0), dtype=torch.float64, requires_grad=True)
+    loss = LDM(Plane(sigma), StopGradient())(z)
+    (grad,) = torch.autograd.grad(loss, z)
+    online, target = z[:, 0].detach(), z[:, 1].detach()
+    torch.testing.assert_close(grad[:, 0], (online - target) / (32 * sigma**2))  # d(-align)/d(online)
+    torch.testing.assert_close(grad[:, 1], torch.zeros_like(target))  # nothing pulls the target
+    # The value is an estimate of H[z, z'] = H[z] + H[z' | z] with the conditional plugged in.
+    value = StopGradient(LogDet())(z.detach(), latent_model=Plane(sigma))
+    expected = LogDet()(online) - Plane(sigma).log_prob(online, target).mean()
+    torch.testing.assert_close(value, expected)
+
+
+# --- presets: familiar values ------------------------------------------------------------
+
+
+def unit_pairs(n=16, d=4, seed=0):
+    return F.normalize(torch.randn(n, 2, d, generator=gen(seed), dtype=torch.float64), dim=-1)
+
+
+def test_infonce_preset_is_infonce_minus_log_n():
+    z = unit_pairs()
+    logits = z[:, 0] @ z[:, 1].T / 0.1
+    infonce = F.cross_entropy(logits, torch.arange(16))
+    torch.testing.assert_close(preset("infonce", 4)(z), infonce - math.log(16))
+
+
+def test_simclr_preset_is_nt_xent_minus_log_2n_minus_1():
+    z, tau, n = unit_pairs(), 0.5, 16
+    both = torch.cat([z[:, 0], z[:, 1]])
+    sim = both @ both.T / tau
+    sim.fill_diagonal_(-math.inf)
+    positives = torch.cat([torch.arange(n, 2 * n), torch.arange(n)])
+    nt_xent = F.cross_entropy(sim, positives)
+    torch.testing.assert_close(preset("simclr", 4)(z), nt_xent - math.log(2 * n - 1))
+
+
+def test_vicreg_preset_is_the_vicreg_loss_plus_a_constant():
+    z = torch.randn(64, 2, 6, generator=gen(3), dtype=torch.float64)
+    a, b = z[:, 0], z[:, 1]
+
+    def var(x):
+        return torch.relu(1 - torch.sqrt(x.var(0) + 1e-4)).mean()
+
+    def cov(x):
+        c = torch.cov(x.T)
+        return (c - torch.diag(c.diagonal())).pow(2).sum() / x.shape[1]
+
+    vicreg = 25 * F.mse_loss(a, b) + 25 * (var(a) + var(b)) + (cov(a) + cov(b))
+    constant = 0.5 * 6 * math.log(2 * math.pi * 6 / 50)
+    torch.testing.assert_close(preset("vicreg", 6)(z), vicreg + constant)
+
+
+def test_cpc_preset_is_bilinear_infonce():
+    z = unit_pairs(seed=4)
+    objective = preset("cpc", 4)
+    w = objective.latent_model.predictor.weight
+    logits = F.normalize(z[:, 0] @ w.T.double(), dim=-1) @ z[:, 1].T / 0.1
+    torch.testing.assert_close(objective.double()(z), F.cross_entropy(logits, torch.arange(16)) - math.log(16))
+
+
+def test_byol_preset_has_the_byol_gradient():
+    torch.manual_seed(0)
+    objective = preset("byol", 4).double()
+    z = torch.randn(16, 2, 4, generator=gen(5), dtype=torch.float64, requires_grad=True)
+    (grad,) = torch.autograd.grad(objective(z), z)
+    predicted = objective.latent_model.predictor(F.normalize(z[:, 0], dim=-1))
+    byol = (2 - 2 * F.cosine_similarity(predicted, z[:, 1].detach(), dim=-1)).mean()
+    (expected,) = torch.autograd.grad(byol, z)
+    torch.testing.assert_close(grad, expected / 2)  # -F = (BYOL loss) / 2 + constants, beta = 1
+    assert objective.ema == 0.99 and preset("simsiam", 4).ema is None
+
+
+def test_kalman_preset_is_gaussian_alignment_plus_joint_log_det():
+    torch.manual_seed(0)
+    objective = preset("kalman", 3).double()
+    with torch.no_grad():
+        for p in objective.parameters():
+            p.add_(0.3 * torch.randn_like(p))
+    z = torch.randn(50, 2, 3, generator=gen(6), dtype=torch.float64)
+    m = objective.latent_model
+    law = torch.distributions.MultivariateNormal(z[:, 0] @ m.transition.T + m.bias, scale_tril=m.chol_noise)
+    expected = -(law.log_prob(z[:, 1]).mean() + LogDet()(z.flatten(1)))
+    torch.testing.assert_close(objective(z), expected)
+
+
+@given(st.integers(1, 5), st.integers(0, 1000))
+def test_kalman_transition_is_always_stable(d, seed):
+    model = KalmanPredictive(d)
+    with torch.no_grad():
+        model.weight.copy_(5 * torch.randn(d, d, generator=gen(seed)))
+    assert torch.linalg.eigvals(model.transition).abs().max() < 1
+    assert torch.linalg.eigvalsh(model.noise).min() > 0
+
+
+def test_kalman_runs_in_float32_on_half_inputs():
+    out = KalmanPredictive(3).log_prob(torch.randn(4, 3).half(), torch.randn(4, 3).half())
+    assert out.dtype == torch.float32 and torch.isfinite(out).all()
+
+
+def test_sphere_normalizer_matches_the_closed_form_on_the_circle_and_s2():
+    from scipy.special import i0
+
+    assert log_vmf_normalizer(2, 3.0) == pytest.approx(-math.log(2 * math.pi * i0(3.0)), rel=1e-10)
+    assert log_vmf_normalizer(3, 3.0) == pytest.approx(math.log(3.0 / (4 * math.pi * math.sinh(3.0))), rel=1e-10)
+
+
+def test_every_preset_builds_and_unknown_names_are_rejected():
+    for name in PRESETS:
+        assert isinstance(preset(name, 4), LDM)
+    assert {"plane-logdet-ldm", "sphere-kde-mi", "plane-knn-mi", "sphere-knn-ldm"} <= set(PRESETS)
+    with pytest.raises(ValueError, match="unknown objective"):
+        preset("barlow", 4)
+
+
+# --- every combination trains --------------------------------------------------------------
+
+MODELS = {"plane": lambda d: Plane(), "sphere": lambda d: Sphere(5.0), "kalman": KalmanPredictive, "nonlinear": NonlinearPredictive}
+ESTIMATORS = {"logdet": LogDet, "kde": KDE, "knn": KNN, "stopgrad": StopGradient, "varcov": VarianceCovariance, "flow": FlowExact, "none": NoEntropy}
+
+
+@pytest.mark.parametrize("model", list(MODELS))
+@pytest.mark.parametrize("estimator", list(ESTIMATORS))
+@pytest.mark.parametrize("mi", [False, True])
+def test_every_combination_trains_a_few_steps(model, estimator, mi):
+    if estimator == "stopgrad" and mi:
+        with pytest.raises(ValueError, match="pairs"):
+            LDM(MODELS[model](3), ESTIMATORS[estimator](), mi=mi)(torch.randn(8, 2, 3))
+        return
+    torch.manual_seed(0)
+    data = LatentDynamics("gauss_ar1", 3, seq_len=3)
+    encoder = InjectiveFlow(3, 3, hidden=(16,)) if estimator == "flow" else MLPEncoder(3, 3, (16,))
+    objective = LDM(MODELS[model](3), ESTIMATORS[estimator](), mi=mi)
+    log = train(encoder, objective, data, steps=3, batch_size=32)
+    assert torch.isfinite(log.losses).all()
