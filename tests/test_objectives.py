@@ -160,17 +160,21 @@ def test_byol_preset_has_the_byol_gradient():
     assert objective.ema == 0.99 and preset("simsiam", 4).ema is None
 
 
-def test_kalman_preset_is_gaussian_alignment_plus_joint_log_det():
+def test_kalman_ldm_is_the_joint_gaussian_log_likelihood_plus_the_estimate():
     torch.manual_seed(0)
-    objective = preset("kalman", 3).double()
+    objective = LDM(KalmanPredictive(3), LogDet()).double()
     with torch.no_grad():
         for p in objective.parameters():
             p.add_(0.3 * torch.randn_like(p))
     z = torch.randn(50, 2, 3, generator=gen(6), dtype=torch.float64)
     m = objective.latent_model
     law = torch.distributions.MultivariateNormal(z[:, 0] @ m.transition.T + m.bias, scale_tril=m.chol_noise)
-    expected = -(law.log_prob(z[:, 1]).mean() + LogDet()(z.flatten(1)))
+    prior = torch.distributions.MultivariateNormal(torch.zeros(3, dtype=torch.float64), torch.eye(3, dtype=torch.float64))
+    expected = -(prior.log_prob(z[:, 0]).mean() + law.log_prob(z[:, 1]).mean() + LogDet()(z.flatten(1)))
     torch.testing.assert_close(objective(z), expected)
+    fixed = preset("kalman", 3).latent_model
+    assert not any(p is fixed.raw_chol for p in fixed.parameters())  # the preset holds Q fixed
+    torch.testing.assert_close(fixed.noise, torch.eye(3), atol=0.03, rtol=0)
 
 
 @given(st.integers(1, 5), st.integers(0, 1000))

@@ -2,6 +2,7 @@
 entropy estimator H, and the named SSL methods as presets of them."""
 
 from .entropy import KDE, KNN, EntropyEstimator, FlowExact, LogDet, NoEntropy, StopGradient, VarianceCovariance
+from .kalman_filter import KalmanFilterLDM
 from .latent_models import KalmanPredictive, LatentModel, NonlinearPredictive, Plane, Sphere
 from .ldm import LDM, consecutive_pairs
 from .presets import PRESETS, preset
@@ -13,6 +14,7 @@ __all__ = [
     "PRESETS",
     "EntropyEstimator",
     "FlowExact",
+    "KalmanFilterLDM",
     "KalmanPredictive",
     "LatentModel",
     "LogDet",

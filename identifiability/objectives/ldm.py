@@ -1,5 +1,6 @@
-"""Latent distribution matching: F_LDM = < log P_theta(z' | z) > + H[z, z'], or the MI variant
-F_MI = < log P_theta(z' | z) > + H[z] + H[z'] (F_MI - F_LDM = I[z; z'])."""
+"""Latent distribution matching: F_LDM = < log P_theta(z, z') > + H[z, z'], or the MI variant
+F_MI = < log P_theta(z, z') > + H[z] + H[z'] (F_MI - F_LDM = I[z; z']), with
+log P_theta(z, z') = log P_theta(z) + log P_theta(z' | z)."""
 
 from __future__ import annotations
 
@@ -43,7 +44,8 @@ class LDM(nn.Module):
         pairs = consecutive_pairs(z)
         volumes = None if log_volume is None else torch.stack([log_volume[:, :-1], log_volume[:, 1:]], 2).reshape(-1, 2)
         target = pairs[:, 1].detach() if self.entropy.detaches_target else pairs[:, 1]
-        alignment = self.latent_model.log_prob(pairs[:, 0], target).mean()
+        model = self.latent_model
+        alignment = (model.marginal_log_prob(pairs[:, 0]) + model.log_prob(pairs[:, 0], target)).mean()
         h = lambda sample, lv: self.entropy(sample, latent_model=self.latent_model, log_volume=lv)  # noqa: E731
         if self.mi:
             entropy = h(pairs[:, 0], None if volumes is None else volumes[:, 0]) + h(pairs[:, 1], None if volumes is None else volumes[:, 1])
