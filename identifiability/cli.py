@@ -62,6 +62,8 @@ def build_parser() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
     run.add_argument("--kappa", type=_float, default=defaults["kappa"], help="vMF concentration of positive pairs (> 0)")
     run.add_argument("--uncertainty", type=_float, default=defaults["uncertainty"],
                      help="conditional uncertainty of the dynamics presets and video, in [0, 1]")
+    run.add_argument("--seq-len", type=_int, default=defaults["seq_len"],
+                     help="sequence length T of the dynamics, ica and video generators (2: pairs)")
     run.add_argument("--mixing-layers", type=_int, default=defaults["mixing_layers"], help="depth of the mixing MLP g")
     run.add_argument("--temperature", type=_float, default=None,
                      help="temperature of infonce, simclr and cpc (default: 1 / kappa on the sphere, else 0.1)")
@@ -81,7 +83,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         config = ExperimentConfig(
-            generator=args.generator, encoder=args.encoder, objective=args.objective, uncertainty=args.uncertainty, latent_dim=args.latent_dim, kappa=args.kappa, mixing_layers=args.mixing_layers,
+            generator=args.generator, encoder=args.encoder, objective=args.objective, seq_len=args.seq_len, uncertainty=args.uncertainty, latent_dim=args.latent_dim, kappa=args.kappa, mixing_layers=args.mixing_layers,
             temperature=args.temperature, steps=args.steps, batch_size=args.batch_size, lr=args.lr,
             eval_samples=args.eval_samples, seed=args.seed, device=args.device,
         )

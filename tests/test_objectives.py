@@ -15,6 +15,7 @@ from identifiability.objectives import (
     LDM,
     PRESETS,
     FlowExact,
+    KalmanFilterLDM,
     KalmanPredictive,
     LogDet,
     NoEntropy,
@@ -200,7 +201,7 @@ def test_sphere_normalizer_matches_the_closed_form_on_the_circle_and_s2():
 
 def test_every_preset_builds_and_unknown_names_are_rejected():
     for name in PRESETS:
-        assert isinstance(preset(name, 4), LDM)
+        assert isinstance(preset(name, 4), (LDM, KalmanFilterLDM))
     assert {"plane-logdet-ldm", "sphere-kde-mi", "plane-knn-mi", "sphere-knn-ldm"} <= set(PRESETS)
     with pytest.raises(ValueError, match="unknown objective"):
         preset("barlow", 4)
@@ -225,4 +226,38 @@ def test_every_combination_trains_a_few_steps(model, estimator, mi):
     encoder = InjectiveFlow(3, 3, hidden=(16,)) if estimator == "flow" else MLPEncoder(3, 3, (16,))
     objective = LDM(MODELS[model](3), ESTIMATORS[estimator](), mi=mi)
     log = train(encoder, objective, data, steps=3, batch_size=32)
+    assert torch.isfinite(log.losses).all()
+
+
+def test_kalman_filter_likelihood_is_the_exact_sequence_likelihood():
+    # The prediction-error decomposition: the one-step NLLs sum to -log N(y_{1:T}; 0, Sigma_y) with
+    # Cov(y_t, y_u) = A^(t-u) P_u (t >= u), P_0 = I, P_t = A P_{t-1} A^T + Q, plus R on the diagonal.
+    torch.manual_seed(0)
+    d, steps = 2, 4
+    objective = KalmanFilterLDM(d).double()
+    with torch.no_grad():
+        for p in objective.parameters():
+            p.add_(0.3 * torch.randn_like(p))
+        objective.latent_model.bias.zero_()
+    y = torch.randn(6, steps, d, generator=gen(7), dtype=torch.float64)
+    _, nll = objective.filter(y)
+    a, q, r = objective.latent_model.transition.detach(), objective.latent_model.noise.detach(), objective.observation_noise.detach()
+    p = [torch.eye(d, dtype=torch.float64)]
+    for _ in range(steps - 1):
+        p.append(a @ p[-1] @ a.T + q)
+    cov = torch.zeros(steps * d, steps * d, dtype=torch.float64)
+    for t in range(steps):
+        for u in range(t + 1):
+            block = torch.linalg.matrix_power(a, t - u) @ p[u]
+            cov[t * d : (t + 1) * d, u * d : (u + 1) * d] = block
+            cov[u * d : (u + 1) * d, t * d : (t + 1) * d] = block.T
+    cov += torch.block_diag(*[r] * steps)
+    law = torch.distributions.MultivariateNormal(torch.zeros(steps * d, dtype=torch.float64), cov)
+    torch.testing.assert_close(nll.sum(1), -law.log_prob(y.reshape(6, -1)))
+
+
+def test_kalman_filter_objective_trains_on_sequences():
+    torch.manual_seed(0)
+    data = LatentDynamics("gauss_ar1", 3, seq_len=4)
+    log = train(MLPEncoder(3, 3, (16,)), preset("kalman-filter", 3), data, steps=5, batch_size=32)
     assert torch.isfinite(log.losses).all()
