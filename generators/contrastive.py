@@ -8,7 +8,7 @@ import torch
 
 from .batch import Batch
 from .laws import Law, sample_standard
-from .mixing import MLPMixing
+from .mixing import MixedProcess, MLPMixing
 from .random import Seed, as_generator, derive_seed
 from .sphere import sample_vmf, uniform_sphere
 
@@ -27,7 +27,7 @@ def reflect_into_unit_box(y: torch.Tensor) -> torch.Tensor:
     return torch.where(y > 1, 2 - y, y)
 
 
-class ContrastivePairs:
+class ContrastivePairs(MixedProcess):
     """Pairs (x, x') = (g(z), g(z')) with z from ``marginal`` on ``space`` and z' | z from ``conditional``.
 
     Args:
@@ -79,14 +79,9 @@ class ContrastivePairs:
         self.mixing = MLPMixing(latent_dim, mixing_layers, observed_dim=observed_dim, seed=derive_seed(seed, "mixing"))
 
     @property
-    def observed_dim(self) -> int:
-        """D, the dimension of x."""
-        return self.mixing.observed_dim
-
-    @property
     def assumptions(self) -> tuple[str, ...]:
         """Names of the properties this process satisfies, for claims to check."""
-        mixing = "injective_mixing" if self.mixing.lift is not None else "invertible_mixing"
+        mixing = self.mixing.assumption
         return (f"{self.space}_latents", f"{self.marginal}_marginal", f"{self.conditional}_conditional", mixing)
 
     def _marginal(self, n: int, gen: torch.Generator) -> torch.Tensor:

@@ -8,7 +8,7 @@ import torch
 
 from .batch import Batch
 from .laws import sample_standard
-from .mixing import MLPMixing
+from .mixing import MixedProcess, MLPMixing
 from .random import Seed, as_generator, derive_seed
 
 PRESETS: dict[str, str] = {
@@ -41,7 +41,7 @@ def _plane_rotation(dim: int, angle: float) -> torch.Tensor:
     return r
 
 
-class LatentDynamics:
+class LatentDynamics(MixedProcess):
     """Sequences from a Markov latent process whose transition may be one-to-many.
 
     Args:
@@ -101,14 +101,9 @@ class LatentDynamics:
         self.jump = _plane_rotation(latent_dim, _JUMP_ANGLE)
 
     @property
-    def observed_dim(self) -> int:
-        """D, the dimension of x."""
-        return self.mixing.observed_dim
-
-    @property
     def assumptions(self) -> tuple[str, ...]:
         """Names of the properties this process satisfies, for claims to check."""
-        mixing = "injective_mixing" if self.mixing.lift is not None else "invertible_mixing"
+        mixing = self.mixing.assumption
         extra = ("nuisance_dimensions",) if self.nuisance_dim else ()
         return ("markov", *_ASSUMPTIONS[self.preset], mixing, *extra)
 

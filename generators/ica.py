@@ -8,11 +8,11 @@ import torch
 
 from .batch import Batch
 from .laws import LAWS, Law, sample_standard
-from .mixing import MLPMixing
+from .mixing import MixedProcess, MLPMixing
 from .random import Seed, as_generator, derive_seed
 
 
-class NonlinearICA:
+class NonlinearICA(MixedProcess):
     """Sources s with independent components, observed through an invertible MLP mixing g.
 
     Args:
@@ -67,14 +67,9 @@ class NonlinearICA:
         self.segment_scales = torch.rand(segments, latent_dim, generator=gen, dtype=torch.float64) * 1.5 + 0.5
 
     @property
-    def observed_dim(self) -> int:
-        """D, the dimension of x."""
-        return self.mixing.observed_dim
-
-    @property
     def assumptions(self) -> tuple[str, ...]:
         """Names of the properties this process satisfies, for claims to check."""
-        out = ["independent_sources", "injective_mixing" if self.mixing.lift is not None else "invertible_mixing"]
+        out = ["independent_sources", self.mixing.assumption]
         if self.law != "gaussian" and not (self.law == "gennorm" and self.beta == 2):
             out.append("non_gaussian")
         if self.segments:

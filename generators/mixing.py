@@ -103,6 +103,11 @@ class MLPMixing:
         self.lift = orthonormal_lift(dim, self.observed_dim, seed + 1) if self.observed_dim > dim else None
 
     @property
+    def assumption(self) -> str:
+        """The assumption name this map satisfies: "injective_mixing" (lifted) or "invertible_mixing"."""
+        return "injective_mixing" if self.lift is not None else "invertible_mixing"
+
+    @property
     def condition_numbers(self) -> torch.Tensor:
         """(n_layers,) condition numbers of the square weight matrices."""
         return torch.linalg.cond(self.weights)
@@ -129,3 +134,14 @@ class MLPMixing:
     def __repr__(self) -> str:
         lift = f", observed_dim={self.observed_dim}" if self.lift is not None else ""
         return f"MLPMixing(dim={self.dim}, n_layers={self.n_layers}{lift}, slope={self.slope})"
+
+
+class MixedProcess:
+    """A process observed through an ``MLPMixing`` held in ``self.mixing``."""
+
+    mixing: MLPMixing
+
+    @property
+    def observed_dim(self) -> int:
+        """D, the dimension of x."""
+        return self.mixing.observed_dim
