@@ -61,6 +61,10 @@ def _describe(encoder: torch.nn.Module) -> str:
     return f"{type(inner).__name__}({inner.extra_repr()})"
 
 
+def _describe_objective(name: str, objective: torch.nn.Module) -> str:
+    mi = " x MI" if objective.mi else ""
+    return f"{name} ({type(objective.latent_model).__name__} x {type(objective.entropy).__name__}{mi})"
+
 
 @dataclass(frozen=True)
 class ExperimentConfig:
@@ -71,7 +75,9 @@ class ExperimentConfig:
     with InfoNCE at temperature 1 / kappa (the matched latent model). ``generator`` names another
     problem from ``GENERATORS``: "box" and "real" contrastive pairs, "ica" (autoregressive Laplace
     sources, PCL), a ``LatentDynamics`` preset (with ``uncertainty``), or "video" (latent_dim / 2
-    blobs in 16 x 16 frames); off the sphere the encoder is unnormalised and InfoNCE Euclidean.
+    blobs in 16 x 16 frames), with ``encoder`` and ``objective`` (a preset) chosen by name; off the
+    sphere the encoder is unnormalised and the default objective is "plane-kde-ldm" (InfoNCE with a
+    Gaussian kernel).
     """
 
     generator: str = "sphere"
@@ -106,7 +112,7 @@ class ExperimentConfig:
             (self.seq_len == 2 or self.generator not in ("sphere", "box", "real"),
              f"contrastive pairs have seq_len 2, got {self.seq_len}"),
             (0 <= self.uncertainty <= 1, f"uncertainty must lie in [0, 1], got {self.uncertainty}"),
-            (self.latent_dim >= 2, f"latent_dim must be at least 2 (latents live on S^(d-1)), got {self.latent_dim}"),
+            (self.latent_dim >= 2, f"latent_dim must be at least 2, got {self.latent_dim}"),
             (self.kappa > 0, f"kappa must be positive, got {self.kappa}"),
             (self.mixing_layers >= 0, f"mixing_layers must be non-negative, got {self.mixing_layers}"),
             (all(h >= 1 for h in self.hidden), f"hidden widths must be positive, got {self.hidden}"),
@@ -221,7 +227,7 @@ def run_experiment(config: ExperimentConfig = ExperimentConfig(), *, progress: b
     return ExperimentResult(
         config=config,
         data=repr(data),
-        estimator=f"{_describe(encoder)} + {config.objective_name} ({type(objective.latent_model).__name__} x {type(objective.entropy).__name__}{' x MI' if objective.mi else ''})",
+        estimator=f"{_describe(encoder)} + {_describe_objective(config.objective_name, objective)}",
         training=log,
         eval_seconds=time.perf_counter() - start,
         **scores,
