@@ -77,6 +77,15 @@ def test_knn_shifts_by_d_log_c_under_scaling_and_ignores_translation(d, c, seed)
     assert float(KDE()(c * z)) == pytest.approx(float(KDE()(z)) + d * math.log(c), abs=1e-8)
 
 
+def test_kde_self_term_adds_the_self_kernel_to_every_density():
+    z = torch.randn(200, 2, generator=gen(9), dtype=torch.float64)
+    loo, with_self = KDE(bandwidth=0.3)(z), KDE(bandwidth=0.3, self_term=True)(z)
+    assert with_self < loo  # each point's own kernel raises its density estimate
+    # and the bias vanishes as the kernel mass of the other points grows with n.
+    big = torch.randn(3000, 2, generator=gen(10), dtype=torch.float64)
+    assert abs(float(KDE(bandwidth=0.3, self_term=True)(big) - KDE(bandwidth=0.3)(big))) < abs(float(with_self - loo))
+
+
 def test_mi_minus_ldm_is_the_gaussian_mutual_information():
     d, rho = 3, 0.8
     z = torch.randn(20_000, d, generator=gen(0), dtype=torch.float64)

@@ -53,7 +53,8 @@ class LogDet(EntropyEstimator):
 class KDE(EntropyEstimator):
     """Kernel-density (resubstitution) entropy: -< log (1/m) sum_j K(z_i, c_j) >.
 
-    On samples (n, k): centres are the other samples (leave-one-out) and K is the latent model's
+    On samples (n, k): centres are the other samples (leave-one-out; every sample with
+    ``self_term=True``, which biases the estimate down by up to log n) and K is the latent model's
     conditional p(c | z_i) when one is given, else a Gaussian with bandwidth matrix h^2 Sigma,
     Sigma the batch covariance held fixed (no gradient) and h = ``bandwidth`` or Silverman's rule
     (4 / ((k + 2) n))^(1 / (k + 4)); an isotropic kernel would be mis-shaped on anisotropic codes. On pairs (n, 2, d): the contrastive estimator, with the second views as centres and
@@ -62,8 +63,8 @@ class KDE(EntropyEstimator):
     marginal's constant (the sphere's area, say) is left out.
     """
 
-    def __init__(self, bandwidth: float | None = None, pooled: bool = False) -> None:
-        self.bandwidth, self.pooled = bandwidth, pooled
+    def __init__(self, bandwidth: float | None = None, pooled: bool = False, self_term: bool = False) -> None:
+        self.bandwidth, self.pooled, self.self_term = bandwidth, pooled, self_term
 
     def __call__(self, z, *, latent_model=None, log_volume=None):
         if z.ndim == 3 and latent_model is not None:
@@ -90,6 +91,8 @@ class KDE(EntropyEstimator):
             w = torch.linalg.solve_triangular(chol, z.T, upper=False).T  # whitened by the fixed Sigma
             log_norm = 0.5 * k * math.log(2 * math.pi * h**2) + chol.diagonal().log().sum()
             log_k = -torch.cdist(w, w, compute_mode="donot_use_mm_for_euclid_dist") ** 2 / (2 * h**2) - log_norm
+        if self.self_term:
+            return -(log_k.logsumexp(1) - math.log(n)).mean()
         log_k = log_k.masked_fill(torch.eye(n, dtype=torch.bool, device=z.device), -math.inf)
         return -(log_k.logsumexp(1) - math.log(n - 1)).mean()
 

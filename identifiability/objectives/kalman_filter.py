@@ -17,7 +17,7 @@ class KalmanFilterLDM(nn.Module):
     predict / update recursion; the loss is the negative log-likelihood of each stop-gradient
     encoding under its one-step prediction N(A m_{t-1} + b, A P A^T + Q + R) (the plug-in of the
     conditional entropy), minus the marginal log-density log N(y_t; 0, I) and the entropy estimate
-    of the encodings' marginal (n T, d).
+    of the encodings' marginal, averaged over the T steps (n samples each).
 
     The covariance recursion does not depend on the data, so P_t is one (d, d) matrix per step
     shared by every sequence, and only the means are batched: a loop over time, never over samples.
@@ -74,11 +74,14 @@ class KalmanFilterLDM(nn.Module):
     def forward(self, z: torch.Tensor, log_volume: torch.Tensor | None = None) -> torch.Tensor:
         """Scalar loss for encodings z (n, T, d)."""
         _, nll = self.filter(z)
-        flat = z.reshape(-1, z.shape[-1])
         # H[z, z'] = H[z] + H[z' | z]: the conditional part is the stop-gradient likelihood above
         # (the plug-in), the marginal part an estimate from the encodings with its own kernel, held
         # in scale by the marginal N(0, I). An estimate under the transition kernel would grow
-        # without bound as predictions worsen (measured: the loss ran to -1e22).
-        entropy = self.entropy(flat, log_volume=None if log_volume is None else log_volume.reshape(-1))
-        marginal = self.latent_model.marginal_log_prob(flat).mean()
+        # without bound as predictions worsen (measured: the loss ran to -1e22). The marginal is
+        # estimated per step and averaged: T estimates on n samples cost T n^2, one on n T, (n T)^2.
+        steps = range(z.shape[1])
+        entropy = sum(
+            self.entropy(z[:, t], log_volume=None if log_volume is None else log_volume[:, t]) for t in steps
+        ) / len(steps)
+        marginal = self.latent_model.marginal_log_prob(z.reshape(-1, z.shape[-1])).mean()
         return nll.mean() - marginal - entropy
