@@ -62,8 +62,18 @@ def _describe(encoder: torch.nn.Module) -> str:
 
 
 def _describe_objective(name: str, objective: torch.nn.Module) -> str:
+    if not hasattr(objective, "entropy"):
+        return f"{name} ({type(objective).__name__})"
     mi = " x MI" if objective.mi else ""
     return f"{name} ({type(objective.latent_model).__name__} x {type(objective.entropy).__name__}{mi})"
+
+
+ACTION_GENERATORS = ("jump", "sparse_resample", "action")
+
+
+def _action_dim(data: LatentDynamics) -> int:
+    """Features per transition of the generator's latent action ``batch.r``."""
+    return {"jump": 1, "sparse_resample": data.latent_dim, "action": data.action_dim}[data.preset]
 
 
 @dataclass(frozen=True)
@@ -103,6 +113,8 @@ class ExperimentConfig:
             (self.generator != "video" or self.latent_dim % 2 == 0, f"video latents are 2 per blob: latent_dim must be even, got {self.latent_dim}"),
             (self.objective is None or self.objective in OBJECTIVES,
              f"unknown objective {self.objective!r}; choose from {', '.join(OBJECTIVES)}"),
+            (self.objective != "adassl-oracle" or self.generator in ACTION_GENERATORS,
+             f"adassl-oracle needs a generator that returns its latent action: {', '.join(ACTION_GENERATORS)}"),
             (self.encoder in ENCODERS, f"unknown encoder {self.encoder!r}; choose from {', '.join(ENCODERS)}"),
             (self.encoder != "conv" or self.generator == "video", "the conv encoder is for video frames only"),
             (self.encoder != "flow" or self.generator != "video", "flow encoders act on vectors, not video frames"),
@@ -137,9 +149,12 @@ class ExperimentConfig:
         """The objective in use: InfoNCE on the sphere, its Gaussian (plane) form elsewhere."""
         return self.objective or ("infonce" if self.on_sphere else "plane-kde-ldm")
 
-    def build_objective(self):
-        """The objective, with the sphere's temperature matched to the data: 1 / kappa."""
+    def build_objective(self, data=None):
+        """The objective, with the sphere's temperature matched to the data (1 / kappa), and the
+        oracle sized to the generator's latent action."""
         settings = {}
+        if self.objective_name == "adassl-oracle":
+            settings["action_dim"] = _action_dim(data)
         if self.objective_name in ("infonce", "simclr", "cpc"):
             settings["temperature"] = self.temperature or (1 / self.kappa if self.on_sphere else 0.1)
         return preset(self.objective_name, self.latent_dim, **settings)
@@ -203,7 +218,7 @@ def run_experiment(config: ExperimentConfig = ExperimentConfig(), *, progress: b
         encoder = _encoder(config, data)
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(derive_seed(config.seed, "objective"))
-        objective = config.build_objective()
+        objective = config.build_objective(data)
     log = train(
         encoder, objective, data, steps=config.steps, batch_size=config.batch_size, lr=config.lr,
         seed=config.seed, device=device, progress=progress,

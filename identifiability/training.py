@@ -60,8 +60,9 @@ def train(
 
     The encoder keeps the leading axes, so a batch x (n, T, ...) becomes z_hat (n, T, d), which the
     objective turns into a scalar loss. Objectives that need log-volume terms get them from
-    ``encoder.encode_with_log_volume``; an objective with ``ema`` set gets its second view from an
-    EMA copy of the encoder (the BYOL target). Same seed, same device: same numbers.
+    ``encoder.encode_with_log_volume``; an objective with ``needs_action`` gets the batch's true
+    latent action ``r``; one with ``ema`` set gets its second view from an EMA copy of the encoder
+    (the BYOL target). Same seed, same device: same numbers.
     """
     if steps < 1 or batch_size < 2:
         raise ValueError(f"need steps >= 1 and batch_size >= 2, got steps={steps}, batch_size={batch_size}")
@@ -72,6 +73,7 @@ def train(
     ema = getattr(objective, "ema", None)
     target = copy.deepcopy(encoder).requires_grad_(False) if ema is not None else None
     needs_volume = getattr(objective, "needs_log_volume", False)
+    needs_action = getattr(objective, "needs_action", False)
     gen = as_generator(derive_seed(seed, "train"), device)
     losses = torch.empty(steps, device=device)
     start = time.perf_counter()
@@ -81,6 +83,8 @@ def train(
         if needs_volume:
             z, log_volume = encoder.encode_with_log_volume(batch.x)
             loss = objective(z, log_volume=log_volume)
+        elif needs_action:  # the oracle is handed the generator's true latent action
+            loss = objective(encoder(batch.x), action=batch.r)
         elif target is not None:
             z = encoder(batch.x)
             with torch.no_grad():

@@ -1,13 +1,22 @@
 """Objectives: latent distribution matching with two dials, a latent model P_theta(z' | z) and an
 entropy estimator H, and the named SSL methods as presets of them."""
 
+from .adassl import AdaSSL, OracleEdit, gaussian_kl, straight_through_bernoulli
 from .entropy import KDE, KNN, EntropyEstimator, FlowExact, LogDet, NoEntropy, StopGradient, VarianceCovariance
+from .entropy_reconstruction import EntropyReconstruction
+from .heteroscedastic import HeteroscedasticInfoNCE
 from .kalman_filter import KalmanFilterLDM
 from .latent_models import KalmanPredictive, LatentModel, NonlinearPredictive, Plane, Sphere
 from .ldm import LDM, consecutive_pairs
 from .presets import PRESETS, preset
 
 __all__ = [
+    "AdaSSL",
+    "EntropyReconstruction",
+    "HeteroscedasticInfoNCE",
+    "OracleEdit",
+    "gaussian_kl",
+    "straight_through_bernoulli",
     "KDE",
     "KNN",
     "LDM",

@@ -8,8 +8,11 @@ from typing import Any
 
 from torch import nn
 
+from .adassl import AdaSSL, OracleEdit
 from .entropy import KDE, KNN, LogDet, StopGradient, VarianceCovariance
-from .latent_models import KalmanPredictive, Plane, Sphere
+from .entropy_reconstruction import EntropyReconstruction
+from .heteroscedastic import HeteroscedasticInfoNCE
+from .latent_models import KalmanPredictive, NonlinearPredictive, Plane, Sphere
 from .kalman_filter import KalmanFilterLDM
 from .ldm import LDM
 
@@ -29,7 +32,7 @@ def _grid() -> dict[str, Callable[..., LDM]]:
     }
 
 
-_NAMED: dict[str, Callable[..., LDM | KalmanFilterLDM]] = {
+_NAMED: dict[str, Callable[..., nn.Module]] = {
     # InfoNCE: -F = InfoNCE(temperature) - log n
     "infonce": lambda dim, temperature=0.1: LDM(Sphere(1 / temperature), KDE()),
     # SimCLR's NT-Xent (negatives from both views): -F = NT-Xent - log(2n - 1)
@@ -48,16 +51,28 @@ _NAMED: dict[str, Callable[..., LDM | KalmanFilterLDM]] = {
     # the sampling-free Bayesian filter on sequences (T >= 2), same dials
     "kalman-filter": lambda dim: KalmanFilterLDM(dim, KDE(), learn_noise=False),
     **_grid(),
+    # AdaSSL (seed 000) on the contrastive and the distillation base, its oracle and baseline
+    "adassl-v": lambda dim, **kw: AdaSSL(dim, _NAMED["infonce"](dim), "v", **kw),
+    "adassl-s": lambda dim, **kw: AdaSSL(dim, _NAMED["infonce"](dim), "s", **kw),
+    "adassl-v-byol": lambda dim, **kw: AdaSSL(dim, _NAMED["byol"](dim), "v", **kw),
+    "adassl-s-byol": lambda dim, **kw: AdaSSL(dim, _NAMED["byol"](dim), "s", **kw),
+    "adassl-oracle": lambda dim, action_dim: OracleEdit(dim, _NAMED["infonce"](dim), action_dim),
+    "h-infonce": lambda dim: HeteroscedasticInfoNCE(dim),
+    # the entropy + reconstruction bound (seed 004)
+    "er": lambda dim: EntropyReconstruction(NonlinearPredictive(dim), KNN()),
 }
 PRESETS: tuple[str, ...] = tuple(_NAMED)
 
 
-def preset(name: str, dim: int, **settings: Any) -> LDM | KalmanFilterLDM:
+def preset(name: str, dim: int, **settings: Any) -> nn.Module:
     """The LDM objective of a named method for d = ``dim`` embeddings.
 
     Names: infonce, simclr, vicreg, vicreg-ldm, byol, simsiam, cpc, kalman, kalman-filter, and the LDM paper's
-    ablation grid {plane, sphere} x {logdet, kde, knn} x {ldm, mi} (e.g. "sphere-kde-mi").
-    ``settings`` override a preset's knobs (temperature for infonce, simclr and cpc; ema for byol).
+    ablation grid {plane, sphere} x {logdet, kde, knn} x {ldm, mi} (e.g. "sphere-kde-mi"); AdaSSL's
+    adassl-v, adassl-s (contrastive base), adassl-v-byol, adassl-s-byol (distillation base),
+    adassl-oracle (needs ``action_dim``) and the h-infonce baseline; er (the ER bound).
+    ``settings`` override a preset's knobs (temperature for infonce, simclr and cpc; ema for byol;
+    editor, beta, warmup, l0 for AdaSSL).
     """
     if name not in _NAMED:
         raise ValueError(f"unknown objective {name!r}; choose from {', '.join(PRESETS)}")

@@ -1,0 +1,136 @@
+"""AdaSSL (seed 000): a latent variable r absorbs the one-to-many uncertainty of a pair.
+
+The embedding of x is edited by r before the base SSL objective matches it with the embedding of
+x'; r is inferred from both views and regularised towards what the first view alone predicts.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import torch
+from torch import nn
+
+from .ldm import LDM, consecutive_pairs
+
+
+def _mlp(inp: int, out: int, hidden: int = 64) -> nn.Sequential:
+    return nn.Sequential(nn.Linear(inp, hidden), nn.LeakyReLU(0.2), nn.Linear(hidden, out))
+
+
+def gaussian_kl(mu_q: torch.Tensor, log_sigma_q: torch.Tensor, mu_p: torch.Tensor, log_sigma_p: torch.Tensor) -> torch.Tensor:
+    """KL(N(mu_q, sigma_q^2) || N(mu_p, sigma_p^2)) of diagonal Gaussians, summed over the last axis."""
+    ratio = torch.exp(2 * (log_sigma_q - log_sigma_p))
+    return 0.5 * (ratio + (mu_q - mu_p) ** 2 * torch.exp(-2 * log_sigma_p) - 1 - 2 * (log_sigma_q - log_sigma_p)).sum(-1)
+
+
+def straight_through_bernoulli(logits: torch.Tensor, gen: torch.Generator, temperature: float = 0.5) -> torch.Tensor:
+    """A mask exactly 0 or 1 in the forward pass whose gradient is that of the relaxed
+    sigmoid((logits + logistic noise) / temperature) (the straight-through estimator)."""
+    u = torch.rand(logits.shape, generator=gen, device=logits.device, dtype=logits.dtype).clamp(1e-6, 1 - 1e-6)
+    soft = torch.sigmoid((logits + torch.log(u) - torch.log1p(-u)) / temperature)
+    return (soft > 0.5).to(soft) + (soft - soft.detach())  # grouped so the forward value is exactly 0 or 1
+
+
+class AdaSSL(nn.Module):
+    """Loss = base(edit(z, r), z') + regulariser, on consecutive pairs of z (n, T, d).
+
+    Args:
+        dim: d.
+        base: the SSL objective on (edited z, z'): an LDM preset, contrastive (``infonce``) or
+            distillation (``byol``, ``simsiam``).
+        variant: "v" (variational: prior p(r | z) and posterior q(r | z, z') diagonal Gaussians,
+            r by reparameterisation, regulariser beta KL(q || p) with beta warmed up linearly over
+            ``warmup`` steps); "s" (sparse: a proposed r gated by a straight-through Bernoulli mask,
+            regulariser ``l0`` times the expected number of open gates).
+        editor: for "v", "additive" (z + r) or "mlp" (an MLP of (z, r), initialised to z + r); "s"
+            always uses z + (I + U V^T) r with a rank-``rank`` correction initialised to zero.
+        seed: fixes the noise of r and of the mask.
+    """
+
+    def __init__(
+        self,
+        dim: int,
+        base: LDM,
+        variant: Literal["v", "s"] = "v",
+        *,
+        editor: Literal["additive", "mlp"] = "additive",
+        beta: float = 1.0,
+        warmup: int = 500,
+        l0: float = 0.05,
+        rank: int = 2,
+        seed: int = 0,
+    ) -> None:
+        super().__init__()
+        if variant not in ("v", "s") or editor not in ("additive", "mlp"):
+            raise ValueError(f"variant must be v or s and editor additive or mlp, got {variant!r}, {editor!r}")
+        self.dim, self.base, self.variant, self.editor = dim, base, variant, editor
+        self.beta, self.warmup, self.l0 = beta, warmup, l0
+        self.ema = base.ema
+        self.posterior = _mlp(2 * dim, 2 * dim)
+        self.prior = _mlp(dim, 2 * dim)
+        if editor == "mlp":
+            self.edit_net = _mlp(2 * dim, dim)
+            nn.init.zeros_(self.edit_net[-1].weight)
+            nn.init.zeros_(self.edit_net[-1].bias)
+        self.u = nn.Parameter(torch.zeros(dim, rank))
+        self.v = nn.Parameter(torch.randn(dim, rank, generator=torch.Generator().manual_seed(seed)) / dim**0.5)
+        self.register_buffer("step", torch.zeros((), dtype=torch.long))
+        self._gen = torch.Generator().manual_seed(seed)
+
+    def _noise_source(self, device: torch.device) -> torch.Generator:
+        if self._gen.device != device:
+            self._gen = torch.Generator(device=device).manual_seed(self._gen.initial_seed())
+        return self._gen
+
+    def edit(self, z: torch.Tensor, r: torch.Tensor) -> torch.Tensor:
+        """(m, d) embeddings edited by (m, d) latent variables."""
+        if self.variant == "s":
+            return z + r + (r @ self.v) @ self.u.T
+        if self.editor == "mlp":
+            return z + r + self.edit_net(torch.cat([z, r], -1))
+        return z + r
+
+    def infer(self, a: torch.Tensor, b: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """r for pairs (a, b) (m, d) each, and the (m,) regulariser."""
+        gen = self._noise_source(a.device)
+        mu_q, log_sigma_q = self.posterior(torch.cat([a, b], -1)).chunk(2, -1)
+        if self.variant == "v":
+            mu_p, log_sigma_p = self.prior(a).chunk(2, -1)
+            eps = torch.randn(mu_q.shape, generator=gen, device=a.device, dtype=a.dtype)
+            r = mu_q + torch.exp(log_sigma_q) * eps
+            return r, gaussian_kl(mu_q, log_sigma_q, mu_p, log_sigma_p)
+        mask = straight_through_bernoulli(log_sigma_q, gen)  # the second half gives the gate logits
+        return mask * mu_q, torch.sigmoid(log_sigma_q).sum(-1)
+
+    def forward(self, z: torch.Tensor, log_volume: torch.Tensor | None = None) -> torch.Tensor:
+        pairs = consecutive_pairs(z)
+        a, b = pairs[:, 0], pairs[:, 1]
+        r, penalty = self.infer(a, b)
+        loss = self.base(torch.stack([self.edit(a, r), b], 1))
+        if self.training:
+            self.step += 1
+        weight = self.beta * min(1.0, float(self.step) / self.warmup) if self.variant == "v" else self.l0
+        return loss + weight * penalty.mean()
+
+
+class OracleEdit(nn.Module):
+    """The upper bound: the edit is a learned linear map of the true latent action the generator
+    returns (``batch.r``: modes, resampling masks or continuous actions), z + L(r)."""
+
+    needs_action = True
+
+    def __init__(self, dim: int, base: LDM, action_dim: int) -> None:
+        super().__init__()
+        self.base, self.ema = base, base.ema
+        self.action_map = nn.Linear(action_dim, dim)
+        nn.init.zeros_(self.action_map.weight)
+        nn.init.zeros_(self.action_map.bias)
+
+    def forward(self, z: torch.Tensor, action: torch.Tensor | None = None, log_volume: torch.Tensor | None = None) -> torch.Tensor:
+        """z (n, T, d) and the true action per transition, (n, T-1) or (n, T-1, k)."""
+        if action is None:
+            raise ValueError("the oracle needs the generator's latent action (a dynamics preset with r: jump, sparse_resample, action)")
+        pairs = consecutive_pairs(z)
+        features = action.reshape(len(pairs), -1).to(z.dtype)
+        return self.base(torch.stack([pairs[:, 0] + self.action_map(features), pairs[:, 1]], 1))

@@ -1,0 +1,88 @@
+"""Issue 7 (in part): AdaSSL, its oracle and the h-InfoNCE baseline, and the ER bound."""
+
+import math
+
+import pytest
+import torch
+from hypothesis import given
+from hypothesis import strategies as st
+
+from identifiability import ExperimentConfig, run_experiment
+from identifiability.objectives import AdaSSL, KNN, gaussian_kl, preset, straight_through_bernoulli
+
+
+@given(st.integers(1, 6), st.integers(0, 1000))
+def test_gaussian_kl_matches_torch_distributions(d, seed):
+    g = torch.Generator().manual_seed(seed)
+    mu_q, ls_q, mu_p, ls_p = (torch.randn(5, d, generator=g, dtype=torch.float64) for _ in range(4))
+    q = torch.distributions.Normal(mu_q, ls_q.exp())
+    p = torch.distributions.Normal(mu_p, ls_p.exp())
+    torch.testing.assert_close(gaussian_kl(mu_q, ls_q, mu_p, ls_p), torch.distributions.kl_divergence(q, p).sum(-1))
+
+
+def test_straight_through_mask_is_binary_forward_and_passes_gradients():
+    logits = torch.randn(200, 6, generator=torch.Generator().manual_seed(0), requires_grad=True)
+    mask = straight_through_bernoulli(logits, torch.Generator().manual_seed(1))
+    assert set(mask.detach().unique().tolist()) <= {0.0, 1.0}
+    (mask * torch.arange(6.0)).sum().backward()
+    assert logits.grad is not None and logits.grad.abs().sum() > 0
+    # Open gates follow the logits: the mean mask approaches sigmoid(logit) for temperature -> 0 noise.
+    wide = torch.full((20000,), 1.0)
+    assert straight_through_bernoulli(wide, torch.Generator().manual_seed(2)).mean() == pytest.approx(torch.sigmoid(torch.tensor(1.0)).item(), abs=0.02)
+
+
+def test_editors_start_as_z_plus_r():
+    z, r = torch.randn(8, 4), torch.randn(8, 4)
+    for variant, editor in [("v", "additive"), ("v", "mlp"), ("s", "additive")]:
+        model = AdaSSL(4, preset("infonce", 4), variant, editor=editor)
+        torch.testing.assert_close(model.edit(z, r), z + r)
+
+
+def test_kl_weight_warms_up_linearly():
+    model = AdaSSL(3, preset("infonce", 3), "v", beta=2.0, warmup=10)
+    z = torch.randn(16, 2, 3, generator=torch.Generator().manual_seed(0))
+    a, b = z[:, 0], z[:, 1]
+    model.step.fill_(4)  # the 5th training call weighs the KL by beta * 5 / 10
+    model._gen.manual_seed(3)
+    loss = model(z)
+    assert int(model.step) == 5
+    model._gen.manual_seed(3)
+    r, kl = model.infer(a, b)
+    expected = model.base(torch.stack([model.edit(a, r), b], 1)) + 2.0 * 5 / 10 * kl.mean()
+    torch.testing.assert_close(loss, expected)
+    model.step.fill_(100)
+    model._gen.manual_seed(3)
+    assert float(model(z)) == pytest.approx(float(model.base(torch.stack([model.edit(a, r), b], 1)) + 2.0 * kl.mean()), rel=1e-6)
+
+
+def test_h_infonce_with_a_constant_concentration_is_infonce():
+    z = torch.nn.functional.normalize(torch.randn(32, 2, 4, generator=torch.Generator().manual_seed(0)), dim=-1)
+    torch.testing.assert_close(preset("h-infonce", 4)(z), preset("infonce", 4)(z), atol=1e-5, rtol=0)
+
+
+def test_er_is_entropy_plus_reconstruction():
+    objective = preset("er", 3)
+    z = torch.randn(64, 2, 3, generator=torch.Generator().manual_seed(1))
+    expected = -(KNN()(z[:, 1]) + objective.latent_model.log_prob(z[:, 0], z[:, 1]).mean())
+    torch.testing.assert_close(objective(z), expected)
+
+
+@pytest.mark.parametrize("objective", ["adassl-v", "adassl-s", "adassl-v-byol", "adassl-s-byol", "h-infonce", "er"])
+@pytest.mark.parametrize("generator", ["box", "ica", "jump", "video"])
+def test_each_objective_trains_on_every_family(objective, generator):
+    config = ExperimentConfig(generator=generator, objective=objective, latent_dim=4, steps=3, batch_size=32, eval_samples=200, device="cpu")
+    result = run_experiment(config)
+    assert math.isfinite(float(result.training.losses[-1])) and math.isfinite(result.r2.score)
+
+
+@pytest.mark.parametrize("generator", ["jump", "sparse_resample", "action"])
+def test_oracle_trains_on_every_generator_with_latent_actions(generator):
+    config = ExperimentConfig(generator=generator, objective="adassl-oracle", latent_dim=4, steps=3, batch_size=32, eval_samples=200, device="cpu")
+    assert math.isfinite(float(run_experiment(config).training.losses[-1]))
+
+
+def test_oracle_without_actions_is_a_clear_error():
+    with pytest.raises(ValueError, match="latent action"):
+        preset("adassl-oracle", 3, action_dim=1)(torch.randn(8, 2, 3))
+    with pytest.raises(ValueError, match="latent action"):
+        ExperimentConfig(generator="gauss_ar1", objective="adassl-oracle")
