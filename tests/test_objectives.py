@@ -209,8 +209,11 @@ def test_sphere_normalizer_matches_the_closed_form_on_the_circle_and_s2():
 
 
 def test_every_preset_builds_and_unknown_names_are_rejected():
+    z = torch.randn(16, 2, 4, generator=gen(8))
     for name in PRESETS:
-        assert isinstance(preset(name, 4), (LDM, KalmanFilterLDM))
+        objective = preset(name, 4, action_dim=1) if name == "adassl-oracle" else preset(name, 4)
+        loss = objective(z, action=torch.ones(16, 1)) if name == "adassl-oracle" else objective(z)
+        assert loss.shape == () and torch.isfinite(loss), name
     assert {"plane-logdet-ldm", "sphere-kde-mi", "plane-knn-mi", "sphere-knn-ldm"} <= set(PRESETS)
     with pytest.raises(ValueError, match="unknown objective"):
         preset("barlow", 4)
