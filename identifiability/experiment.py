@@ -15,7 +15,7 @@ import torch
 from generators import PRESETS, ContrastivePairs, LatentDynamics, NonlinearICA, VideoSequences, derive_seed
 
 from .encoders import ConvEncoder, InjectiveFlow, LinearEncoder, MLPEncoder
-from .metrics import MCCResult, MetricResult, R2Result, affine_r2, mcc, raw_observation_baseline, rotation_baseline
+from .metrics import MCCResult, MetricResult, R2Result, affine_r2, dci, mcc, raw_observation_baseline, rotation_baseline
 from .objectives import PRESETS as OBJECTIVES
 from .objectives import preset
 from .training import TrainingLog, resolve_device, train
@@ -175,6 +175,7 @@ class ExperimentResult:
     rotation_mcc: float
     eval_seconds: float
     filtered_r2: R2Result | None = None
+    dci_score: float | None = None
     created: str = field(default_factory=lambda: datetime.now(timezone.utc).isoformat(timespec="seconds"))
 
     def to_record(self) -> dict[str, Any]:
@@ -188,6 +189,7 @@ class ExperimentResult:
                 "affine_r2": self.r2.to_dict(),
                 "mcc": self.mcc.to_dict(),
                 **({"filtered_affine_r2": self.filtered_r2.to_dict()} if self.filtered_r2 else {}),
+                **({"dci_disentanglement": self.dci_score} if self.dci_score is not None else {}),
             },
             "baselines": {
                 "raw_x": {"affine_r2": self.raw_r2.score, "mcc": self.raw_mcc.score},
@@ -209,8 +211,11 @@ class ExperimentResult:
         }
 
 
-def run_experiment(config: ExperimentConfig = ExperimentConfig(), *, progress: bool = False) -> ExperimentResult:
-    """Train the configured encoder and score it on held-out samples against the true latents."""
+def run_experiment(
+    config: ExperimentConfig = ExperimentConfig(), *, progress: bool = False, with_dci: bool = False
+) -> ExperimentResult:
+    """Train the configured encoder and score it on held-out samples against the true latents
+    (``with_dci`` adds DCI disentanglement with tree importances, gated on informativeness)."""
     device = resolve_device(config.device)
     data = _problem(config)
     with torch.random.fork_rng(devices=[]):
@@ -238,6 +243,7 @@ def run_experiment(config: ExperimentConfig = ExperimentConfig(), *, progress: b
         "raw_mcc": raw["mcc"],
         "rotation_mcc": rotation_baseline(z),
         "filtered_r2": None if filtered is None else affine_r2(filtered, held_out.z[:, -1]),
+        "dci_score": dci(z_hat, z).score if with_dci else None,
     }
     return ExperimentResult(
         config=config,

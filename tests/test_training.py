@@ -63,3 +63,9 @@ def test_unknown_devices_are_rejected(bad):
 def test_default_run_reaches_affine_identifiability():
     result = run_experiment(ExperimentConfig(device="cpu"))
     assert result.r2.score >= 0.95
+
+
+def test_run_can_add_dci_to_its_record():
+    result = run_experiment(ExperimentConfig(steps=3, batch_size=32, eval_samples=400, device="cpu"), with_dci=True)
+    assert 0 <= result.dci_score <= 1
+    assert result.to_record()["metrics"]["dci_disentanglement"] == result.dci_score
