@@ -151,10 +151,13 @@ class ExperimentConfig:
 
     def build_objective(self, data=None):
         """The objective, with the sphere's temperature matched to the data (1 / kappa), and the
-        oracle sized to the generator's latent action."""
+        oracle sized to the generator's latent action; AdaSSL's contrastive base follows the
+        geometry like the default objective does (sphere InfoNCE, else its Gaussian form)."""
         settings = {}
         if self.objective_name == "adassl-oracle":
             settings["action_dim"] = _action_dim(data)
+        if self.objective_name in ("adassl-v", "adassl-s", "adassl-oracle") and not self.on_sphere:
+            settings["base"] = "plane-kde-ldm"  # the contrastive base matched to latents off the sphere
         if self.objective_name in ("infonce", "simclr", "cpc"):
             settings["temperature"] = self.temperature or (1 / self.kappa if self.on_sphere else 0.1)
         return preset(self.objective_name, self.latent_dim, **settings)

@@ -52,11 +52,11 @@ _NAMED: dict[str, Callable[..., nn.Module]] = {
     "kalman-filter": lambda dim: KalmanFilterLDM(dim, KDE(), learn_noise=False),
     **_grid(),
     # AdaSSL (seed 000) on the contrastive and the distillation base, its oracle and baseline
-    "adassl-v": lambda dim, **kw: AdaSSL(dim, _NAMED["infonce"](dim), "v", **kw),
-    "adassl-s": lambda dim, **kw: AdaSSL(dim, _NAMED["infonce"](dim), "s", **kw),
+    "adassl-v": lambda dim, base="infonce", **kw: AdaSSL(dim, _NAMED[base](dim), "v", **kw),
+    "adassl-s": lambda dim, base="infonce", **kw: AdaSSL(dim, _NAMED[base](dim), "s", **kw),
     "adassl-v-byol": lambda dim, **kw: AdaSSL(dim, _NAMED["byol"](dim), "v", **kw),
     "adassl-s-byol": lambda dim, **kw: AdaSSL(dim, _NAMED["byol"](dim), "s", **kw),
-    "adassl-oracle": lambda dim, action_dim: OracleEdit(dim, _NAMED["infonce"](dim), action_dim),
+    "adassl-oracle": lambda dim, action_dim, base="infonce": OracleEdit(dim, _NAMED[base](dim), action_dim),
     "h-infonce": lambda dim: HeteroscedasticInfoNCE(dim),
     # the entropy + reconstruction bound (seed 004)
     "er": lambda dim: EntropyReconstruction(NonlinearPredictive(dim), KNN()),
@@ -72,7 +72,7 @@ def preset(name: str, dim: int, **settings: Any) -> nn.Module:
     adassl-v, adassl-s (contrastive base), adassl-v-byol, adassl-s-byol (distillation base),
     adassl-oracle (needs ``action_dim``) and the h-infonce baseline; er (the ER bound).
     ``settings`` override a preset's knobs (temperature for infonce, simclr and cpc; ema for byol;
-    editor, beta, warmup, l0 for AdaSSL).
+    editor, beta, warmup, l0 and the contrastive ``base`` preset for AdaSSL).
     """
     if name not in _NAMED:
         raise ValueError(f"unknown objective {name!r}; choose from {', '.join(PRESETS)}")
