@@ -11,7 +11,7 @@ from .dynamics import PRESETS, LatentDynamics
 from .ica import NonlinearICA
 from .laws import LAWS, sample_gamma, sample_standard
 from .mixing import MLPMixing, orthonormal_lift, well_conditioned_matrices
-from .random import as_generator, derive_seed
+from .random import as_generator, derive_seed, on_device
 from .render import pixel_centres, render_splats
 from .sphere import sample_vmf, uniform_sphere
 from .video import PATHS, VideoSequences
@@ -28,6 +28,7 @@ __all__ = [
     "VideoSequences",
     "as_generator",
     "derive_seed",
+    "on_device",
     "orthonormal_lift",
     "pixel_centres",
     "reflect_into_unit_box",

@@ -109,7 +109,7 @@ class LatentDynamics(MixedProcess):
 
     def _transition(self, z: torch.Tensor, u: torch.Tensor | None, gen: torch.Generator):
         """One step for every sequence at once: (z', r, noise)."""
-        p, d = self.uncertainty, self.latent_dim
+        p = self.uncertainty
         eps = lambda: torch.randn(z.shape, generator=gen, device=gen.device, dtype=torch.float64)  # noqa: E731
         if self.preset in ("gauss_ar1", "laplace_ar1"):
             law = "gaussian" if self.preset == "gauss_ar1" else "laplace"

@@ -28,3 +28,12 @@ def as_generator(seed: Seed, device: torch.device | str = "cpu") -> torch.Genera
     if isinstance(seed, bool) or not isinstance(seed, int):
         raise TypeError(f"seed must be an int or a torch.Generator, got {type(seed).__name__}")
     return torch.Generator(device=device).manual_seed(seed)
+
+
+def on_device(gen: torch.Generator, device: torch.device | str) -> torch.Generator:
+    """``gen`` if it already lives on ``device``, else a generator there with the same seed (for a
+    module whose draws must follow its tensors from CPU to GPU)."""
+    device = torch.device(device)
+    if gen.device == device:
+        return gen
+    return torch.Generator(device=device).manual_seed(gen.initial_seed())

@@ -6,6 +6,8 @@ from typing import Any, Literal
 
 import torch
 
+from generators import on_device
+
 from .base import Encoder
 from .bijection import Bijection, ZukoBijection
 from .log_volume import estimated_log_volume, exact_log_volume
@@ -94,8 +96,7 @@ class InjectiveFlow(Encoder):
             return z, self.bijection(x)[1]
         if self.log_volume == "exact":
             return z, exact_log_volume(self.decode, flat).reshape(lead)
-        if self._probe.device != z.device:
-            self._probe = torch.Generator(device=z.device).manual_seed(self._probe.initial_seed())
+        self._probe = on_device(self._probe, z.device)
         return z, estimated_log_volume(self.decode, flat, generator=self._probe).reshape(lead)
 
     def extra_repr(self) -> str:

@@ -16,8 +16,8 @@ def decoder_jacobian(decode: Decoder, z: torch.Tensor) -> torch.Tensor:
     try:
         return torch.vmap(torch.func.jacfwd(decode))(z)
     except RuntimeError:
-        columns = [jvp_by_double_backward(decode, z, torch.nn.functional.one_hot(torch.full(z.shape[:1], j), z.shape[1]).to(z)) for j in range(z.shape[1])]
-        return torch.stack(columns, -1)
+        basis = torch.eye(z.shape[1], dtype=z.dtype, device=z.device)
+        return torch.stack([jvp_by_double_backward(decode, z, e.expand_as(z)) for e in basis], -1)
 
 
 def jvp_by_double_backward(decode: Decoder, z: torch.Tensor, v: torch.Tensor) -> torch.Tensor:

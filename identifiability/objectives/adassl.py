@@ -11,6 +11,8 @@ from typing import Literal
 import torch
 from torch import nn
 
+from generators import on_device
+
 from .ldm import LDM, consecutive_pairs
 
 
@@ -78,11 +80,6 @@ class AdaSSL(nn.Module):
         self.register_buffer("step", torch.zeros((), dtype=torch.long))
         self._gen = torch.Generator().manual_seed(seed)
 
-    def _noise_source(self, device: torch.device) -> torch.Generator:
-        if self._gen.device != device:
-            self._gen = torch.Generator(device=device).manual_seed(self._gen.initial_seed())
-        return self._gen
-
     def edit(self, z: torch.Tensor, r: torch.Tensor) -> torch.Tensor:
         """(m, d) embeddings edited by (m, d) latent variables."""
         if self.variant == "s":
@@ -93,7 +90,7 @@ class AdaSSL(nn.Module):
 
     def infer(self, a: torch.Tensor, b: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """r for pairs (a, b) (m, d) each, and the (m,) regulariser."""
-        gen = self._noise_source(a.device)
+        gen = self._gen = on_device(self._gen, a.device)
         mu_q, log_sigma_q = self.posterior(torch.cat([a, b], -1)).chunk(2, -1)
         if self.variant == "v":
             mu_p, log_sigma_p = self.prior(a).chunk(2, -1)

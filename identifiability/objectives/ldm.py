@@ -42,15 +42,15 @@ class LDM(nn.Module):
     def terms(self, z: torch.Tensor, log_volume: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
         """(alignment, entropy) in nats for z (n, T, d) and, for FlowExact, log_volume (n, T)."""
         pairs = consecutive_pairs(z)
-        volumes = None if log_volume is None else torch.stack([log_volume[:, :-1], log_volume[:, 1:]], 2).reshape(-1, 2)
+        volumes = None if log_volume is None else consecutive_pairs(log_volume[..., None])[..., 0]  # (m, 2)
         target = pairs[:, 1].detach() if self.entropy.detaches_target else pairs[:, 1]
         model = self.latent_model
         alignment = (model.marginal_log_prob(pairs[:, 0]) + model.log_prob(pairs[:, 0], target)).mean()
-        h = lambda sample, lv: self.entropy(sample, latent_model=self.latent_model, log_volume=lv)  # noqa: E731
-        if self.mi:
-            entropy = h(pairs[:, 0], None if volumes is None else volumes[:, 0]) + h(pairs[:, 1], None if volumes is None else volumes[:, 1])
-        else:
-            entropy = h(pairs, volumes)
+        def h(view: slice | int) -> torch.Tensor:
+            lv = None if volumes is None else volumes[:, view]
+            return self.entropy(pairs[:, view], latent_model=model, log_volume=lv)
+
+        entropy = h(0) + h(1) if self.mi else h(slice(None))
         return alignment, entropy
 
     def forward(self, z: torch.Tensor, log_volume: torch.Tensor | None = None) -> torch.Tensor:
