@@ -14,10 +14,7 @@ from torch import nn
 from generators import on_device
 
 from .ldm import LDM, consecutive_pairs
-
-
-def _mlp(inp: int, out: int, hidden: int = 64) -> nn.Sequential:
-    return nn.Sequential(nn.Linear(inp, hidden), nn.LeakyReLU(0.2), nn.Linear(hidden, out))
+from .networks import mlp
 
 
 def gaussian_kl(mu_q: torch.Tensor, log_sigma_q: torch.Tensor, mu_p: torch.Tensor, log_sigma_p: torch.Tensor) -> torch.Tensor:
@@ -69,12 +66,10 @@ class AdaSSL(nn.Module):
         self.dim, self.base, self.variant, self.editor = dim, base, variant, editor
         self.beta, self.warmup, self.l0 = beta, warmup, l0
         self.ema = base.ema
-        self.posterior = _mlp(2 * dim, 2 * dim)
-        self.prior = _mlp(dim, 2 * dim)
+        self.posterior = mlp(2 * dim, 2 * dim)
+        self.prior = mlp(dim, 2 * dim)
         if editor == "mlp":
-            self.edit_net = _mlp(2 * dim, dim)
-            nn.init.zeros_(self.edit_net[-1].weight)
-            nn.init.zeros_(self.edit_net[-1].bias)
+            self.edit_net = mlp(2 * dim, dim, zero_last=True)
         self.u = nn.Parameter(torch.zeros(dim, rank))
         self.v = nn.Parameter(torch.randn(dim, rank, generator=torch.Generator().manual_seed(seed)) / dim**0.5)
         self.register_buffer("step", torch.zeros((), dtype=torch.long))
@@ -122,9 +117,7 @@ class OracleEdit(nn.Module):
     def __init__(self, dim: int, base: LDM, action_dim: int) -> None:
         super().__init__()
         self.base, self.ema = base, base.ema
-        self.edit_net = _mlp(dim + action_dim, dim)
-        nn.init.zeros_(self.edit_net[-1].weight)
-        nn.init.zeros_(self.edit_net[-1].bias)
+        self.edit_net = mlp(dim + action_dim, dim, zero_last=True)
 
     def forward(self, z: torch.Tensor, action: torch.Tensor | None = None, log_volume: torch.Tensor | None = None) -> torch.Tensor:
         """z (n, T, d) and the true action per transition, (n, T-1) or (n, T-1, k)."""

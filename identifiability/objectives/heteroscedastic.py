@@ -8,6 +8,7 @@ import torch
 from torch import nn
 
 from .ldm import consecutive_pairs
+from .networks import mlp
 
 
 class HeteroscedasticInfoNCE(nn.Module):
@@ -26,7 +27,7 @@ class HeteroscedasticInfoNCE(nn.Module):
     def __init__(self, dim: int, beta_min: float = 1.0) -> None:
         super().__init__()
         self.beta_min = beta_min
-        self.concentration = nn.Sequential(nn.Linear(dim, 64), nn.LeakyReLU(0.2), nn.Linear(64, 1))
+        self.concentration = mlp(dim, 1)
         nn.init.zeros_(self.concentration[-1].weight)
         nn.init.constant_(self.concentration[-1].bias, math.log(math.exp(9.0) - 1))  # beta = 10 at start
 

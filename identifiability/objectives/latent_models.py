@@ -14,6 +14,8 @@ import torch
 from scipy.special import ive
 from torch import nn
 
+from .networks import mlp
+
 
 class LatentModel(nn.Module):
     """P_theta(z' | z) on d-dimensional embeddings, defined by a location ``predict(z)`` and a
@@ -167,13 +169,7 @@ class NonlinearPredictive(LatentModel):
 
     def __init__(self, dim: int, hidden: Sequence[int] = (64,)) -> None:
         super().__init__()
-        widths = [dim, *hidden, dim]
-        layers: list[nn.Module] = []
-        for a, b in zip(widths[:-1], widths[1:]):
-            layers += [nn.Linear(a, b), nn.LeakyReLU(0.2)]
-        self.net = nn.Sequential(*layers[:-1])
-        nn.init.zeros_(self.net[-1].weight)
-        nn.init.zeros_(self.net[-1].bias)
+        self.net = mlp(dim, dim, hidden, zero_last=True)
         self.log_sigma = nn.Parameter(torch.zeros(()))
 
     def predict(self, z: torch.Tensor) -> torch.Tensor:
