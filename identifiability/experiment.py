@@ -41,13 +41,18 @@ GENERATORS: tuple[str, ...] = ("sphere", "box", "real", "ica", *PRESETS, "video"
 ENCODERS: tuple[str, ...] = ("mlp", "linear", "conv", "flow")
 
 
+def _observed_dim(data) -> int:
+    """Entries of one flattened observation x_t."""
+    return data.n_objects * data.size**2 if isinstance(data, VideoSequences) else data.observed_dim
+
+
 def _encoder(c: ExperimentConfig, data) -> torch.nn.Module:
     """The encoder a config names, shaped for the generator's observations."""
     if isinstance(data, VideoSequences):
         if c.encoder == "conv":
             return ConvEncoder(data.n_objects, data.size, c.latent_dim)
-        flat = (MLPEncoder(data.n_objects * data.size**2, c.latent_dim, c.hidden) if c.encoder == "mlp"
-                else LinearEncoder(data.n_objects * data.size**2, c.latent_dim))
+        flat = (MLPEncoder(_observed_dim(data), c.latent_dim, c.hidden) if c.encoder == "mlp"
+                else LinearEncoder(_observed_dim(data), c.latent_dim))
         return torch.nn.Sequential(torch.nn.Flatten(start_dim=-3), flat)
     if c.encoder == "mlp":
         return MLPEncoder(data.observed_dim, c.latent_dim, c.hidden, normalize=c.on_sphere)
@@ -150,12 +155,14 @@ class ExperimentConfig:
         return self.objective or ("infonce" if self.on_sphere else "plane-kde-ldm")
 
     def build_objective(self, data=None):
-        """The objective, with the sphere's temperature matched to the data (1 / kappa), and the
-        oracle sized to the generator's latent action; AdaSSL's contrastive base follows the
+        """The objective, with the sphere's temperature matched to the data (1 / kappa), the
+        oracle sized to the generator's latent action and SimVAE's decoder to its observations; AdaSSL's contrastive base follows the
         geometry like the default objective does (sphere InfoNCE, else its Gaussian form)."""
         settings = {}
         if self.objective_name == "adassl-oracle":
             settings["action_dim"] = _action_dim(data)
+        if self.objective_name == "simvae":
+            settings["observed_dim"] = _observed_dim(data)
         if self.objective_name in ("adassl-v", "adassl-s", "adassl-oracle") and not self.on_sphere:
             settings["base"] = "plane-kde-ldm"  # the contrastive base matched to latents off the sphere
         if self.objective_name in ("infonce", "simclr", "cpc"):

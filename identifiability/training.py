@@ -61,7 +61,8 @@ def train(
     The encoder keeps the leading axes, so a batch x (n, T, ...) becomes z_hat (n, T, d), which the
     objective turns into a scalar loss. Objectives that need log-volume terms get them from
     ``encoder.encode_with_log_volume``; an objective with ``needs_action`` gets the batch's true
-    latent action ``r``; one with ``ema`` set gets its second view from an EMA copy of the encoder
+    latent action ``r``; one with ``needs_observations`` (a generative objective) gets the
+    observations ``x`` it reconstructs; one with ``ema`` set gets its second view from an EMA copy of the encoder
     (the BYOL target). Same seed, same device: same numbers.
     """
     if steps < 1 or batch_size < 2:
@@ -74,6 +75,7 @@ def train(
     target = copy.deepcopy(encoder).requires_grad_(False) if ema is not None else None
     needs_volume = getattr(objective, "needs_log_volume", False)
     needs_action = getattr(objective, "needs_action", False)
+    needs_observations = getattr(objective, "needs_observations", False)
     gen = as_generator(derive_seed(seed, "train"), device)
     losses = torch.empty(steps, device=device)
     start = time.perf_counter()
@@ -85,6 +87,8 @@ def train(
             loss = objective(z, log_volume=log_volume)
         elif needs_action:  # the oracle is handed the generator's true latent action
             loss = objective(encoder(batch.x), action=batch.r)
+        elif needs_observations:
+            loss = objective(encoder(batch.x), observations=batch.x)
         elif target is not None:
             z = encoder(batch.x)
             with torch.no_grad():

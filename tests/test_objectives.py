@@ -210,9 +210,11 @@ def test_sphere_normalizer_matches_the_closed_form_on_the_circle_and_s2():
 
 def test_every_preset_builds_and_unknown_names_are_rejected():
     z = torch.randn(16, 2, 4, generator=gen(8))
+    needs = {"adassl-oracle": ({"action_dim": 1}, {"action": torch.ones(16, 1)}),
+             "simvae": ({"observed_dim": 6}, {"observations": torch.randn(16, 2, 6, generator=gen(9))})}
     for name in PRESETS:
-        objective = preset(name, 4, action_dim=1) if name == "adassl-oracle" else preset(name, 4)
-        loss = objective(z, action=torch.ones(16, 1)) if name == "adassl-oracle" else objective(z)
+        settings, inputs = needs.get(name, ({}, {}))
+        loss = preset(name, 4, **settings)(z, **inputs)
         assert loss.shape == () and torch.isfinite(loss), name
     assert {"plane-logdet-ldm", "sphere-kde-mi", "plane-knn-mi", "sphere-knn-ldm"} <= set(PRESETS)
     with pytest.raises(ValueError, match="unknown objective"):

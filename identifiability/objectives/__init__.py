@@ -9,12 +9,14 @@ from .kalman_filter import KalmanFilterLDM
 from .latent_models import KalmanPredictive, LatentModel, NonlinearPredictive, Plane, Sphere
 from .ldm import LDM, consecutive_pairs
 from .presets import PRESETS, preset
+from .simvae import SimVAE
 
 __all__ = [
     "AdaSSL",
     "EntropyReconstruction",
     "HeteroscedasticInfoNCE",
     "OracleEdit",
+    "SimVAE",
     "gaussian_kl",
     "straight_through_bernoulli",
     "KDE",

@@ -15,10 +15,12 @@ from .heteroscedastic import HeteroscedasticInfoNCE
 from .latent_models import KalmanPredictive, NonlinearPredictive, Plane, Sphere
 from .kalman_filter import KalmanFilterLDM
 from .ldm import LDM
+from .simvae import SimVAE
+from .networks import mlp
 
 
 def _predictor(dim: int) -> nn.Module:
-    return nn.Sequential(nn.Linear(dim, 4 * dim), nn.ReLU(), nn.Linear(4 * dim, dim))
+    return mlp(dim, dim, (4 * dim,), negative_slope=0.0)  # BYOL's ReLU predictor
 
 
 def _grid() -> dict[str, Callable[..., LDM]]:
@@ -60,6 +62,8 @@ _NAMED: dict[str, Callable[..., nn.Module]] = {
     "h-infonce": lambda dim: HeteroscedasticInfoNCE(dim),
     # the entropy + reconstruction bound (seed 004)
     "er": lambda dim: EntropyReconstruction(NonlinearPredictive(dim), KNN()),
+    # SimVAE (seed 003): a generative model of the views, fitted by an ELBO
+    "simvae": lambda dim, observed_dim, **kw: SimVAE(dim, observed_dim, **kw),
 }
 PRESETS: tuple[str, ...] = tuple(_NAMED)
 
@@ -70,9 +74,11 @@ def preset(name: str, dim: int, **settings: Any) -> nn.Module:
     Names: infonce, simclr, vicreg, vicreg-ldm, byol, simsiam, cpc, kalman, kalman-filter, and the LDM paper's
     ablation grid {plane, sphere} x {logdet, kde, knn} x {ldm, mi} (e.g. "sphere-kde-mi"); AdaSSL's
     adassl-v, adassl-s (contrastive base), adassl-v-byol, adassl-s-byol (distillation base),
-    adassl-oracle (needs ``action_dim``) and the h-infonce baseline; er (the ER bound).
+    adassl-oracle (needs ``action_dim``) and the h-infonce baseline; er (the ER bound); simvae (needs
+    ``observed_dim``, the entries of one flattened observation).
     ``settings`` override a preset's knobs (temperature for infonce, simclr and cpc; ema for byol;
-    editor, beta, warmup, l0 and the contrastive ``base`` preset for AdaSSL).
+    editor, beta, warmup, l0 and the contrastive ``base`` preset for AdaSSL; view_variance, hidden,
+    noise_scale for simvae).
     """
     if name not in _NAMED:
         raise ValueError(f"unknown objective {name!r}; choose from {', '.join(PRESETS)}")

@@ -1,0 +1,123 @@
+"""SimVAE (seed 003): the views of one item as draws of a hierarchical latent-variable model,
+fitted by an ELBO instead of a discriminative SSL loss."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import torch
+from torch import nn
+
+from generators import on_device
+
+from .networks import mlp
+
+
+class SimVAE(nn.Module):
+    """Loss = -ELBO per item of J views x_1..x_J (the T steps of a batch), with
+
+        y ~ N(0, (1 - s^2) I),  z_j | y ~ N(y, s^2 I),  x_j | z_j ~ N(g(z_j), diag sigma_x^2),
+
+    so every z_j is N(0, I) and two views of one item correlate 1 - s^2 per coordinate; y is
+    integrated out in closed form. The posterior of each view is q(z_j | x_j) = N(f(x_j),
+    diag sigma_q^2(f(x_j))): the encoder's output is its mean (the representation that is scored),
+    a small head on that mean gives its scale. One reparameterised draw per view and step.
+
+    Args:
+        dim: d.
+        observed_dim: D, the number of entries of one flattened observation x_j.
+        view_variance: s^2 in (0, 1]; 1 makes the views independent (a plain VAE).
+        decoder: g, (..., d) -> (..., D); default a leaky-ReLU MLP with ``hidden`` widths.
+        hidden: the default decoder's hidden widths.
+        noise_scale: the initial sigma_x, learned per observed entry unless ``learn_noise`` is off.
+        seed: fixes the posterior draws.
+    """
+
+    ema = None
+    needs_observations = True
+
+    def __init__(
+        self,
+        dim: int,
+        observed_dim: int,
+        *,
+        view_variance: float = 0.1,
+        decoder: nn.Module | None = None,
+        hidden: Sequence[int] = (128, 128),
+        noise_scale: float = 0.1,
+        learn_noise: bool = True,
+        seed: int = 0,
+    ) -> None:
+        super().__init__()
+        if dim < 1 or observed_dim < 1:
+            raise ValueError(f"dim and observed_dim must be positive, got {dim}, {observed_dim}")
+        if not 0 < view_variance <= 1:
+            raise ValueError(f"view_variance must lie in (0, 1], got {view_variance}")
+        if noise_scale <= 0:
+            raise ValueError(f"noise_scale must be positive, got {noise_scale}")
+        self.dim, self.observed_dim, self.view_variance = dim, observed_dim, view_variance
+        self.decoder = mlp(dim, observed_dim, hidden) if decoder is None else decoder
+        self.posterior_scale = mlp(dim, dim, zero_last=True)
+        nn.init.constant_(self.posterior_scale[-1].bias, math.log(0.1))
+        log_noise = torch.full((observed_dim,), math.log(noise_scale))
+        if learn_noise:
+            self.log_noise = nn.Parameter(log_noise)
+        else:
+            self.register_buffer("log_noise", log_noise)
+        self._gen = torch.Generator().manual_seed(seed)
+
+    def log_prior(self, z: torch.Tensor) -> torch.Tensor:
+        """log p(z_1..z_J) with y integrated out: z (..., J, d) -> (...).
+
+        Per coordinate the J values are N(0, C) with C = s^2 I + (1 - s^2) 1 1^T, whose
+        determinant and inverse have closed forms (a rank-one update of a scaled identity).
+        """
+        j, d = z.shape[-2:]
+        s2 = self.view_variance
+        a = 1 - s2  # the variance of the shared content y
+        log_det = (j - 1) * math.log(s2) + math.log(s2 + j * a)
+        quadratic = (z.square().sum(-2) - a * z.sum(-2).square() / (s2 + j * a)) / s2  # (..., d)
+        return -0.5 * (quadratic.sum(-1) + d * (log_det + j * math.log(2 * math.pi)))
+
+    def log_likelihood(self, x: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
+        """log p(x | z) summed over views and entries: x (..., J, D), z (..., J, d) -> (...)."""
+        residual = (x - self.decoder(z)) * torch.exp(-self.log_noise)
+        return -(0.5 * residual.square() + self.log_noise + 0.5 * math.log(2 * math.pi)).sum((-2, -1))
+
+    def elbo(
+        self, x: torch.Tensor, mean: torch.Tensor, log_scale: torch.Tensor, samples: int = 1,
+        generator: torch.Generator | None = None,
+    ) -> torch.Tensor:
+        """ELBO estimates log p(x, z) - log q(z | x) at ``samples`` draws z ~ q per item.
+
+        Args:
+            x: (n, J, D) flattened views.
+            mean, log_scale: (n, J, d) the posterior's parameters per view.
+        Returns:
+            (samples, n); each row's expectation is the ELBO, log p(x) - KL(q || p(z | x)).
+        """
+        gen = on_device(self._gen if generator is None else generator, x.device)
+        if generator is None:
+            self._gen = gen
+        eps = torch.randn((samples, *mean.shape), generator=gen, device=mean.device, dtype=mean.dtype)
+        z = mean + torch.exp(log_scale) * eps
+        log_q = -(0.5 * eps.square() + log_scale + 0.5 * math.log(2 * math.pi)).sum((-2, -1))
+        return self.log_likelihood(x, z) + self.log_prior(z) - log_q
+
+    def forward(
+        self, z: torch.Tensor, observations: torch.Tensor | None = None, log_volume: torch.Tensor | None = None
+    ) -> torch.Tensor:
+        """Scalar loss -ELBO / J from the encodings z (n, J, d) of the observations (n, J, ...)."""
+        if observations is None:
+            raise ValueError("SimVAE reconstructs its views: pass the observations the encodings came from")
+        if z.ndim != 3 or observations.shape[:2] != z.shape[:2]:
+            raise ValueError(f"need z (n, J, d) and observations (n, J, ...) with matching (n, J), got "
+                             f"{tuple(z.shape)} and {tuple(observations.shape)}")
+        x = observations.flatten(2).to(z.dtype)
+        if x.shape[-1] != self.observed_dim:
+            raise ValueError(f"observations have {x.shape[-1]} entries per view, the decoder makes {self.observed_dim}")
+        return -self.elbo(x, z, self.posterior_scale(z)).mean() / z.shape[1]
+
+    def extra_repr(self) -> str:
+        return f"dim={self.dim}, observed_dim={self.observed_dim}, view_variance={self.view_variance}"
