@@ -17,7 +17,7 @@ from generators import PRESETS, ContrastivePairs, LatentDynamics, NonlinearICA, 
 from .encoders import ConvEncoder, InjectiveFlow, LinearEncoder, MLPEncoder
 from .metrics import MCCResult, MetricResult, R2Result, affine_r2, dci, mcc, raw_observation_baseline, rotation_baseline
 from .objectives import PRESETS as OBJECTIVES
-from .objectives import preset
+from .objectives import LDM, preset
 from .training import TrainingLog, resolve_device, train
 
 
@@ -67,10 +67,12 @@ def _describe(encoder: torch.nn.Module) -> str:
 
 
 def _describe_objective(name: str, objective: torch.nn.Module) -> str:
+    """"name (Class)", with the two dials where the objective has them: "infonce (LDM: Sphere x KDE)"."""
+    kind = type(objective).__name__
     if not hasattr(objective, "entropy"):
-        return f"{name} ({type(objective).__name__})"
-    mi = " x MI" if objective.mi else ""
-    return f"{name} ({type(objective.latent_model).__name__} x {type(objective.entropy).__name__}{mi})"
+        return f"{name} ({kind})"
+    mi = " x MI" if objective.mi and isinstance(objective, LDM) else ""
+    return f"{name} ({kind}: {type(objective.latent_model).__name__} x {type(objective.entropy).__name__}{mi})"
 
 
 ACTION_GENERATORS = ("jump", "sparse_resample", "action")

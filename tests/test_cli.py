@@ -50,3 +50,13 @@ def test_run_prints_a_report_and_appends_a_json_line(tmp_path):
         assert expected in proc.stdout
     record = json.loads(out.read_text())
     assert record["config"]["steps"] == 20 and "affine_r2" in record["metrics"]
+
+
+@pytest.mark.parametrize("name,estimator", [("adassl-v", "AdaSSL"), ("adassl-oracle", "OracleEdit"), ("h-infonce", "HeteroscedasticInfoNCE"),
+                                            ("simvae", "SimVAE"), ("er", "EntropyReconstruction")])
+def test_issue_7_methods_are_selectable_by_name(tmp_path, capsys, name, estimator):
+    out = tmp_path / "r.jsonl"
+    main(["run", "--generator", "jump", "--latent-dim", "4", "--objective", name, "--steps", "3", "--batch-size", "32",
+          "--eval-samples", "200", "--device", "cpu", "--quiet", "--output", str(out)])
+    record = json.loads(out.read_text())
+    assert record["config"]["objective"] == name and estimator in record["estimator"]
