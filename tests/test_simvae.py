@@ -124,3 +124,12 @@ def test_bad_settings_and_inputs_are_clear_errors():
         SimVAE(3, 5)(torch.randn(8, 2, 3), observations=torch.randn(8, 2, 4))
     with pytest.raises(ValueError, match="matching"):
         SimVAE(3, 5)(torch.randn(8, 2, 3), observations=torch.randn(8, 3, 5))
+
+
+def test_a_learned_view_variance_gets_its_gradient_and_must_start_below_one():
+    model = SimVAE(3, 5, view_variance=0.3, learn_view_variance=True)
+    assert model.view_variance == pytest.approx(0.3)
+    model(torch.randn(8, 2, 3), observations=torch.randn(8, 2, 5)).backward()
+    assert model.view_logit.grad is not None and model.view_logit.grad != 0
+    with pytest.raises(ValueError, match="inside"):
+        SimVAE(3, 5, view_variance=1.0, learn_view_variance=True)

@@ -28,6 +28,7 @@ class SimVAE(nn.Module):
         dim: d.
         observed_dim: D, the number of entries of one flattened observation x_j.
         view_variance: s^2 in (0, 1]; 1 makes the views independent (a plain VAE).
+        learn_view_variance: fit s^2 by the ELBO too (it must then start below 1).
         decoder: g, (..., d) -> (..., D); default a leaky-ReLU MLP with ``hidden`` widths.
         hidden: the default decoder's hidden widths.
         noise_scale: the initial sigma_x, learned per observed entry unless ``learn_noise`` is off.
@@ -45,6 +46,7 @@ class SimVAE(nn.Module):
         view_variance: float = 0.1,
         decoder: nn.Module | None = None,
         hidden: Sequence[int] = (128, 128),
+        learn_view_variance: bool = False,
         noise_scale: float = 0.1,
         learn_noise: bool = True,
         seed: int = 0,
@@ -56,7 +58,14 @@ class SimVAE(nn.Module):
             raise ValueError(f"view_variance must lie in (0, 1], got {view_variance}")
         if noise_scale <= 0:
             raise ValueError(f"noise_scale must be positive, got {noise_scale}")
-        self.dim, self.observed_dim, self.view_variance = dim, observed_dim, view_variance
+        if learn_view_variance and view_variance == 1:
+            raise ValueError("a learned view_variance must start inside (0, 1), got 1")
+        self.dim, self.observed_dim = dim, observed_dim
+        logit = torch.tensor(math.inf if view_variance == 1 else math.log(view_variance / (1 - view_variance)))
+        if learn_view_variance:
+            self.view_logit = nn.Parameter(logit)
+        else:
+            self.register_buffer("view_logit", logit)
         self.decoder = mlp(dim, observed_dim, hidden) if decoder is None else decoder
         self.posterior_scale = mlp(dim, dim, zero_last=True)
         nn.init.constant_(self.posterior_scale[-1].bias, math.log(0.1))
@@ -74,11 +83,17 @@ class SimVAE(nn.Module):
         determinant and inverse have closed forms (a rank-one update of a scaled identity).
         """
         j, d = z.shape[-2:]
-        s2 = self.view_variance
-        a = 1 - s2  # the variance of the shared content y
-        log_det = (j - 1) * math.log(s2) + math.log(s2 + j * a)
+        logit = self.view_logit.to(z.dtype)
+        log_s2 = -nn.functional.softplus(-logit)  # log sigmoid: exact at s^2 = 1 (logit +inf)
+        s2, a = log_s2.exp(), torch.sigmoid(-logit)  # a = 1 - s^2, the variance of the shared content y
+        log_det = (j - 1) * log_s2 + torch.log(s2 + j * a)
         quadratic = (z.square().sum(-2) - a * z.sum(-2).square() / (s2 + j * a)) / s2  # (..., d)
         return -0.5 * (quadratic.sum(-1) + d * (log_det + j * math.log(2 * math.pi)))
+
+    @property
+    def view_variance(self) -> float:
+        """s^2, the variance of a view's latent around the item's content."""
+        return float(torch.sigmoid(self.view_logit.detach()))
 
     def log_likelihood(self, x: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
         """log p(x | z) summed over views and entries: x (..., J, D), z (..., J, d) -> (...)."""
@@ -120,4 +135,4 @@ class SimVAE(nn.Module):
         return -self.elbo(x, z, self.posterior_scale(z)).mean() / z.shape[1]
 
     def extra_repr(self) -> str:
-        return f"dim={self.dim}, observed_dim={self.observed_dim}, view_variance={self.view_variance}"
+        return f"dim={self.dim}, observed_dim={self.observed_dim}, view_variance={self.view_variance:.3g}"
