@@ -6,7 +6,7 @@ from typing import Callable
 
 import torch
 
-from ._inputs import ArrayLike, as_matrix
+from ._inputs import ArrayLike, as_matrix, column_range
 from .mcc import mcc
 from .r2 import affine_r2
 from .result import MetricResult
@@ -31,7 +31,7 @@ def rotation_baseline(z: ArrayLike, *, draws: int = 16, seed: int = 0, **mcc_set
         seed: fixes the rotations.
         mcc_settings: passed to ``mcc`` (method, test_size, seed of the split).
     """
-    zt = as_matrix(z, "z")
+    zt, _ = column_range(as_matrix(z, "z"), "z")
     gen = torch.Generator().manual_seed(seed)
     rotations = [random_orthogonal(zt.shape[1], gen).to(zt.device) for _ in range(draws)]
     return sum(mcc(zt @ q, zt, **mcc_settings).score for q in rotations) / draws

@@ -12,7 +12,7 @@ from sklearn.ensemble import GradientBoostingRegressor
 from sklearn.linear_model import Lasso, LinearRegression
 from sklearn.metrics import r2_score
 
-from ._inputs import ArrayLike
+from ._inputs import ArrayLike, Sample
 from .result import DCIResult
 from .scoring import Scores, score_metric
 
@@ -75,12 +75,29 @@ def disentanglement_completeness(r: np.ndarray) -> tuple[float, float, np.ndarra
     return float((row / total) @ per_code), float(per_factor.mean()), per_factor
 
 
-def _dci(zh: torch.Tensor, zt: torch.Tensor, train: torch.Tensor, test: torch.Tensor, importance: Importance) -> Scores:
-    x, y = zh.cpu().numpy(), zt.cpu().numpy()
-    tr, te = train.cpu().numpy(), test.cpu().numpy()
-    # Standardised with train statistics, so importances compare across codes and factors.
-    sx, sy = x[tr].std(0), y[tr].std(0)
-    x = (x - x[tr].mean(0)) / np.where(sx > 0, sx, 1)
+def train_ranks(x: np.ndarray, train: np.ndarray) -> np.ndarray:
+    """Each column of x (n, k) replaced by the dense rank, among the column's distinct train
+    values, of the largest train value at or below it (0 below them all): a monotone map fitted on
+    the train rows that keeps every split a tree can make there and depends on order alone, so
+    trees fitted after it are exactly invariant to strictly monotone maps of the code, and no
+    scaling or float32 step can merge distinct values of a heavy-tailed column."""
+    out = np.empty(x.shape, dtype=np.float64)
+    for j in range(x.shape[1]):  # a loop over code columns, not samples
+        out[:, j] = np.searchsorted(np.unique(x[train, j]), x[:, j], side="right")
+    return out
+
+
+def _dci(data: Sample, importance: Importance) -> Scores:
+    x, y = data.z_hat.cpu().numpy(), data.z.cpu().numpy()
+    tr, te = data.train.cpu().numpy(), data.test.cpu().numpy()
+    # Trees see the code through its train ranks; linear importances see it standardised with
+    # train statistics, so importances compare across codes. Factors are standardised either way.
+    if importance in ("gbt", "gbt-sklearn"):
+        x = train_ranks(x, tr)
+    else:
+        sx = x[tr].std(0)
+        x = (x - x[tr].mean(0)) / np.where(sx > 0, sx, 1)
+    sy = y[tr].std(0)
     y = (y - y[tr].mean(0)) / sy
     r, (pred_test, pred_train) = _fit(importance, x[tr], y[tr], [x[te], x[tr]])
     d, c, per_factor = disentanglement_completeness(r)

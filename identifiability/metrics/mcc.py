@@ -2,16 +2,29 @@
 
 from __future__ import annotations
 
+import math
+from dataclasses import replace
 from typing import Literal
 
 import torch
 from scipy.optimize import linear_sum_assignment
 
-from ._inputs import ArrayLike
-from .moments import Moments, canonical_directions, correlations, moments, pooled, projected, split_moments
+from ._inputs import ArrayLike, Sample
+from .moments import (
+    Moments,
+    canonical_directions,
+    centred,
+    centred_row_sets,
+    correlations,
+    moments,
+    pooled,
+    projected,
+    row_blocks,
+    split_moments,
+)
 from .ranks import rank_columns
 from .result import MCCResult, MetricResult
-from .scoring import Scores, score_metric
+from .scoring import BOUND_SUFFICES, Jackknife, Scores, score_metric
 
 Method = Literal["pearson", "spearman"]
 
@@ -31,20 +44,80 @@ def _matched(abs_corr: torch.Tensor, match: torch.Tensor) -> torch.Tensor:
     return torch.where(match >= 0, picked, 0)
 
 
-def _mcc(zh: torch.Tensor, zt: torch.Tensor, train: torch.Tensor, test: torch.Tensor, method: Method) -> Scores:
+def _error_bounds(m: Moments, codes: torch.Tensor, latents: torch.Tensor, count: int) -> torch.Tensor:
+    """Upper bounds on the jackknife standard errors of the matched correlations and, last, of
+    their sum over ``count`` latents divided by it (inf where a bound does not apply), from the
+    held-out moments' tail statistics.
+
+    A row with leverages u = s a^2, v = s b^2 (see ``_jackknife``) moves a correlation by at most
+    1.5 (u + v) / (1 - h), h the largest leverage of the pair's columns, so its squared standard
+    error is at most 2 (1.5 / (1 - h))^2 sum_i (u_i^2 + v_i^2); the mean's error is at most the
+    mean of the errors.
+    """
+    assert m.fourth_x is not None and m.fourth_y is not None and m.peak_x is not None and m.peak_y is not None
+    s = m.n / (m.n - 1)
+    vx, vy = m.vx[codes], m.vy[latents]
+    spread = s**2 * (m.fourth_x[codes] / vx.square() + m.fourth_y[latents] / vy.square())
+    peak = torch.maximum(s * m.peak_x[codes] / vx, s * m.peak_y[latents] / vy)
+    bounds = torch.where(peak < 1, 1.5 * (2 * spread).sqrt() / (1 - peak).clamp_min(1e-300), math.inf)
+    return torch.cat([bounds, (bounds.sum() / count)[None]])
+
+
+def _jackknife(xc: torch.Tensor, yc: torch.Tensor, m: Moments, match: torch.Tensor) -> Jackknife:
+    """The matched correlations and MCC with each held-out row left out in turn (the matching held
+    fixed), from the held-out rows centred by their means, xc (n, p) and yc (n, d), and their
+    moments ``m``.
+
+    With the matched columns scaled to unit norm (a, b; correlation r = sum a b), leaving row i out
+    gives (r - w) / sqrt((1 - u)(1 - v)) with leverages u = s a_i^2, v = s b_i^2, w = s a_i b_i,
+    s = n / (n - 1) (the mean moves by a_i / (n - 1)). Where ``_error_bounds`` are all below
+    ``BOUND_SUFFICES`` (many rows, light tails) they are returned instead of the exact values.
+    """
+    latents = (match >= 0).nonzero().flatten()
+    codes = match[latents]
+    aa, bb = m.vx[codes], m.vy[latents]
+    usable = (aa > 0) & (bb > 0)  # a constant column correlates 0, with or without any row
+    codes, latents = codes[usable], latents[usable]
+    inv_a, inv_b = aa[usable].rsqrt(), bb[usable].rsqrt()
+    r = (m.xy[codes, latents] * inv_a * inv_b).abs()
+    assert m.peak_x is not None and m.peak_y is not None
+    dominance = torch.maximum(m.peak_x[codes] / m.vx[codes], m.peak_y[latents] / m.vy[latents])
+    values = Jackknife(reference=r, latents=tuple(latents.tolist()), count=yc.shape[1], dominance=dominance)
+    bounds = _error_bounds(m, codes, latents, yc.shape[1])
+    if bool((bounds <= BOUND_SUFFICES).all()):
+        return replace(values, rows=xc.shape[0], bounds=bounds)
+    s, tiny, ones = m.n / (m.n - 1), torch.finfo(xc.dtype).tiny, torch.ones_like(r)
+    signed = m.xy[codes, latents] * inv_a * inv_b
+    for rows in row_blocks(xc.shape[0]):  # a block's temporaries stay in cache
+        a = xc[rows].index_select(1, codes).mul_(inv_a)
+        b = yc[rows].index_select(1, latents).mul_(inv_b)
+        cross = torch.addcmul(signed, a, b, value=-s).abs_()
+        norm = torch.addcmul(ones, a, a, value=-s).mul_(torch.addcmul(ones, b, b, value=-s)).clamp_min_(tiny)
+        values = values.add(cross.mul_(norm.rsqrt_()))
+    return values
+
+
+def _mcc(data: Sample, method: Method) -> Scores:
+    zh, zt, train, test = data.z_hat, data.z, data.train, data.test
     if method == "spearman":  # ranks are taken within each row set, so each is its own copy
-        fit, held_out, everything = (
-            moments(rank_columns(zh[rows]), rank_columns(zt[rows])) for rows in (train, test, slice(None))
+        fit, (held_out, xc, yc), everything = (
+            moments(rank_columns(zh[train]), rank_columns(zt[train])),
+            centred(rank_columns(zh[test]), rank_columns(zt[test])),
+            moments(rank_columns(zh), rank_columns(zt)),
         )
     else:
-        fit, held_out = split_moments(zh, zt, train, test)
+        row_sets = centred_row_sets(zh, zt, train, test)
+        fit, _, _ = next(row_sets)
+        held_out, xc, yc = next(row_sets)
         everything = pooled(fit, held_out)
     match = _matching(correlations(fit).abs())
     everything = correlations(everything).abs()
+    per_latent = _matched(correlations(held_out).abs(), match)
     return Scores(
-        per_latent=_matched(correlations(held_out).abs(), match),
+        per_latent=per_latent,
         in_sample=float(_matched(everything, _matching(everything)).mean()),
         extras={"matching": tuple(match.tolist())},
+        jackknife=_jackknife(xc, yc, held_out, match),  # Spearman: ranks held fixed
     )
 
 
@@ -83,10 +156,10 @@ def mcc(
     )
 
 
-def _weak_mcc(zh: torch.Tensor, zt: torch.Tensor, train: torch.Tensor, test: torch.Tensor) -> Scores:
-    fit, held_out = split_moments(zh, zt, train, test, gram_x=True, gram_y=True)
+def _weak_mcc(data: Sample) -> Scores:
+    fit, held_out = split_moments(data.z_hat, data.z, data.train, data.test, gram_x=True, gram_y=True)
     everything = pooled(fit, held_out)
-    d = zt.shape[1]
+    d = data.z.shape[1]
 
     def canonical_correlations(directions: tuple[torch.Tensor, torch.Tensor], rows: Moments) -> torch.Tensor:
         values = correlations(projected(rows, *directions)).diagonal().abs()

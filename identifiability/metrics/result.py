@@ -33,6 +33,11 @@ class MetricResult:
             numbers (optimistic).
         null: chance level, when asked for (``null=True``).
         interval: bootstrap percentile interval of the score, when asked for (``bootstrap=B``).
+        standard_error: the score's jackknife standard error over the held-out rows (the fit held
+            fixed), where the metric gives one; for MCC on many rows none of which has a large
+            leverage, an upper bound on it (below 0.01) that is cheaper than the jackknife.
+        warnings: why the data do not support the score, in words (empty when they do); see
+            ``supported``.
         settings: how the score was computed.
     """
 
@@ -42,10 +47,17 @@ class MetricResult:
     in_sample: float
     null: Null | None = None
     interval: tuple[float, float] | None = None
+    standard_error: float | None = None
+    warnings: tuple[str, ...] = ()
     settings: dict[str, Any] = field(default_factory=dict)
 
     def __float__(self) -> float:
         return self.score
+
+    @property
+    def supported(self) -> bool:
+        """Whether the data pin the score down (no warnings)."""
+        return not self.warnings
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-ready fields."""

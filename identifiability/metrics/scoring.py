@@ -1,31 +1,93 @@
 """The one driver behind every metric: validate, split, score, and attach chance level and interval.
 
-A metric is an ``Evaluate`` function of (z_hat, z, train rows, test rows) returning ``Scores``;
+A metric is an ``Evaluate`` function of a ``Sample`` (validated data and its split) returning ``Scores``;
 the driver runs it once on the data, on independent draws for the null, and on resampled rows for
 the bootstrap interval, so all three always measure the same thing.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import math
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from typing import Any, Callable
 
 import torch
 
-from ._inputs import ArrayLike, prepare, split_indices
+from ._inputs import ArrayLike, Sample, prepare, split_indices
 from .result import MetricResult, Null
+
+
+# A held-out score whose jackknife standard error exceeds this cannot be pinned down to +-0.1 (two
+# standard errors) by the data: the result says so in ``warnings``.
+SUPPORTED_ERROR = 0.05
+# Where upper bounds on the jackknife errors are all below this, the exact jackknife is not run:
+# far below the level that draws a warning, and the bounds cost a fraction of it.
+BOUND_SUFFICES = 0.01
+# A correlation of a column in which one held-out row carries more than this share of the sum of
+# squares is that row's, whatever its jackknife error: the result says so in ``warnings``.
+DOMINANT_ROW = 0.5
+
+
+@dataclass(frozen=True)
+class Jackknife:
+    """The leave-one-out values of per-latent held-out scores (each held-out row left out in turn,
+    the fit held fixed) and of their headline (their sum over ``count`` latents, divided by it),
+    summarised against the scores themselves so that blocks of rows add up without keeping every
+    value: the count of rows, and per latent and for the headline, the sum and the sum of squares of
+    the deviations and the largest |deviation| (tensors, no host sync). ``latents`` names the
+    columns. Where upper bounds on the standard errors were enough, ``bounds`` stand in for them.
+    ``dominance`` is, per latent, the largest share of a compared column's held-out sum of squares
+    that one row carries, where the metric reports it.
+    """
+
+    reference: torch.Tensor
+    latents: tuple[int, ...]
+    count: int
+    rows: int = 0
+    total: torch.Tensor | float = 0.0
+    squares: torch.Tensor | float = 0.0
+    swing: torch.Tensor | float = 0.0
+    bounds: torch.Tensor | None = None
+    dominance: torch.Tensor | None = None
+
+    def add(self, values: torch.Tensor) -> Jackknife:
+        """With more rows' leave-one-out values of the per-latent scores, (m, len(latents))."""
+        deviation = values - self.reference
+        headline = deviation.sum(1) / self.count  # (m,): cheap beside the (m, k) block
+        total = torch.cat([deviation.sum(0), headline.sum()[None]])
+        squares = torch.cat([torch.linalg.vector_norm(deviation, dim=0), torch.linalg.vector_norm(headline)[None]])
+        swing = torch.cat([torch.linalg.vector_norm(deviation, ord=math.inf, dim=0), headline.abs().max()[None]])
+        return replace(
+            self,
+            rows=self.rows + len(deviation),
+            total=self.total + total,
+            squares=self.squares + squares.square(),
+            swing=torch.maximum(torch.as_tensor(self.swing).to(swing), swing),
+        )
+
+    @property
+    def standard_errors(self) -> torch.Tensor:
+        """sqrt((n - 1) / n sum_i (theta_i - mean theta)^2) per latent and, last, of the headline
+        (or the bounds on them)."""
+        if self.bounds is not None:
+            return self.bounds
+        n = self.rows
+        spread = (torch.as_tensor(self.squares) - torch.as_tensor(self.total).square() / n).clamp_min(0)
+        return (spread * (n - 1) / n).sqrt()
 
 
 @dataclass(frozen=True)
 class Scores:
     """One evaluation: held-out ``per_latent`` (d,) whose mean is the headline unless ``score`` is
-    given, the ``in_sample`` value, and metric-specific ``extras`` (numbers in it get nulls too)."""
+    given, the ``in_sample`` value, metric-specific ``extras`` (numbers in it get nulls too) and,
+    where the metric gives it, the headline's ``jackknife`` over held-out rows."""
 
     per_latent: torch.Tensor
     in_sample: float
     extras: dict[str, Any] = field(default_factory=dict)
     score: float | None = None
+    jackknife: Jackknife | None = None
 
     @property
     def headline(self) -> float:
@@ -58,15 +120,16 @@ def score_metric(
 
     ``null_draws`` fixes the Monte-Carlo draws of the null for metrics that fit models (default:
     from 16 to 100 depending on size)."""
-    zh, zt, train, test = prepare(z_hat, z, test_size, seed)
-    scores = evaluate(zh, zt, train, test, **settings)
-    shape = (zh.shape[0], zh.shape[1], zt.shape[1])
+    data = prepare(z_hat, z, test_size, seed)
+    scores = evaluate(data, **settings)
+    shape = (data.z_hat.shape[0], data.z_hat.shape[1], data.z.shape[1])
     nulls = monte_carlo_null(evaluate, *shape, test_size, draws=null_draws, **settings) if null else {}
-    interval = bootstrap_interval(evaluate, zh, zt, train, test, draws=bootstrap, level=level, seed=seed, **settings)
+    interval = bootstrap_interval(evaluate, data, draws=bootstrap, level=level, seed=seed, **settings)
     fields = result_type.__dataclass_fields__
     extras = {k: v for k, v in scores.extras.items() if k in fields}
     details = {k: v for k, v in scores.extras.items() if k not in fields}
     extra_nulls = {f"{k}_null": v for k, v in nulls.items() if f"{k}_null" in fields}
+    standard_error, warnings = support(name, scores)
     return result_type(
         name=name,
         score=scores.headline,
@@ -74,18 +137,48 @@ def score_metric(
         in_sample=scores.in_sample,
         null=nulls.get("score"),
         interval=interval,
+        standard_error=standard_error,
+        warnings=warnings,
         settings={"test_size": test_size, "seed": seed, "bootstrap": bootstrap, **settings, **details},
         **extras,
         **extra_nulls,
     )
 
 
+def support(name: str, scores: Scores) -> tuple[float | None, tuple[str, ...]]:
+    """The headline's jackknife standard error over the held-out rows, and a warning for each
+    number (a latent's score or the headline) whose error is too large for the data to pin it
+    down: heavy tails, where a few rows decide the score, or too few rows."""
+    jackknife = scores.jackknife
+    if jackknife is None:
+        return None, ()
+    errors = jackknife.standard_errors.tolist()
+    values = [*jackknife.reference.tolist(), scores.headline]
+    labels = [f"latent {j}" for j in jackknife.latents] + ["the mean"]
+    swings = None if jackknife.bounds is not None else torch.as_tensor(jackknife.swing).tolist()
+    warnings = []
+    if jackknife.dominance is not None:
+        for label, value, share in zip(labels, values, jackknife.dominance.tolist()):
+            if share > DOMINANT_ROW:
+                warnings.append(
+                    f"{name} of {label}, {value:.3f}, is not supported by the data: one held-out row carries "
+                    f"{100 * share:.0f}% of the variance of a column it compares, so it measures that row "
+                    f"(heavy-tailed column)"
+                )
+    for i, (label, value, error) in enumerate(zip(labels, values, errors)):
+        if error > SUPPORTED_ERROR:
+            moved = "" if swings is None else f", and leaving out one row moves it by up to {swings[i]:.3f}"
+            warnings.append(
+                f"{name} of {label}, {value:.3f}, is not supported by the data: its jackknife standard error over "
+                f"{jackknife.rows} held-out rows is {error:.3f}{moved}, so it is not pinned down to within 0.1 "
+                f"(heavy-tailed columns or too few rows)"
+            )
+    return errors[-1], tuple(warnings)
+
+
 def bootstrap_interval(
     evaluate: Evaluate,
-    zh: torch.Tensor,
-    zt: torch.Tensor,
-    train: torch.Tensor,
-    test: torch.Tensor,
+    data: Sample,
     *,
     draws: int,
     level: float,
@@ -104,18 +197,18 @@ def bootstrap_interval(
     gen = torch.Generator().manual_seed(seed + 1)
     values = torch.tensor(
         [
-            evaluate(
-                zh, zt,
-                train[torch.randint(len(train), (len(train),), generator=gen).to(train.device)],
-                test[torch.randint(len(test), (len(test),), generator=gen).to(test.device)],
-                **settings,
-            ).headline
+            evaluate(data.resplit(resample(data.train, gen), resample(data.test, gen)), **settings).headline
             for _ in range(draws)
         ],
         dtype=torch.float64,
     )
     lo, hi = torch.quantile(values, torch.tensor([(1 - level) / 2, (1 + level) / 2], dtype=torch.float64))
     return float(lo), float(hi)
+
+
+def resample(rows: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
+    """As many rows as ``rows``, drawn from them with replacement."""
+    return rows[torch.randint(len(rows), (len(rows),), generator=gen).to(rows.device)]
 
 
 def monte_carlo_null(
@@ -141,9 +234,12 @@ def _cached_null(
     train, test = split_indices(n, test_size, 0, torch.device("cpu"))
     runs = [
         evaluate(
-            torch.randn(n, d_hat, generator=gen, dtype=torch.float64),
-            torch.randn(n, d, generator=gen, dtype=torch.float64),
-            train, test, **dict(settings),
+            Sample.of(
+                torch.randn(n, d_hat, generator=gen, dtype=torch.float64),
+                torch.randn(n, d, generator=gen, dtype=torch.float64),
+                train, test,
+            ),
+            **dict(settings),
         ).numbers()
         for _ in range(draws)
     ]

@@ -1,0 +1,163 @@
+"""Affine least squares y ~ x W + b, fitted on one row set and scored on another, exact on hostile inputs.
+
+The fit comes from the moments' normal equations when the Gram matrix, scaled to unit diagonal, is
+well conditioned (then they are as accurate as QR), and from an SVD of the centred rows when it is
+not (nearly collinear columns, where the normal equations square the condition number and lose the
+small directions). Predictions are clipped to the range the target takes over all rows, its
+empirical support: the map may not extrapolate beyond what the target ever does.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, replace
+
+import torch
+
+from .moments import Moments, row_blocks, swapped
+from .scoring import BOUND_SUFFICES, Jackknife
+
+# Smallest eigenvalue ratio of the unit-diagonal Gram solved by normal equations: their error grows
+# like cond(X)^2 eps, so at 1e-8 (cond(X) <= 1e4) fitted values are exact to about 1e-8.
+WELL_CONDITIONED = 1e-8
+
+
+@dataclass(frozen=True)
+class AffineFit:
+    """A fitted map y = clip((x - mean_x) W + mean_y, low, high), shapes p -> k.
+
+    Attributes:
+        weight: (p, k) W; zero rows for columns of x that were constant on the fitted rows.
+        mean_x, mean_y: (p,), (k,) the fitted rows' means.
+        low, high: (k,) the range of y over all rows (predictions are clipped to it).
+        from_moments: whether W came from the normal equations (else from an SVD of the rows).
+    """
+
+    weight: torch.Tensor
+    mean_x: torch.Tensor
+    mean_y: torch.Tensor
+    low: torch.Tensor
+    high: torch.Tensor
+    from_moments: bool
+
+    def predict(self, x: torch.Tensor) -> torch.Tensor:
+        """(m, p) -> (m, k) predictions, clipped to the target's range."""
+        return torch.clamp((x - self.mean_x) @ self.weight + self.mean_y, self.low, self.high)
+
+
+def _solve(m: Moments, x: torch.Tensor, y: torch.Tensor, rows: torch.Tensor | slice) -> tuple[torch.Tensor, bool]:
+    """(p, k) least-squares weights on centred data, and whether the normal equations gave them."""
+    assert m.xx is not None, "the affine fit needs the x Gram matrix"
+    p, k = m.xy.shape
+    active = m.vx > 0  # constant columns carry nothing; they get weight 0
+    weight = m.xy.new_zeros(p, k)
+    if not bool(active.any()):
+        return weight, True
+    scale = m.vx[active].sqrt()
+    gram = m.xx[active][:, active] / torch.outer(scale, scale)
+    rhs = m.xy[active] / scale[:, None]
+    evals, evecs = torch.linalg.eigh(gram)
+    from_moments = bool(evals[0] > WELL_CONDITIONED * evals[-1])
+    if from_moments:
+        solution = evecs @ ((evecs.T @ rhs) / evals[:, None])
+    else:  # an SVD of the centred, equilibrated rows: the pseudo-inverse solution numpy's lstsq gives
+        xs = (x[rows][:, active] - m.mean_x[active]) / scale
+        u, s, vh = torch.linalg.svd(xs, full_matrices=False)
+        keep = s > s[0] * torch.finfo(s.dtype).eps * max(xs.shape)
+        inverse = torch.where(keep, 1 / torch.where(keep, s, 1), 0)
+        solution = vh.T @ (inverse[:, None] * (u.T @ (y[rows] - m.mean_y)))
+    weight[active] = solution / scale[:, None]
+    return weight, from_moments
+
+
+def fit_affine(
+    x: torch.Tensor, y: torch.Tensor, rows: torch.Tensor | slice, m: Moments, y_range: tuple[torch.Tensor, torch.Tensor]
+) -> AffineFit:
+    """The least-squares map from x (n, p) to y (n, k) fitted on ``rows``, given those rows' moments
+    ``m`` (with the x Gram matrix); its predictions are clipped to ``y_range``, the (k,) minima and
+    maxima of y over all n rows."""
+    weight, from_moments = _solve(m, x, y, rows)
+    return AffineFit(weight, m.mean_x, m.mean_y, *y_range, from_moments)
+
+
+@dataclass(frozen=True)
+class _CentredResiduals:
+    """Squared residuals of a fit on rows centred by their own means (moments ``m``): the centred
+    prediction is xc W + offset, clipped to [low, high] shifted likewise."""
+
+    weight: torch.Tensor
+    offset: torch.Tensor
+    low: torch.Tensor
+    high: torch.Tensor
+
+    @classmethod
+    def of(cls, fit: AffineFit, m: Moments) -> _CentredResiduals:
+        offset = (m.mean_x - fit.mean_x) @ fit.weight + fit.mean_y - m.mean_y
+        return cls(fit.weight, offset, fit.low - m.mean_y, fit.high - m.mean_y)
+
+    def squared(self, xc: torch.Tensor, yc: torch.Tensor) -> torch.Tensor:
+        """(b, k) squared residuals of a block of centred rows."""
+        return torch.addmm(self.offset, xc, self.weight).clamp_(self.low, self.high).sub_(yc).square_()
+
+
+
+def _r2(sse: torch.Tensor, sst: torch.Tensor) -> torch.Tensor:
+    """1 - sse / sst, and 0 where sst is 0 (a target constant on the rows)."""
+    varying = sst > 0
+    return torch.where(varying, 1 - sse / torch.where(varying, sst, 1), 0)
+
+
+def held_out_r2(
+    forward: AffineFit, backward: AffineFit, xc: torch.Tensor, yc: torch.Tensor, m: Moments
+) -> tuple[torch.Tensor, Jackknife, torch.Tensor]:
+    """Held-out R^2 of the fits x -> y (per target, (k,)) and y -> x (``backward``, (p,)) on rows
+    given centred by their own means, xc (n, p) and yc (n, k), with their moments ``m`` (with the y
+    tail statistics), in one pass over the rows; a target constant on the rows scores 0.
+
+    Also the forward R^2 with each row left out in turn, for jackknife errors. Leaving row i out
+    moves R^2_j by (e_ij / sst_j - rho_j t_ij) / (1 - t_ij), with e the squared error, rho = sse /
+    sst and t_ij = n / (n - 1) (y_ij - mean_j)^2 / sst_j, so sum_i e_ij^2 and the tail statistics
+    of y bound the errors; where the bounds are below ``BOUND_SUFFICES`` they stand in for them,
+    else a second pass computes the exact values.
+    """
+    assert m.fourth_y is not None and m.peak_y is not None, "needs the held-out targets' tail statistics"
+    ahead, back = _CentredResiduals.of(forward, m), _CentredResiduals.of(backward, swapped(m))
+    count, scale = yc.shape[1], m.n / (m.n - 1)
+    sse, sse_squares = yc.new_zeros(count), yc.new_zeros(count)
+    reverse_sse = xc.new_zeros(xc.shape[1])
+    for rows in row_blocks(xc.shape[0]):
+        x, y = xc[rows], yc[rows]
+        errors = ahead.squared(x, y)
+        sse += errors.sum(0)
+        sse_squares += torch.linalg.vector_norm(errors, dim=0).square_()
+        reverse_sse += back.squared(y, x).sum(0)
+
+    targets = (m.vy > 0).nonzero().flatten()
+    sst = m.vy[targets]
+    values = Jackknife(reference=_r2(sse, m.vy)[targets], latents=tuple(targets.tolist()), count=count)
+    rho, peak = sse[targets] / sst, scale * m.peak_y[targets] / sst
+    spread = (sse_squares[targets] + rho.square() * scale**2 * m.fourth_y[targets]) / sst.square()
+    bounds = torch.where(peak < 1, (2 * spread).sqrt() / (1 - peak).clamp_min(1e-300), math.inf)
+    bounds = torch.cat([bounds, (bounds.sum() / count)[None]])
+    if bool((bounds <= BOUND_SUFFICES).all()):
+        values = replace(values, rows=xc.shape[0], bounds=bounds)
+    else:
+        for rows in row_blocks(xc.shape[0]):
+            errors, y = ahead.squared(xc[rows], yc[rows]), yc[rows]
+            if len(targets) < count:
+                y, errors = y[:, targets], errors[:, targets]
+            # row i left out: R^2_j = 1 - (sse_j - e_ij) / (sst_j - n / (n - 1) (y_ij - mean_j)^2)
+            values = values.add(1 - torch.sub(sse[targets], errors).div_(torch.addcmul(sst, y, y, value=-scale)))
+    return _r2(sse, m.vy), values, _r2(reverse_sse, m.vx)
+
+
+def in_sample_r2(x: torch.Tensor, y: torch.Tensor, m: Moments) -> torch.Tensor:
+    """(k,) R^2 of the least-squares fit on all rows of x (n, p), y (n, k), measured on them, given
+    their moments ``m`` (with the x Gram matrix)."""
+    weight, from_moments = _solve(m, x, y, slice(None))
+    if from_moments:  # sum e^2 = vy - 2 diag(W^T xy) + diag(W^T xx W), exact for moderate W
+        assert m.xx is not None
+        residual = ((weight * (m.xx @ weight)).sum(0) - 2 * (weight * m.xy).sum(0) + m.vy).clamp_min(0)
+    else:  # huge W along nearly collinear directions would cancel catastrophically in that formula
+        residual = ((y - m.mean_y) - (x - m.mean_x) @ weight).square_().sum(0)
+    return 1 - residual / m.vy
