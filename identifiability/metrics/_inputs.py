@@ -65,7 +65,9 @@ def split_indices(n: int, test_size: float, seed: int, device: torch.device) -> 
 @dataclass(frozen=True)
 class Sample:
     """What a metric evaluates: float64 z_hat (n, d_hat) and z (n, d) on one device, finite, each
-    column's (minima, maxima) over all n rows, and the rows split into ``train`` and ``test``."""
+    column's (minima, maxima) over all n rows, and the rows split into ``train`` and ``test``.
+    ``diagnose``: whether the metric should also say how far the data support its score (the
+    null's and the bootstrap's evaluations need only the numbers)."""
 
     z_hat: torch.Tensor
     z: torch.Tensor
@@ -73,15 +75,16 @@ class Sample:
     test: torch.Tensor
     z_hat_range: tuple[torch.Tensor, torch.Tensor]
     z_range: tuple[torch.Tensor, torch.Tensor]
+    diagnose: bool = True
 
     @classmethod
     def of(cls, z_hat: torch.Tensor, z: torch.Tensor, train: torch.Tensor, test: torch.Tensor) -> Sample:
-        """From float64 matrices already known to be finite (e.g. drawn for a null)."""
-        return cls(z_hat, z, train, test, (z_hat.amin(0), z_hat.amax(0)), (z.amin(0), z.amax(0)))
+        """Numbers only, from float64 matrices already known to be finite (e.g. drawn for a null)."""
+        return cls(z_hat, z, train, test, (z_hat.amin(0), z_hat.amax(0)), (z.amin(0), z.amax(0)), diagnose=False)
 
     def resplit(self, train: torch.Tensor, test: torch.Tensor) -> Sample:
-        """The same data with other train and test rows (e.g. a bootstrap resample)."""
-        return replace(self, train=train, test=test)
+        """The same data with other train and test rows (a bootstrap resample), numbers only."""
+        return replace(self, train=train, test=test, diagnose=False)
 
 
 def prepare(z_hat: ArrayLike, z: ArrayLike, test_size: float, seed: int) -> Sample:

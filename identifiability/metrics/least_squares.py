@@ -22,27 +22,34 @@ from .scoring import BOUND_SUFFICES, Jackknife
 WELL_CONDITIONED = 1e-8
 
 
+# A prediction farther from the middle of the latent's observed range than this many range widths
+# is an extrapolation the data do not support (the middle +- 1.5 widths: one width beyond either end).
+REACH = 1.5
+
+
 @dataclass(frozen=True)
 class AffineFit:
-    """A fitted map y = clip((x - mean_x) W + mean_y, low, high), shapes p -> k.
+    """A fitted map p -> k: y = (x - mean_x) W + mean_y, except that a prediction farther than
+    ``reach`` from ``centre`` falls back to mean_y, the prediction of a code that carries nothing.
 
     Attributes:
         weight: (p, k) W; zero rows for columns of x that were constant on the fitted rows.
         mean_x, mean_y: (p,), (k,) the fitted rows' means.
-        low, high: (k,) the range of y over all rows (predictions are clipped to it).
+        centre, reach: (k,) the middle of y's range over all rows and ``REACH`` range widths.
         from_moments: whether W came from the normal equations (else from an SVD of the rows).
     """
 
     weight: torch.Tensor
     mean_x: torch.Tensor
     mean_y: torch.Tensor
-    low: torch.Tensor
-    high: torch.Tensor
+    centre: torch.Tensor
+    reach: torch.Tensor
     from_moments: bool
 
     def predict(self, x: torch.Tensor) -> torch.Tensor:
-        """(m, p) -> (m, k) predictions, clipped to the target's range."""
-        return torch.clamp((x - self.mean_x) @ self.weight + self.mean_y, self.low, self.high)
+        """(m, p) -> (m, k) predictions."""
+        raw = (x - self.mean_x) @ self.weight + self.mean_y
+        return torch.where((raw - self.centre).abs() > self.reach, self.mean_y, raw)
 
 
 def _solve(m: Moments, x: torch.Tensor, y: torch.Tensor, rows: torch.Tensor | slice) -> tuple[torch.Tensor, bool]:
@@ -74,31 +81,98 @@ def fit_affine(
     x: torch.Tensor, y: torch.Tensor, rows: torch.Tensor | slice, m: Moments, y_range: tuple[torch.Tensor, torch.Tensor]
 ) -> AffineFit:
     """The least-squares map from x (n, p) to y (n, k) fitted on ``rows``, given those rows' moments
-    ``m`` (with the x Gram matrix); its predictions are clipped to ``y_range``, the (k,) minima and
-    maxima of y over all n rows."""
+    ``m`` (with the x Gram matrix) and ``y_range``, the (k,) minima and maxima of y over all n rows."""
     weight, from_moments = _solve(m, x, y, rows)
-    return AffineFit(weight, m.mean_x, m.mean_y, *y_range, from_moments)
+    low, high = y_range
+    return AffineFit(weight, m.mean_x, m.mean_y, (low + high) / 2, REACH * (high - low), from_moments)
 
 
 @dataclass(frozen=True)
 class _CentredResiduals:
-    """Squared residuals of a fit on rows centred by their own means (moments ``m``): the centred
-    prediction is xc W + offset, clipped to [low, high] shifted likewise."""
+    """``AffineFit.predict`` on rows centred by their own means (moments ``m``): the centred raw
+    prediction is xc W + offset; ``lowest`` and ``highest`` bound the raw predictions that do not
+    fall back to ``fallback``, all shifted likewise."""
 
     weight: torch.Tensor
     offset: torch.Tensor
-    low: torch.Tensor
-    high: torch.Tensor
+    lowest: torch.Tensor
+    highest: torch.Tensor
+    fallback: torch.Tensor
 
     @classmethod
     def of(cls, fit: AffineFit, m: Moments) -> _CentredResiduals:
         offset = (m.mean_x - fit.mean_x) @ fit.weight + fit.mean_y - m.mean_y
-        return cls(fit.weight, offset, fit.low - m.mean_y, fit.high - m.mean_y)
+        centre = fit.centre - m.mean_y
+        return cls(fit.weight, offset, centre - fit.reach, centre + fit.reach, fit.mean_y - m.mean_y)
 
     def squared(self, xc: torch.Tensor, yc: torch.Tensor) -> torch.Tensor:
-        """(b, k) squared residuals of a block of centred rows."""
-        return torch.addmm(self.offset, xc, self.weight).clamp_(self.low, self.high).sub_(yc).square_()
+        """(b, k) squared residuals of a block of centred rows, wild predictions falling back."""
+        raw = torch.addmm(self.offset, xc, self.weight)
+        wild = (raw < self.lowest) | (raw > self.highest)
+        return torch.where(wild, self.fallback, raw).sub_(yc).square_()
 
+
+@dataclass
+class _Totals:
+    """Column sums over held-out rows of one direction's squared residuals (``sse``) and their
+    squares, of the squared centred predictions (``spread``) and their squares, and the raw
+    predictions' extremes."""
+
+    sse: torch.Tensor
+    sse_squares: torch.Tensor
+    spread: torch.Tensor
+    spread_squares: torch.Tensor
+    low: torch.Tensor
+    high: torch.Tensor
+
+    @classmethod
+    def zeros(cls, like: torch.Tensor, k: int) -> _Totals:
+        inf = torch.full((k,), math.inf, dtype=like.dtype, device=like.device)
+        return cls(*(like.new_zeros(k) for _ in range(4)), inf, -inf)
+
+    def wild(self, residuals: _CentredResiduals) -> torch.Tensor:
+        """(k,) whether a raw prediction may have fallen outside the bounds (those need the
+        fallback pass): the extremes, or where ``low`` is unset, offset -+ sqrt(``high``), the
+        largest squared spread, lie beyond them."""
+        low, high = self.low, self.high
+        if not bool(torch.isfinite(low).any()):
+            low, high = residuals.offset - high.sqrt(), residuals.offset + high.sqrt()
+        return (low < residuals.lowest) | (high > residuals.highest)
+
+
+def _raw_pass(
+    ahead: _CentredResiduals, back: _CentredResiduals, xc: torch.Tensor, yc: torch.Tensor, diagnose: bool
+) -> tuple[_Totals, _Totals]:
+    """One pass over the held-out rows with raw predictions in both directions; the rare wild
+    prediction is found from the extremes and handled by a second pass. The sums of squares of
+    squares are taken only to ``diagnose``."""
+    forward, reverse = _Totals.zeros(yc, yc.shape[1]), _Totals.zeros(xc, xc.shape[1])
+    for rows in row_blocks(xc.shape[0]):
+        x, y = xc[rows], yc[rows]
+        spread = x @ ahead.weight
+        squares = spread.square()
+        torch.maximum(forward.high, squares.amax(0), out=forward.high)  # the largest squared spread
+        errors = spread.add_(ahead.offset).sub_(y).square_()
+        forward.sse += errors.sum(0)
+        if diagnose:
+            forward.spread += squares.sum(0)
+            forward.spread_squares += torch.linalg.vector_norm(squares, dim=0).square_()
+            forward.sse_squares += torch.linalg.vector_norm(errors, dim=0).square_()
+        raw = torch.addmm(back.offset, y, back.weight)
+        torch.minimum(reverse.low, raw.amin(0), out=reverse.low)
+        torch.maximum(reverse.high, raw.amax(0), out=reverse.high)
+        reverse.sse += raw.sub_(x).square_().sum(0)
+    return forward, reverse
+
+
+def _fallback_sse(residuals: _CentredResiduals, xc: torch.Tensor, yc: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Column sums of the squared residuals with wild predictions falling back, and of their squares."""
+    sse, squares = yc.new_zeros(yc.shape[1]), yc.new_zeros(yc.shape[1])
+    for rows in row_blocks(xc.shape[0]):
+        errors = residuals.squared(xc[rows], yc[rows])
+        sse += errors.sum(0)
+        squares += torch.linalg.vector_norm(errors, dim=0).square_()
+    return sse, squares
 
 
 def _r2(sse: torch.Tensor, sst: torch.Tensor) -> torch.Tensor:
@@ -108,36 +182,49 @@ def _r2(sse: torch.Tensor, sst: torch.Tensor) -> torch.Tensor:
 
 
 def held_out_r2(
-    forward: AffineFit, backward: AffineFit, xc: torch.Tensor, yc: torch.Tensor, m: Moments
-) -> tuple[torch.Tensor, Jackknife, torch.Tensor]:
+    forward: AffineFit, backward: AffineFit, xc: torch.Tensor, yc: torch.Tensor, m: Moments, *, diagnose: bool = True
+) -> tuple[torch.Tensor, Jackknife | None, torch.Tensor]:
     """Held-out R^2 of the fits x -> y (per target, (k,)) and y -> x (``backward``, (p,)) on rows
     given centred by their own means, xc (n, p) and yc (n, k), with their moments ``m`` (with the y
-    tail statistics), in one pass over the rows; a target constant on the rows scores 0.
+    tail statistics); a target constant on the rows scores 0. One pass over the rows, and another
+    for a direction in which a prediction fell back to the mean.
 
     Also the forward R^2 with each row left out in turn, for jackknife errors. Leaving row i out
     moves R^2_j by (e_ij / sst_j - rho_j t_ij) / (1 - t_ij), with e the squared error, rho = sse /
     sst and t_ij = n / (n - 1) (y_ij - mean_j)^2 / sst_j, so sum_i e_ij^2 and the tail statistics
     of y bound the errors; where the bounds are below ``BOUND_SUFFICES`` they stand in for them,
-    else a second pass computes the exact values.
+    else a further pass computes the exact values. Where held-out predictions fell back to the mean,
+    the jackknife's ``fallback_shift`` says, per target, how the raw predictions would have scored;
+    its ``effective_rows`` are those carrying the variance of each target's prediction. Without
+    ``diagnose``, the scores alone (no jackknife).
     """
-    assert m.fourth_y is not None and m.peak_y is not None, "needs the held-out targets' tail statistics"
     ahead, back = _CentredResiduals.of(forward, m), _CentredResiduals.of(backward, swapped(m))
     count, scale = yc.shape[1], m.n / (m.n - 1)
-    sse, sse_squares = yc.new_zeros(count), yc.new_zeros(count)
-    reverse_sse = xc.new_zeros(xc.shape[1])
-    for rows in row_blocks(xc.shape[0]):
-        x, y = xc[rows], yc[rows]
-        errors = ahead.squared(x, y)
-        sse += errors.sum(0)
-        sse_squares += torch.linalg.vector_norm(errors, dim=0).square_()
-        reverse_sse += back.squared(y, x).sum(0)
-
+    ahead_totals, back_totals = _raw_pass(ahead, back, xc, yc, diagnose)
+    sse, sse_squares = ahead_totals.sse, ahead_totals.sse_squares
     targets = (m.vy > 0).nonzero().flatten()
+    shift = None
+    if bool(ahead_totals.wild(ahead).any()):  # rare: heavy tails; the raw predictions' score is kept beside
+        sse, sse_squares = _fallback_sse(ahead, xc, yc)
+        shift = (_r2(ahead_totals.sse, m.vy) - _r2(sse, m.vy))[targets].nan_to_num(nan=-math.inf)
+    reverse_sse = back_totals.sse
+    if bool(back_totals.wild(back).any()):
+        reverse_sse = _fallback_sse(back, yc, xc)[0]
+    if not diagnose:
+        return _r2(sse, m.vy), None, _r2(reverse_sse, m.vx)
+    assert m.fourth_y is not None and m.peak_y is not None, "needs the held-out targets' tail statistics"
+
+    # the rows carrying the variance of the prediction (sum p^2)^2 / sum p^4; a constant one has all
+    spread, spread_squares = ahead_totals.spread, ahead_totals.spread_squares
+    rows = torch.where(spread_squares > 0, spread.square() / spread_squares.where(spread_squares > 0, 1), m.n)[targets]
+    values = Jackknife(
+        reference=_r2(sse, m.vy)[targets], latents=tuple(targets.tolist()), count=count, fallback_shift=shift,
+        effective_rows=rows,
+    )
     sst = m.vy[targets]
-    values = Jackknife(reference=_r2(sse, m.vy)[targets], latents=tuple(targets.tolist()), count=count)
     rho, peak = sse[targets] / sst, scale * m.peak_y[targets] / sst
-    spread = (sse_squares[targets] + rho.square() * scale**2 * m.fourth_y[targets]) / sst.square()
-    bounds = torch.where(peak < 1, (2 * spread).sqrt() / (1 - peak).clamp_min(1e-300), math.inf)
+    variation = (sse_squares[targets] + rho.square() * scale**2 * m.fourth_y[targets]) / sst.square()
+    bounds = torch.where(peak < 1, (2 * variation).sqrt() / (1 - peak).clamp_min(1e-300), math.inf)
     bounds = torch.cat([bounds, (bounds.sum() / count)[None]])
     if bool((bounds <= BOUND_SUFFICES).all()):
         values = replace(values, rows=xc.shape[0], bounds=bounds)

@@ -80,9 +80,9 @@ def _jackknife(xc: torch.Tensor, yc: torch.Tensor, m: Moments, match: torch.Tens
     codes, latents = codes[usable], latents[usable]
     inv_a, inv_b = aa[usable].rsqrt(), bb[usable].rsqrt()
     r = (m.xy[codes, latents] * inv_a * inv_b).abs()
-    assert m.peak_x is not None and m.peak_y is not None
-    dominance = torch.maximum(m.peak_x[codes] / m.vx[codes], m.peak_y[latents] / m.vy[latents])
-    values = Jackknife(reference=r, latents=tuple(latents.tolist()), count=yc.shape[1], dominance=dominance)
+    assert m.fourth_x is not None and m.fourth_y is not None
+    rows = torch.minimum(m.vx[codes].square() / m.fourth_x[codes], m.vy[latents].square() / m.fourth_y[latents])
+    values = Jackknife(reference=r, latents=tuple(latents.tolist()), count=yc.shape[1], effective_rows=rows)
     bounds = _error_bounds(m, codes, latents, yc.shape[1])
     if bool((bounds <= BOUND_SUFFICES).all()):
         return replace(values, rows=xc.shape[0], bounds=bounds)
@@ -117,7 +117,7 @@ def _mcc(data: Sample, method: Method) -> Scores:
         per_latent=per_latent,
         in_sample=float(_matched(everything, _matching(everything)).mean()),
         extras={"matching": tuple(match.tolist())},
-        jackknife=_jackknife(xc, yc, held_out, match),  # Spearman: ranks held fixed
+        jackknife=_jackknife(xc, yc, held_out, match) if data.diagnose else None,  # Spearman: ranks held fixed
     )
 
 

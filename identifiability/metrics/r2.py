@@ -24,7 +24,7 @@ def _affine_r2(data: Sample) -> Scores:
     forward = fit_affine(zh, zt, train, fit, data.z_range)
     backward = fit_affine(zt, zh, train, swapped(fit), data.z_hat_range)
     held_out, xc, yc = next(row_sets)
-    per_latent, jackknife, reverse = held_out_r2(forward, backward, xc, yc, held_out)
+    per_latent, jackknife, reverse = held_out_r2(forward, backward, xc, yc, held_out, diagnose=data.diagnose)
     return Scores(
         per_latent=per_latent,
         in_sample=float(in_sample_r2(zh, zt, pooled(fit, held_out)).mean()),
@@ -43,17 +43,17 @@ def affine_r2(
     scores about -d_hat / n_train (not 0), in-sample about +d_hat / n. ``reverse`` scores z_hat ~ z.
 
     What the score estimates: the population R^2 of the best affine predictor of each latent from
-    z_hat (for an elementwise map z_hat = h(z), corr(z, h(z))^2). Predictions are clipped to the
-    range each latent takes over all n samples (its empirical support; these two numbers per latent
-    are all the fit takes from held-out rows), so that on heavy-tailed codes one extreme held-out
-    row times a tiny fitted coefficient cannot decide the score (unclipped, exp(8 z) scored between
-    -1e17 and 0 over split seeds); where the affine map predicts within that range, as for any code
-    that identifies z (an exact copy still scores 1), clipping changes nothing. The clipped predictor can only be better
-    than the affine one, so on heavy tails the score may lie a little above the population value
-    (0.66 against 0.6 for z^3 at n = 4000) and tends to it as n grows. W comes from the normal
-    equations when they are well conditioned and from an SVD of the rows when not (nearly collinear
-    columns), so it agrees with a QR/SVD least-squares solver. ``standard_error`` is the jackknife
-    error over held-out rows; ``warnings`` say when it is too large for the data to support the score.
+    z_hat (for an elementwise map z_hat = h(z), corr(z, h(z))^2). On heavy-tailed codes one extreme
+    held-out row times a tiny coefficient fitted on the train split used to decide the score
+    (exp(8 z) scored between -1e17 and 0 over split seeds): a held-out prediction farther than one
+    range width beyond the range the latent takes over all n samples is an extrapolation the data
+    do not support, and falls back to the latent's train mean, what a code that carries nothing
+    predicts (these two numbers per latent are all the fit takes from held-out rows). That never
+    happens to a code that identifies z (an exact copy scores 1), and where it happens ``warnings``
+    say so. W comes from the normal equations when they are well conditioned and from an SVD of the
+    rows when not (nearly collinear columns), so it agrees with a QR/SVD least-squares solver.
+    ``standard_error`` is the jackknife error over held-out rows, and ``warnings`` also name every
+    latent whose error is above 0.05: then the data cannot pin its score down to within 0.1.
 
     Args:
         z_hat: (n, d_hat) learned representation, numpy or torch, any device and float dtype.
