@@ -6,6 +6,16 @@ from dataclasses import dataclass, fields, replace
 
 import torch
 
+from foundation import check_fits, check_int
+
+
+def check_draw(n: int, values_per_sample: int, device: torch.device | str) -> int:
+    """``n`` as a sample count whose draw fits in memory: ``values_per_sample`` numbers each (the
+    latents and observations of every step), float64 with room for intermediate copies."""
+    n = check_int("n", n, low=1)
+    check_fits({f"n={n}": 4 * 8 * n * values_per_sample}, device)
+    return n
+
 
 @dataclass(frozen=True)
 class Batch:

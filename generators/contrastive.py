@@ -6,11 +6,13 @@ from typing import Literal
 
 import torch
 
-from .batch import Batch
+from foundation import check_choice, check_float, check_int, check_seed
+
+from .batch import Batch, check_draw
 from .laws import Law, sample_standard
 from .mixing import MixedProcess, MLPMixing
 from .random import Seed, as_generator, derive_seed
-from .sphere import sample_vmf, uniform_sphere
+from .sphere import MAX_KAPPA, sample_vmf, uniform_sphere
 
 Space = Literal["sphere", "box", "real"]
 _VALID = {
@@ -58,25 +60,19 @@ class ContrastivePairs(MixedProcess):
         boundary: Literal["reflect", "truncate"] = "reflect",
         observed_dim: int | None = None,
     ) -> None:
+        check_choice("space", space, _VALID)
         conditional = conditional or ("vmf" if space == "sphere" else "gaussian")
-        if space not in _VALID:
-            raise ValueError(f"space must be sphere, box or real; got {space!r}")
         marginals, conditionals = _VALID[space]
-        if marginal not in marginals or conditional not in conditionals:
-            raise ValueError(
-                f"on the {space} the marginal must be one of {sorted(marginals)} and the conditional one of "
-                f"{sorted(conditionals)}; got {marginal!r} and {conditional!r}"
-            )
-        if latent_dim < (2 if space == "sphere" else 1):
-            raise ValueError(f"latent_dim must be at least {2 if space == 'sphere' else 1} here, got {latent_dim}")
-        if not kappa > 0 or not scale > 0:
-            raise ValueError(f"kappa and scale must be positive, got {kappa} and {scale}")
-        if boundary not in ("reflect", "truncate"):
-            raise ValueError(f"boundary must be reflect or truncate, got {boundary!r}")
-        self.latent_dim, self.kappa, self.seed = latent_dim, float(kappa), seed
-        self.space, self.marginal, self.conditional = space, marginal, conditional
-        self.scale, self.beta, self.boundary = float(scale), beta, boundary
-        self.mixing = MLPMixing(latent_dim, mixing_layers, observed_dim=observed_dim, seed=derive_seed(seed, "mixing"))
+        check_choice("marginal", marginal, sorted(marginals))
+        check_choice("conditional", conditional, sorted(conditionals))
+        check_choice("boundary", boundary, ("reflect", "truncate"))
+        self.latent_dim = check_int("latent_dim", latent_dim, low=2 if space == "sphere" else 1)
+        self.kappa = check_float("kappa", kappa, low=0, high=MAX_KAPPA, low_open=True)
+        self.scale = check_float("scale", scale, low=0, low_open=True)
+        self.beta = check_float("beta", beta, low=0, low_open=True)
+        self.seed = check_seed("seed", seed)
+        self.space, self.marginal, self.conditional, self.boundary = space, marginal, conditional, boundary
+        self.mixing = self.make_mixing(latent_dim, mixing_layers, observed_dim=observed_dim, seed=derive_seed(seed, "mixing"))
 
     @property
     def assumptions(self) -> tuple[str, ...]:
@@ -111,6 +107,7 @@ class ContrastivePairs(MixedProcess):
         self, n: int, seed: Seed, *, device: torch.device | str = "cpu", dtype: torch.dtype = torch.float32
     ) -> Batch:
         """n pairs: ``x`` (n, 2, D) and ``z`` (n, 2, d), on ``device`` in ``dtype``."""
+        check_draw(n, 2 * (self.latent_dim + self.observed_dim), device)
         gen = as_generator(seed, device)
         z = self._marginal(n, gen)
         z = torch.stack([z, self._step(z, gen)], dim=1).to(dtype)

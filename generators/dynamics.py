@@ -6,7 +6,9 @@ import math
 
 import torch
 
-from .batch import Batch
+from foundation import check_choice, check_float, check_int, check_seed
+
+from .batch import Batch, check_draw
 from .laws import sample_standard
 from .mixing import MixedProcess, MLPMixing
 from .random import Seed, as_generator, derive_seed
@@ -75,22 +77,19 @@ class LatentDynamics(MixedProcess):
         observed_dim: int | None = None,
         seed: int = 0,
     ) -> None:
-        if preset not in PRESETS:
-            raise ValueError(f"unknown preset {preset!r}; choose from {', '.join(PRESETS)}")
-        if not 0 <= uncertainty <= 1:
-            raise ValueError(f"uncertainty must lie in [0, 1], got {uncertainty}")
-        if latent_dim < 1 or seq_len < 2 or nuisance_dim < 0 or action_dim < 1 or segments < 1:
-            raise ValueError(
-                f"need latent_dim >= 1, seq_len >= 2, nuisance_dim >= 0, action_dim >= 1, segments >= 1; got "
-                f"{latent_dim}, {seq_len}, {nuisance_dim}, {action_dim}, {segments}"
-            )
-        if not 0 <= rho < 1 or not 0 <= noise < 1:
-            raise ValueError(f"rho and noise must lie in [0, 1), got {rho} and {noise}")
-        self.preset, self.latent_dim, self.uncertainty, self.seq_len = preset, latent_dim, uncertainty, seq_len
-        self.rho, self.noise, self.action_dim, self.segments, self.nuisance_dim = rho, noise, action_dim, segments, nuisance_dim
-        self.seed = seed
-        self.mixing = MLPMixing(
-            latent_dim + nuisance_dim, mixing_layers, observed_dim=observed_dim, seed=derive_seed(seed, "mixing")
+        self.preset = check_choice("preset", preset, PRESETS)
+        self.latent_dim = check_int("latent_dim", latent_dim, low=1)
+        self.uncertainty = check_float("uncertainty", uncertainty, low=0, high=1)
+        self.seq_len = check_int("seq_len", seq_len, low=2)
+        self.rho = check_float("rho", rho, low=0, high=1, high_open=True)
+        self.noise = check_float("noise", noise, low=0, high=1, high_open=True)
+        self.action_dim = check_int("action_dim", action_dim, low=1)
+        self.segments = check_int("segments", segments, low=1)
+        self.nuisance_dim = check_int("nuisance_dim", nuisance_dim, low=0)
+        self.seed = check_seed("seed", seed)
+        self.mixing = self.make_mixing(
+            latent_dim + nuisance_dim, mixing_layers, observed_dim=observed_dim, seed=derive_seed(seed, "mixing"),
+            dim_name="nuisance_dim" if nuisance_dim > latent_dim else "latent_dim",
         )
         gen = as_generator(derive_seed(seed, "dynamics"))
         q, r = torch.linalg.qr(torch.randn(latent_dim, latent_dim, generator=gen, dtype=torch.float64))
@@ -141,6 +140,7 @@ class LatentDynamics(MixedProcess):
     ) -> Batch:
         """n sequences: ``x`` (n, T, D), ``z`` (n, T, d), the modes or actions ``r`` (n, T-1, ...),
         the transition ``noise`` (n, T-1, d), ``u`` (n,) for nonstat_noise, ``nuisance`` (n, T, k)."""
+        check_draw(n, self.seq_len * (self.latent_dim + self.nuisance_dim + self.observed_dim), device)
         gen = as_generator(seed, device)
         start = "laplace" if self.preset == "laplace_ar1" else "gaussian"
         z = [sample_standard(start, (n, self.latent_dim), gen)]

@@ -6,7 +6,9 @@ import math
 
 import torch
 
-from .batch import Batch
+from foundation import SettingError, check_choice, check_float, check_int, check_seed
+
+from .batch import Batch, check_draw
 from .laws import LAWS, Law, sample_standard
 from .mixing import MixedProcess, MLPMixing
 from .random import Seed, as_generator, derive_seed
@@ -46,20 +48,20 @@ class NonlinearICA(MixedProcess):
         min_of: int | None = None,
         seed: int = 0,
     ) -> None:
-        if latent_dim < 1:
-            raise ValueError(f"latent_dim must be positive, got {latent_dim}")
-        if law not in LAWS:
-            raise ValueError(f"unknown law {law!r}; choose from {', '.join(LAWS)}")
-        if segments < 0:
-            raise ValueError(f"segments must be non-negative, got {segments}")
-        if autoregression is not None and not -1 < autoregression < 1:
-            raise ValueError(f"autoregression must lie in (-1, 1), got {autoregression}")
-        self.seq_len = seq_len if seq_len is not None else (2 if autoregression is not None else 1)
-        if self.seq_len < 1 or (self.seq_len > 1 and autoregression is None):
-            raise ValueError("seq_len > 1 needs temporally dependent sources (autoregression)")
-        self.latent_dim, self.law, self.beta, self.seed = latent_dim, law, beta, seed
-        self.segments, self.autoregression = segments, autoregression
-        self.mixing = MLPMixing(
+        self.latent_dim = check_int("latent_dim", latent_dim, low=1)
+        self.law = check_choice("law", law, LAWS)
+        self.beta = check_float("beta", beta, low=0, low_open=True)
+        self.segments = check_int("segments", segments, low=0)
+        self.autoregression = None if autoregression is None else check_float(
+            "autoregression", autoregression, low=-1, high=1, low_open=True, high_open=True
+        )
+        self.seq_len = 1 if autoregression is None else 2
+        if seq_len is not None:
+            self.seq_len = check_int("seq_len", seq_len, low=1)
+        if self.seq_len > 1 and autoregression is None:
+            raise SettingError("seq_len", f"> 1 needs temporally dependent sources (autoregression), got {self.seq_len}")
+        self.seed = check_seed("seed", seed)
+        self.mixing = self.make_mixing(
             latent_dim, mixing_layers, observed_dim=observed_dim, min_of=min_of, seed=derive_seed(seed, "mixing")
         )
         gen = as_generator(derive_seed(seed, "segments"))
@@ -82,6 +84,7 @@ class NonlinearICA(MixedProcess):
         self, n: int, seed: Seed, *, device: torch.device | str = "cpu", dtype: torch.dtype = torch.float32
     ) -> Batch:
         """n samples: ``x`` (n, T, D), ``z`` (n, T, d), and ``u`` (n,) when segmented."""
+        check_draw(n, self.seq_len * (self.latent_dim + self.observed_dim), device)
         gen = as_generator(seed, device)
         d, a = self.latent_dim, self.autoregression
         s = sample_standard(self.law, (n, self.seq_len, d), gen, beta=self.beta)

@@ -7,6 +7,8 @@ from typing import Literal
 
 import torch
 
+from foundation import check_choice, check_float
+
 Law = Literal["laplace", "uniform", "gennorm", "gaussian"]
 LAWS: tuple[str, ...] = ("laplace", "uniform", "gennorm", "gaussian")
 
@@ -17,8 +19,7 @@ def sample_gamma(shape: tuple[int, ...], concentration: float, gen: torch.Genera
     torch's own Gamma sampler ignores ``torch.Generator``; this one uses only normal and uniform
     draws, batched over rejection rounds (never over samples), so it is seeded on any device.
     """
-    if not concentration > 0:
-        raise ValueError(f"concentration must be positive, got {concentration}")
+    concentration = check_float("concentration", concentration, low=0, low_open=True)
     boost = concentration < 1  # Gamma(a) = Gamma(a + 1) * U^(1/a)
     a = concentration + 1 if boost else concentration
     d = a - 1 / 3
@@ -60,12 +61,11 @@ def sample_standard(
         u = torch.rand(shape, **kw) - 0.5
         s = -torch.sign(u) * torch.log1p(-2 * u.abs()) / math.sqrt(2)
     elif law == "gennorm":
-        if not beta > 0:
-            raise ValueError(f"beta must be positive, got {beta}")
+        beta = check_float("beta", beta, low=0, low_open=True)
         magnitude = sample_gamma(shape, 1 / beta, gen) ** (1 / beta)
         sign = torch.where(torch.rand(shape, **kw) < 0.5, -1.0, 1.0)
         # Var of gennorm(beta) with unit scale is Gamma(3/beta) / Gamma(1/beta).
         s = sign * magnitude * math.exp(0.5 * (math.lgamma(1 / beta) - math.lgamma(3 / beta)))
     else:
-        raise ValueError(f"unknown law {law!r}; choose from {', '.join(LAWS)}")
+        check_choice("law", law, LAWS)
     return s.to(dtype)

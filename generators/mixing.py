@@ -2,9 +2,17 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import torch
 
+from foundation import SettingError, check_fits, check_float, check_int
+
 from .random import as_generator
+
+
+# reference matrices drawn at once where drawing all of them would take over 128 MB
+_REFERENCE_CHUNK = 64
 
 
 def _random_columns(count: int, dim: int, gen: torch.Generator) -> torch.Tensor:
@@ -36,15 +44,18 @@ def well_conditioned_matrices(
         raise ValueError("set exactly one of quantile and min_of")
     gen = as_generator(seed)
     if min_of is not None:
-        if min_of < 1:
-            raise ValueError(f"min_of must be positive, got {min_of}")
+        min_of = check_int("min_of", min_of, low=1)
         candidates = _random_columns(n_matrices * min_of, dim, gen).reshape(n_matrices, min_of, dim, dim)
         cond = torch.linalg.cond(candidates)
         best = cond.argmin(dim=1)
         return candidates[torch.arange(n_matrices), best], float(cond.min(dim=1).values.max())
-    if not 0 < quantile <= 1:
-        raise ValueError(f"quantile must lie in (0, 1], got {quantile}")
-    reference = torch.linalg.cond(_random_columns(n_reference, dim, gen))
+    quantile = check_float("quantile", quantile, low=0, high=1, low_open=True)
+    # the reference draws at once (128 MB at most: dim <= 40 at the default count), else in chunks
+    chunk = n_reference if n_reference * dim**2 <= 2**24 else _REFERENCE_CHUNK
+    reference = torch.cat([
+        torch.linalg.cond(_random_columns(min(chunk, n_reference - start), dim, gen))
+        for start in range(0, n_reference, chunk)
+    ])
     threshold = float(torch.quantile(reference, quantile))
     accepted: list[torch.Tensor] = []
     while len(accepted) < n_matrices:
@@ -56,8 +67,7 @@ def well_conditioned_matrices(
 def orthonormal_lift(dim: int, observed_dim: int, seed: int) -> torch.Tensor:
     """(observed_dim, dim) float64 matrix with orthonormal columns (QR of a Gaussian): an isometric,
     hence injective, embedding of R^dim into R^observed_dim."""
-    if observed_dim < dim:
-        raise ValueError(f"observed_dim must be at least dim, got {observed_dim} < {dim}")
+    check_int("observed_dim", observed_dim, low=dim)
     g = torch.randn(observed_dim, dim, generator=as_generator(seed), dtype=torch.float64)
     q, r = torch.linalg.qr(g)
     return q * torch.sign(torch.diagonal(r))
@@ -83,14 +93,12 @@ class MLPMixing:
         quantile: float | None = 0.25,
         min_of: int | None = None,
     ) -> None:
-        if dim < 1:
-            raise ValueError(f"dim must be positive, got {dim}")
-        if n_layers < 0:
-            raise ValueError(f"n_layers must be non-negative, got {n_layers}")
-        if not 0 < slope <= 1:
-            raise ValueError(f"slope must lie in (0, 1] for the map to be invertible, got {slope}")
-        if observed_dim is not None and observed_dim < dim:
-            raise ValueError(f"observed_dim must be at least dim for g to be injective, got {observed_dim} < {dim}")
+        dim = check_int("dim", dim, low=1)
+        n_layers = check_int("n_layers", n_layers, low=0)
+        slope = check_float("slope", slope, low=0, high=1, low_open=True)
+        if observed_dim is not None:
+            observed_dim = check_int("observed_dim", observed_dim, low=dim)
+        check_fits(self.memory(dim, n_layers, observed_dim))
         self.dim, self.n_layers, self.slope = dim, n_layers, slope
         self.observed_dim = dim if observed_dim is None else observed_dim
         if n_layers:
@@ -101,6 +109,17 @@ class MLPMixing:
             self.weights, self.threshold = torch.empty(0, dim, dim, dtype=torch.float64), 1.0
         self._inverses = torch.linalg.inv(self.weights)
         self.lift = orthonormal_lift(dim, self.observed_dim, seed + 1) if self.observed_dim > dim else None
+
+    @staticmethod
+    def memory(dim: int, n_layers: int, observed_dim: int | None = None) -> dict[str, int]:
+        """Bytes its construction takes, by the setting that drives them: the reference draws
+        (dim), the weights and inverses (n_layers), the lift (observed_dim)."""
+        reference = 10_000 if 10_000 * dim**2 <= 2**24 else _REFERENCE_CHUNK
+        return {
+            f"dim={dim}": 8 * reference * dim**2,
+            f"n_layers={n_layers}": 16 * n_layers * dim**2,
+            f"observed_dim={observed_dim}": 8 * (observed_dim or 0) * dim,
+        }
 
     @property
     def assumption(self) -> str:
@@ -140,6 +159,16 @@ class MixedProcess:
     """A process observed through an ``MLPMixing`` held in ``self.mixing``."""
 
     mixing: MLPMixing
+
+    @staticmethod
+    def make_mixing(dim: int, n_layers: int, *, dim_name: str = "latent_dim", **kwargs: Any) -> MLPMixing:
+        """``MLPMixing(dim, n_layers, **kwargs)`` whose errors name the process's settings
+        (``dim_name``, mixing_layers) rather than the mixing's own."""
+        try:
+            return MLPMixing(dim, n_layers, **kwargs)
+        except SettingError as error:
+            name = {"dim": dim_name, "n_layers": "mixing_layers"}.get(error.name, error.name)
+            raise SettingError(name, error.reason) from None
 
     @property
     def observed_dim(self) -> int:

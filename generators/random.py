@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from foundation import check_seed
+
 Seed = int | torch.Generator
 
 
@@ -14,6 +16,7 @@ def derive_seed(seed: int, *keys: int | str) -> int:
     Uses numpy's ``SeedSequence`` so that streams derived from one seed do not overlap, e.g.
     ``derive_seed(seed, "mechanism")`` and ``derive_seed(seed, "eval")``.
     """
+    check_seed("seed", seed)
     words = [k if isinstance(k, int) else int.from_bytes(k.encode(), "little") for k in keys]
     state = np.random.SeedSequence(entropy=seed, spawn_key=words).generate_state(2, np.uint32)
     return int((int(state[0]) << 31) ^ int(state[1]))
@@ -25,9 +28,7 @@ def as_generator(seed: Seed, device: torch.device | str = "cpu") -> torch.Genera
         if seed.device != torch.device(device):
             raise ValueError(f"generator lives on {seed.device}, samples are requested on {device}")
         return seed
-    if isinstance(seed, bool) or not isinstance(seed, int):
-        raise TypeError(f"seed must be an int or a torch.Generator, got {type(seed).__name__}")
-    return torch.Generator(device=device).manual_seed(seed)
+    return torch.Generator(device=device).manual_seed(check_seed("seed", seed))
 
 
 def on_device(gen: torch.Generator, device: torch.device | str) -> torch.Generator:

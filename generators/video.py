@@ -7,7 +7,9 @@ from typing import Literal
 
 import torch
 
-from .batch import Batch
+from foundation import SettingError, check_choice, check_float, check_int, check_seed
+
+from .batch import Batch, check_draw
 from .dynamics import _JUMP_ANGLE, LatentDynamics
 from .random import Seed, as_generator, derive_seed
 from .render import render_splats
@@ -73,23 +75,23 @@ class VideoSequences:
         seq_len: int = 5,
         seed: int = 0,
     ) -> None:
-        if n_objects < 1 or size < 4 or seq_len < 1 or blob_width <= 0 or pixel_noise < 0:
-            raise ValueError(
-                f"need n_objects >= 1, size >= 4, seq_len >= 1, blob_width > 0, pixel_noise >= 0; got "
-                f"{n_objects}, {size}, {seq_len}, {blob_width}, {pixel_noise}"
-            )
-        if path is not None and path not in PATHS:
-            raise ValueError(f"path must be one of {', '.join(PATHS)}, got {path!r}")
-        if noise_mode not in ("constant", "random", "state"):
-            raise ValueError(f"noise_mode must be constant, random or state, got {noise_mode!r}")
+        self.n_objects = check_int("n_objects", n_objects, low=1)
+        self.size = check_int("size", size, low=4)
+        self.seq_len = check_int("seq_len", seq_len, low=1)
+        self.radius = check_float("radius", radius, low=0, low_open=True)
+        self.speed = check_float("speed", speed)
+        self.jump_rate = check_float("jump_rate", jump_rate, low=0, high=1)
+        self.blob_width = check_float("blob_width", blob_width, low=0, low_open=True)
+        self.pixel_noise = check_float("pixel_noise", pixel_noise, low=0)
+        self.noise_mode = check_choice("noise_mode", noise_mode, ("constant", "random", "state"))
+        self.path = None if path is None else check_choice("path", path, PATHS)
+        self.seed = check_seed("seed", seed)
+        margin = check_float("margin", margin, low=0)
         self.bound = (size - 1) / 2 - margin
-        if path is not None and radius * (1 if path != "figure8" else 1) > (size - 1) / 2:
-            raise ValueError(f"radius {radius} leaves the {size}-pixel frame")
+        if path is not None and radius > (size - 1) / 2:
+            raise SettingError("radius", f"{radius:g} leaves the {size}-pixel frame")
         if path is None and self.bound <= 0:
-            raise ValueError(f"margin {margin} leaves no room in a {size}-pixel frame")
-        self.n_objects, self.size, self.path, self.radius = n_objects, size, path, radius
-        self.speed, self.jump_rate, self.blob_width = speed, jump_rate, blob_width
-        self.pixel_noise, self.noise_mode, self.seq_len, self.seed = pixel_noise, noise_mode, seq_len, seed
+            raise SettingError("margin", f"{margin:g} leaves no room in a {size}-pixel frame")
         self.dynamics = None if path is not None else LatentDynamics(
             dynamics, 2 * n_objects, uncertainty=uncertainty, seq_len=max(seq_len, 2), mixing_layers=0,
             seed=derive_seed(seed, "dynamics"),
@@ -134,6 +136,7 @@ class VideoSequences:
         self, n: int, seed: Seed, *, device: torch.device | str = "cpu", dtype: torch.dtype = torch.float32
     ) -> Batch:
         """n sequences: frames ``x`` (n, T, J, H, W), positions ``z`` (n, T, 2J), ``r`` the jumps or modes."""
+        check_draw(n, self.seq_len * (self.latent_dim + self.n_objects * self.size**2), device)
         gen = as_generator(seed, device)
         positions, r = self._positions(n, gen)
         frames = render_splats(positions.to(dtype), self.colours.to(gen.device), self.size, self.blob_width)

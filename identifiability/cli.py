@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import argparse
+import math
+import os
 import sys
 from dataclasses import fields
 from pathlib import Path
 
 from .experiment import ENCODERS, GENERATORS, ExperimentConfig, run_experiment
 from .report import format_report
-from .results import append_record
+from foundation import SettingError
+
+from .results import ResultsFile
 
 DEFAULT_OUTPUT = Path("results") / "runs.jsonl"
 
@@ -30,9 +34,12 @@ def _int(text: str) -> int:
 
 def _float(text: str) -> float:
     try:
-        return float(text)
+        value = float(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"must be a finite number, got {text!r}")
+    return value
 
 
 def build_parser() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
@@ -78,7 +85,14 @@ def build_parser() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
     return parser, run
 
 
+def _flag(error: SettingError) -> str:
+    """The setting's command-line spelling, e.g. latent_dim -> --latent-dim."""
+    return f"--{error.name.replace('_', '-')}: {error.reason}"
+
+
 def main(argv: list[str] | None = None) -> int:
+    """Run the command line; bad input ends in one line and exit code 2, Ctrl-C in one line and
+    130, anything unexpected in one line and 1 (``IDENTIFIABILITY_DEBUG=1`` shows its traceback)."""
     parser, run = build_parser()
     args = parser.parse_args(argv)
     try:
@@ -87,15 +101,24 @@ def main(argv: list[str] | None = None) -> int:
             temperature=args.temperature, steps=args.steps, batch_size=args.batch_size, lr=args.lr,
             eval_samples=args.eval_samples, seed=args.seed, device=args.device,
         )
-    except ValueError as e:
-        run.error(str(e))
-    output: Path = args.output
-    if output == DEFAULT_OUTPUT:
-        output.parent.mkdir(exist_ok=True)
-    elif not output.parent.is_dir():
-        run.error(f"--output: folder {str(output.parent)!r} does not exist")
-    result = run_experiment(config, progress=not args.quiet and sys.stderr.isatty())
-    print(format_report(result))
-    append_record(output, result.to_record())
+        output: Path = args.output
+        if output == DEFAULT_OUTPUT:
+            output.parent.mkdir(exist_ok=True)
+        with ResultsFile(output) as results:  # opened now: a bad path fails before the training
+            result = run_experiment(config, progress=not args.quiet and sys.stderr.isatty())
+            print(format_report(result))
+            results.append(result.to_record())
+    except SettingError as error:
+        run.error(_flag(error))
+    except ValueError as error:
+        run.error(str(error))
+    except KeyboardInterrupt:
+        print(f"{run.prog}: interrupted; nothing was written", file=sys.stderr)
+        return 130
+    except Exception as error:  # one line, not a traceback, unless asked for
+        if os.environ.get("IDENTIFIABILITY_DEBUG"):
+            raise
+        print(f"{run.prog}: error: {type(error).__name__}: {error} (IDENTIFIABILITY_DEBUG=1 shows where)", file=sys.stderr)
+        return 1
     print(f"  result appended to {output}")
     return 0

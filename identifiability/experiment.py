@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import platform
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from datetime import datetime, timezone
 from importlib.metadata import version
 from typing import Any
@@ -12,13 +12,16 @@ from typing import Any
 import numpy as np
 import torch
 
-from generators import PRESETS, ContrastivePairs, LatentDynamics, NonlinearICA, VideoSequences, derive_seed
+from foundation import SettingError, check_choice, check_fits, check_float, check_int, check_seed
+
+from generators import PRESETS, ContrastivePairs, LatentDynamics, MLPMixing, NonlinearICA, VideoSequences, derive_seed
+from generators.sphere import MAX_KAPPA
 
 from .encoders import ConvEncoder, InjectiveFlow, LinearEncoder, MLPEncoder
 from .metrics import MCCResult, MetricResult, R2Result, affine_r2, dci, mcc, raw_observation_baseline, rotation_baseline
 from .objectives import PRESETS as OBJECTIVES
 from .objectives import LDM, preset
-from .training import TrainingLog, resolve_device, train
+from .training import MAX_STEPS, TrainingLog, parse_device, resolve_device, train
 
 
 def _problem(c: ExperimentConfig):
@@ -76,6 +79,10 @@ def _describe_objective(name: str, objective: torch.nn.Module) -> str:
 
 
 ACTION_GENERATORS = ("jump", "sparse_resample", "action")
+# kappa is bounded where the vMF law stops meaning anything more (see generators.sphere); an
+# objective's temperature, its inverse, likewise.
+MAX_CONCENTRATION = MAX_KAPPA
+MAX_LR = 10.0  # Adam steps of this size already leave any encoder's useful range
 
 
 def _action_dim(data: LatentDynamics) -> int:
@@ -115,36 +122,67 @@ class ExperimentConfig:
     device: str = "auto"
 
     def __post_init__(self) -> None:
-        checks = [
-            (self.generator in GENERATORS, f"unknown generator {self.generator!r}; choose from {', '.join(GENERATORS)}"),
-            (self.generator != "video" or self.latent_dim % 2 == 0, f"video latents are 2 per blob: latent_dim must be even, got {self.latent_dim}"),
-            (self.objective is None or self.objective in OBJECTIVES,
-             f"unknown objective {self.objective!r}; choose from {', '.join(OBJECTIVES)}"),
-            (self.objective != "adassl-oracle" or self.generator in ACTION_GENERATORS,
+        """Validate every field without asking the host anything (the device is checked when a run
+        starts), so a config written on one machine rebuilds on another."""
+        check_choice("generator", self.generator, GENERATORS)
+        check_choice("encoder", self.encoder, ENCODERS)
+        if self.objective is not None:
+            check_choice("objective", self.objective, OBJECTIVES)
+        check_int("latent_dim", self.latent_dim, low=2)
+        check_float("kappa", self.kappa, low=0, high=MAX_CONCENTRATION, low_open=True)
+        check_float("uncertainty", self.uncertainty, low=0, high=1)
+        check_int("seq_len", self.seq_len, low=2)
+        check_int("mixing_layers", self.mixing_layers, low=0)
+        object.__setattr__(self, "hidden", tuple(check_int("hidden", h, low=1) for h in self.hidden))
+        if self.temperature is not None:
+            check_float("temperature", self.temperature, low=1 / MAX_CONCENTRATION, high=MAX_CONCENTRATION)
+        check_int("steps", self.steps, low=1, high=MAX_STEPS)
+        check_int("batch_size", self.batch_size, low=2)
+        check_float("lr", self.lr, low=0, high=MAX_LR, low_open=True)
+        check_int("eval_samples", self.eval_samples, low=100)
+        check_seed("seed", self.seed)
+        parse_device(self.device)
+        combinations = [
+            ("latent_dim", self.generator != "video" or self.latent_dim % 2 == 0,
+             f"must be even for video (2 latents per blob), got {self.latent_dim}"),
+            ("objective", self.objective != "adassl-oracle" or self.generator in ACTION_GENERATORS,
              f"adassl-oracle needs a generator that returns its latent action: {', '.join(ACTION_GENERATORS)}"),
-            (self.encoder in ENCODERS, f"unknown encoder {self.encoder!r}; choose from {', '.join(ENCODERS)}"),
-            (self.encoder != "conv" or self.generator == "video", "the conv encoder is for video frames only"),
-            (self.encoder != "flow" or self.generator != "video", "flow encoders act on vectors, not video frames"),
-            (self.encoder != "flow" or not self.on_sphere,
-             "a flow encoder cannot map onto the sphere: use --encoder mlp or linear there, or another generator"),
-            (self.seq_len >= 2, f"seq_len must be at least 2 (pairs), got {self.seq_len}"),
-            (self.seq_len == 2 or self.generator not in ("sphere", "box", "real"),
-             f"contrastive pairs have seq_len 2, got {self.seq_len}"),
-            (0 <= self.uncertainty <= 1, f"uncertainty must lie in [0, 1], got {self.uncertainty}"),
-            (self.latent_dim >= 2, f"latent_dim must be at least 2, got {self.latent_dim}"),
-            (self.kappa > 0, f"kappa must be positive, got {self.kappa}"),
-            (self.mixing_layers >= 0, f"mixing_layers must be non-negative, got {self.mixing_layers}"),
-            (all(h >= 1 for h in self.hidden), f"hidden widths must be positive, got {self.hidden}"),
-            (self.temperature is None or self.temperature > 0, f"temperature must be positive, got {self.temperature}"),
-            (self.steps >= 1, f"steps must be positive, got {self.steps}"),
-            (self.batch_size >= 2, f"batch_size must be at least 2, got {self.batch_size}"),
-            (self.lr > 0, f"lr must be positive, got {self.lr}"),
-            (self.eval_samples >= 100, f"eval_samples must be at least 100, got {self.eval_samples}"),
+            ("encoder", self.encoder != "conv" or self.generator == "video", "conv is for video frames only"),
+            ("encoder", self.encoder != "flow" or self.generator != "video", "flow acts on vectors, not video frames"),
+            ("encoder", self.encoder != "flow" or not self.on_sphere,
+             "flow cannot map onto the sphere: use mlp or linear there, or another generator"),
+            ("seq_len", self.seq_len == 2 or self.generator not in ("sphere", "box", "real"),
+             f"must be 2 for contrastive pairs, got {self.seq_len}"),
         ]
-        for ok, message in checks:
+        for name, ok, reason in combinations:
             if not ok:
-                raise ValueError(message)
-        resolve_device(self.device)
+                raise SettingError(name, reason)
+
+    def memory_plan(self) -> dict[str, float]:
+        """Estimated peak bytes of a run, by the setting that drives them (within a factor of
+        about 2): the mixing's weights and reference draws, a training step (the generator's
+        float64 draws, the encoder's activations, the objective's pairwise matrices) and the
+        evaluation (held-out draws and the metrics' float64 copies)."""
+        d, steps = self.latent_dim, self.seq_len
+        observed = (d // 2) * 16**2 if self.generator == "video" else d
+        pairs = self.batch_size * (steps - 1)
+        per_row = steps * (observed + d)
+        defaults = {f.name: f.default for f in fields(ExperimentConfig)}
+
+        def blame(*names: str) -> str:  # the setting furthest above its default names the term
+            name = max(names, key=lambda n: getattr(self, n) / max(defaults[n], 1))
+            return f"{name}={getattr(self, name)}"
+
+        terms = [
+            (blame("latent_dim", "mixing_layers"), float(sum(MLPMixing.memory(d, self.mixing_layers).values()))),
+            (blame("batch_size", "seq_len", "latent_dim"), 32.0 * self.batch_size * per_row
+             + 12.0 * self.batch_size * steps * sum(self.hidden) + 24.0 * (2 * pairs) ** 2),
+            (blame("eval_samples", "seq_len", "latent_dim"), 64.0 * self.eval_samples * per_row),
+        ]
+        plan: dict[str, float] = {}
+        for name, size in terms:
+            plan[name] = plan.get(name, 0.0) + size
+        return plan
 
     @property
     def on_sphere(self) -> bool:
@@ -210,7 +248,7 @@ class ExperimentResult:
             "timings": {
                 "train_s": self.training.seconds,
                 "eval_s": self.eval_seconds,
-                "final_loss": float(self.training.losses[-100:].mean()),
+                "final_loss": self.training.final_loss,
             },
             "device": self.training.device,
             "versions": {
@@ -227,8 +265,10 @@ def run_experiment(
     config: ExperimentConfig = ExperimentConfig(), *, progress: bool = False, with_dci: bool = False
 ) -> ExperimentResult:
     """Train the configured encoder and score it on held-out samples against the true latents
-    (``with_dci`` adds DCI disentanglement with tree importances, gated on informativeness)."""
+    (``with_dci`` adds DCI disentanglement with tree importances, gated on informativeness).
+    A device this machine lacks, or a run that would not fit in its memory, is refused first."""
     device = resolve_device(config.device)
+    check_fits(config.memory_plan(), device)
     data = _problem(config)
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(derive_seed(config.seed, "init"))

@@ -21,7 +21,7 @@ def format_report(result: ExperimentResult) -> str:
         f"  data        {result.data}",
         f"  estimator   {result.estimator}",
         f"  training    {c.steps} steps x batch {c.batch_size}, Adam lr {c.lr:g}, on {log.device}: "
-        f"{log.seconds:.1f} s, final loss {float(log.losses[-100:].mean()):.4f}",
+        f"{log.seconds:.1f} s, final loss {log.final_loss:.4f}",
         f"  evaluation  {c.eval_samples} held-out samples, half to fit and half to score: {result.eval_seconds:.1f} s",
         "",
         f"  {'held-out score':<16}{'z_hat':>8}   {'chance (95%)':<17}{'raw x':>7}",

@@ -10,6 +10,7 @@ from typing import Protocol
 import torch
 from tqdm.auto import tqdm
 
+from foundation import SettingError, check_float, check_int
 from generators import Batch, derive_seed
 from generators.random import as_generator
 
@@ -20,27 +21,47 @@ class PairSource(Protocol):
     def sample(self, n: int, seed: int | torch.Generator, *, device: torch.device | str = ..., dtype: torch.dtype = ...) -> Batch: ...
 
 
+MAX_STEPS = 2**62  # beyond any run; keeps step counts in int64
+
+# Losses kept per run: every step up to this many, else every k-th step, so the record never
+# grows with the step count beyond it (a run of 10^12 steps allocates as much as one of 2000).
+LOSS_RECORD = 2000
+FINAL_WINDOW = 100  # the final loss is the mean of the last this many steps
+
+
 @dataclass(frozen=True)
 class TrainingLog:
-    """What a training run did: ``losses`` (steps,) on the CPU, wall ``seconds``, the ``device``."""
+    """What a training run did: the ``losses`` at ``loss_steps`` (at most ``LOSS_RECORD`` of them,
+    evenly strided, on the CPU), the ``final_loss`` (mean of the last ``FINAL_WINDOW`` steps), wall
+    ``seconds``, the ``device``."""
 
     losses: torch.Tensor
+    loss_steps: torch.Tensor
+    final_loss: float
     seconds: float
     device: str
 
 
-def resolve_device(name: str | torch.device) -> torch.device:
-    """``"auto"`` is CUDA when present, else CPU; an unavailable device is a ValueError."""
+def parse_device(name: str | torch.device) -> torch.device | None:
+    """The device a name means, without asking the host: None for "auto"; only CPU and CUDA."""
     if str(name) == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+        return None
     try:
         device = torch.device(name)
-    except RuntimeError as e:
-        raise ValueError(f"unknown device {name!r}; use cpu, cuda or auto") from e
-    if device.type == "cuda" and not torch.cuda.is_available():
-        raise ValueError("device cuda was asked for but no CUDA GPU is available")
+    except (RuntimeError, TypeError):
+        raise SettingError("device", f"must be cpu, cuda, cuda:N or auto, got {name!r}") from None
     if device.type not in ("cpu", "cuda"):
-        raise ValueError(f"unsupported device {name!r}; use cpu, cuda or auto")
+        raise SettingError("device", f"must be cpu, cuda, cuda:N or auto, got {name!r}")
+    return device
+
+
+def resolve_device(name: str | torch.device) -> torch.device:
+    """``"auto"`` is CUDA when present, else CPU; a device this machine lacks is a SettingError."""
+    device = parse_device(name)
+    if device is None:
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if device.type == "cuda" and not torch.cuda.is_available():
+        raise SettingError("device", f"{name} was asked for but this machine has no CUDA GPU")
     return device
 
 
@@ -65,8 +86,9 @@ def train(
     observations ``x`` it reconstructs; one with ``ema`` set gets its second view from an EMA copy of the encoder
     (the BYOL target). Same seed, same device: same numbers.
     """
-    if steps < 1 or batch_size < 2:
-        raise ValueError(f"need steps >= 1 and batch_size >= 2, got steps={steps}, batch_size={batch_size}")
+    steps = check_int("steps", steps, low=1, high=MAX_STEPS)
+    batch_size = check_int("batch_size", batch_size, low=2)
+    lr = check_float("lr", lr, low=0, low_open=True)
     device = resolve_device(device)
     encoder.to(device).train()
     objective.to(device).train()
@@ -77,7 +99,9 @@ def train(
     needs_action = getattr(objective, "needs_action", False)
     needs_observations = getattr(objective, "needs_observations", False)
     gen = as_generator(derive_seed(seed, "train"), device)
-    losses = torch.empty(steps, device=device)
+    stride = -(-steps // LOSS_RECORD)  # ceil: at most LOSS_RECORD recorded steps
+    losses = torch.empty(-(-steps // stride), device=device)
+    window = torch.zeros(min(steps, FINAL_WINDOW), device=device)  # the last steps' losses, in a ring
     start = time.perf_counter()
     bar = tqdm(range(steps), disable=not progress, desc="training", unit="step", leave=False)
     for step in bar:
@@ -103,9 +127,14 @@ def train(
             with torch.no_grad():
                 for t, o in zip(target.parameters(), encoder.parameters()):
                     t.lerp_(o, 1 - ema)
-        losses[step] = loss.detach()
+        window[step % len(window)] = loss.detach()
+        if step % stride == 0:
+            losses[step // stride] = loss.detach()
         if progress and step % 100 == 0:  # one host sync every 100 steps, not every step
-            bar.set_postfix(loss=f"{losses[step].item():.4f}")
+            bar.set_postfix(loss=f"{loss.item():.4f}")
     encoder.eval()
     objective.eval()
-    return TrainingLog(losses=losses.cpu(), seconds=time.perf_counter() - start, device=str(device))
+    return TrainingLog(
+        losses=losses.cpu(), loss_steps=torch.arange(0, steps, stride), final_loss=float(window.mean()),
+        seconds=time.perf_counter() - start, device=str(device),
+    )

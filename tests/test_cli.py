@@ -19,16 +19,16 @@ def test_help_documents_the_knobs(capsys):
 @pytest.mark.parametrize(
     "argv,message",
     [
-        (["--latent-dim", "-3"], "latent_dim"),
+        (["--latent-dim", "-3"], "--latent-dim"),
         (["--device", "tpu"], "device"),
         (["--kappa", "0"], "kappa"),
         (["--kappa", "-1.5"], "kappa"),
         (["--steps", "many"], "not an integer"),
         (["--output", "/no/such/folder/r.jsonl"], "does not exist"),
-        (["--generator", "lorenz"], "unknown generator"),
+        (["--generator", "lorenz"], "--generator: must be one of"),
         (["--generator", "video", "--latent-dim", "5"], "even"),
         (["--uncertainty", "2"], "uncertainty"),
-        (["--encoder", "tree"], "unknown encoder"),
+        (["--encoder", "tree"], "--encoder: must be one of"),
         (["--encoder", "flow"], "sphere"),
         (["--encoder", "conv"], "video frames only"),
         (["--generator", "video", "--latent-dim", "4", "--encoder", "flow"], "not video frames"),
@@ -60,3 +60,73 @@ def test_issue_7_methods_are_selectable_by_name(tmp_path, capsys, name, estimato
           "--eval-samples", "200", "--device", "cpu", "--quiet", "--output", str(out)])
     record = json.loads(out.read_text())
     assert record["config"]["objective"] == name and estimator in record["estimator"]
+
+
+# --- issue 11: the command line fails early and cleanly ----------------------------------------
+
+NUMERIC = {  # flag -> values that must be refused: NaN, infinities, negative, huge
+    "--latent-dim": ["nan", "inf", "-1", "100000"],
+    "--kappa": ["nan", "inf", "-inf", "-1", "1e300"],
+    "--uncertainty": ["nan", "inf", "-0.5", "1e300"],
+    "--seq-len": ["nan", "-1", "1000000000000"],
+    "--mixing-layers": ["nan", "-1", "1000000000000"],
+    "--temperature": ["nan", "inf", "-1", "1e300"],
+    "--steps": ["nan", "inf", "-1", "0", str(10**30)],
+    "--batch-size": ["nan", "-1", "1000000000"],
+    "--lr": ["nan", "inf", "-1", "1e300"],
+    "--eval-samples": ["nan", "-1", "1000000000"],
+    "--seed": ["nan", "-1", str(2**64)],
+}
+
+
+@pytest.mark.parametrize("flag,value", [(flag, value) for flag, values in NUMERIC.items() for value in values])
+def test_every_numeric_flag_refuses_nan_infinite_negative_and_huge_values(tmp_path, capsys, flag, value):
+    argv = ["run", "--generator", "jump", flag, value, "--output", str(tmp_path / "r.jsonl"), "--device", "cpu"]
+    with pytest.raises(SystemExit) as exit_:
+        main(argv)
+    err = capsys.readouterr().err
+    assert exit_.value.code == 2 and err.count("\n") == 1 and "Traceback" not in err, err
+    assert flag in err, err
+    assert not (tmp_path / "r.jsonl").exists()  # nothing created for a refused run
+
+
+def test_memory_refusals_give_the_estimate(capsys):
+    with pytest.raises(SystemExit):
+        main(["run", "--batch-size", "1000000000", "--device", "cpu"])
+    assert "needs about" in capsys.readouterr().err
+
+
+def bad_outputs(tmp_path):
+    read_only = tmp_path / "read-only.jsonl"
+    read_only.write_text("")
+    read_only.chmod(0o444)
+    return {
+        "a folder": (tmp_path, "is a folder"),
+        "a missing folder": (tmp_path / "missing" / "r.jsonl", "does not exist"),
+        "a read-only file": (read_only, "read-only"),
+        "an unwritable place": ("/proc/r.jsonl", "cannot write"),
+    }
+
+
+@pytest.mark.parametrize("case", ["a folder", "a missing folder", "a read-only file", "an unwritable place"])
+def test_bad_results_paths_are_refused_before_training(tmp_path, capsys, case):
+    path, message = bad_outputs(tmp_path)[case]
+    with pytest.raises(SystemExit) as exit_:
+        main(["run", "--steps", "100000", "--device", "cpu", "--output", str(path)])  # would train for minutes
+    err = capsys.readouterr().err
+    assert exit_.value.code == 2 and err.count("\n") == 1 and "--output" in err and message in err, err
+
+
+def test_ctrl_c_stops_with_one_line_and_exit_130(tmp_path):
+    import signal
+    import time
+
+    out = tmp_path / "r.jsonl"
+    argv = ["run", "--steps", "1000000000000", "--device", "cpu", "--quiet", "--output", str(out)]  # no per-step log
+    proc = subprocess.Popen([sys.executable, "-m", "identifiability", *argv], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    time.sleep(6)  # imports, the problem, and into training
+    proc.send_signal(signal.SIGINT)
+    stdout, stderr = proc.communicate(timeout=60)
+    assert proc.returncode == 130, stderr
+    assert stderr.count("\n") == 1 and "interrupted" in stderr and "Traceback" not in stderr, stderr
+    assert not out.exists()  # a file this run created and never wrote is removed

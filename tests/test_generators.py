@@ -96,7 +96,7 @@ def test_bad_arguments_are_rejected():
         ContrastivePairs(kappa=0)
     with pytest.raises(ValueError, match="slope"):
         MLPMixing(3, 2, slope=0.0)
-    with pytest.raises(TypeError, match="seed"):
+    with pytest.raises(ValueError, match="seed"):
         as_generator(1.5)
 
 

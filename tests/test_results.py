@@ -11,5 +11,5 @@ def test_records_round_trip_in_order(tmp_path):
 
 
 def test_missing_folder_is_an_error(tmp_path):
-    with pytest.raises(FileNotFoundError, match="does not exist"):
+    with pytest.raises(ValueError, match="does not exist"):
         append_record(tmp_path / "missing" / "r.jsonl", {"a": 1})

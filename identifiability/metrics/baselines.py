@@ -6,6 +6,8 @@ from typing import Callable
 
 import torch
 
+from foundation import check_int, check_seed
+
 from ._inputs import ArrayLike, as_matrix, column_range
 from .mcc import mcc
 from .r2 import affine_r2
@@ -31,6 +33,7 @@ def rotation_baseline(z: ArrayLike, *, draws: int = 16, seed: int = 0, **mcc_set
         seed: fixes the rotations.
         mcc_settings: passed to ``mcc`` (method, test_size, seed of the split).
     """
+    draws, seed = check_int("draws", draws, low=1), check_seed("seed", seed)
     zt, _ = column_range(as_matrix(z, "z"), "z")
     gen = torch.Generator().manual_seed(seed)
     rotations = [random_orthogonal(zt.shape[1], gen).to(zt.device) for _ in range(draws)]

@@ -8,6 +8,8 @@ from typing import Literal
 import lightgbm
 import numpy as np
 import torch
+
+from foundation import check_choice
 from sklearn.ensemble import GradientBoostingRegressor
 from sklearn.linear_model import Lasso, LinearRegression
 from sklearn.metrics import r2_score
@@ -141,8 +143,7 @@ def dci(
             default: D means nothing without them, see ``DCIResult``).
         test_size, seed, bootstrap: as in ``affine_r2``.
     """
-    if importance not in ("lasso", "ols", "gbt", "gbt-sklearn"):
-        raise ValueError(f"importance must be one of lasso, ols, gbt, gbt-sklearn; got {importance!r}")
+    check_choice("importance", importance, ("lasso", "ols", "gbt", "gbt-sklearn"))
     result = score_metric(
         "dci", _dci, z_hat, z, test_size=test_size, seed=seed, null=null, bootstrap=bootstrap,
         result_type=DCIResult, importance=importance, null_draws=16,

@@ -7,6 +7,8 @@ from dataclasses import replace
 from typing import Literal
 
 import torch
+
+from foundation import check_choice
 from scipy.optimize import linear_sum_assignment
 
 from ._inputs import ArrayLike, Sample
@@ -148,8 +150,7 @@ def mcc(
         null: attach the Monte-Carlo chance level for these shapes.
         bootstrap: resamples for a 95% percentile interval; the matching is refitted in each.
     """
-    if method not in ("pearson", "spearman"):
-        raise ValueError(f"method must be 'pearson' or 'spearman', got {method!r}")
+    check_choice("method", method, ("pearson", "spearman"))
     return score_metric(
         f"mcc_{method}", _mcc, z_hat, z, test_size=test_size, seed=seed, null=null, bootstrap=bootstrap,
         result_type=MCCResult, method=method,

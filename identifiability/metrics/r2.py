@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import torch
+
+from foundation import check_int
 from sklearn.kernel_ridge import KernelRidge
 from sklearn.metrics import r2_score
 from sklearn.model_selection import GridSearchCV
@@ -104,8 +106,7 @@ def nonlinear_r2(
     ``max_train`` train rows (kernel ridge costs O(n^3)); scored per latent held out. ``in_sample``
     is the fit's score on those train rows. Arguments as in ``affine_r2``.
     """
-    if max_train < 10:
-        raise ValueError(f"max_train must be at least 10, got {max_train}")
+    max_train = check_int("max_train", max_train, low=10)
     return score_metric(
         "nonlinear_r2", _nonlinear_r2, z_hat, z, test_size=test_size, seed=seed, null=null, bootstrap=bootstrap,
         max_train=max_train,

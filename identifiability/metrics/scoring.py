@@ -14,6 +14,8 @@ from typing import Any, Callable
 
 import torch
 
+from foundation import SettingError, check_float, check_int, check_seed
+
 from ._inputs import ArrayLike, Sample, prepare, split_indices
 from .result import MetricResult, Null
 
@@ -127,6 +129,11 @@ def score_metric(
 
     ``null_draws`` fixes the Monte-Carlo draws of the null for metrics that fit models (default:
     from 16 to 100 depending on size)."""
+    test_size = check_float("test_size", test_size, low=0, high=1, low_open=True, high_open=True)
+    seed, bootstrap = check_seed("seed", seed), check_int("bootstrap", bootstrap, low=0)
+    level = check_float("level", level, low=0, high=1, low_open=True, high_open=True)
+    if not isinstance(null, bool):
+        raise SettingError("null", f"must be True or False, got {null!r}")
     data = prepare(z_hat, z, test_size, seed)
     scores = evaluate(data, **settings)
     shape = (data.z_hat.shape[0], data.z_hat.shape[1], data.z.shape[1])
@@ -207,8 +214,6 @@ def bootstrap_interval(
     """
     if draws == 0:
         return None
-    if draws < 0 or not 0 < level < 1:
-        raise ValueError(f"need bootstrap >= 0 and 0 < level < 1, got {draws} and {level}")
     gen = torch.Generator().manual_seed(seed + 1)
     values = torch.tensor(
         [
