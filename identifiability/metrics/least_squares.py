@@ -130,14 +130,14 @@ class _Totals:
         inf = torch.full((k,), math.inf, dtype=like.dtype, device=like.device)
         return cls(*(like.new_zeros(k) for _ in range(4)), inf, -inf)
 
+    def extremes(self, raw: torch.Tensor) -> None:
+        """Take a block's raw predictions (b, k) into the extremes."""
+        torch.minimum(self.low, raw.amin(0), out=self.low)
+        torch.maximum(self.high, raw.amax(0), out=self.high)
+
     def wild(self, residuals: _CentredResiduals) -> torch.Tensor:
-        """(k,) whether a raw prediction may have fallen outside the bounds (those need the
-        fallback pass): the extremes, or where ``low`` is unset, offset -+ sqrt(``high``), the
-        largest squared spread, lie beyond them."""
-        low, high = self.low, self.high
-        if not bool(torch.isfinite(low).any()):
-            low, high = residuals.offset - high.sqrt(), residuals.offset + high.sqrt()
-        return (low < residuals.lowest) | (high > residuals.highest)
+        """(k,) whether a raw prediction fell outside the bounds (those need the fallback pass)."""
+        return (self.low < residuals.lowest) | (self.high > residuals.highest)
 
 
 def _raw_pass(
@@ -150,17 +150,18 @@ def _raw_pass(
     for rows in row_blocks(xc.shape[0]):
         x, y = xc[rows], yc[rows]
         spread = x @ ahead.weight
-        squares = spread.square()
-        torch.maximum(forward.high, squares.amax(0), out=forward.high)  # the largest squared spread
-        errors = spread.add_(ahead.offset).sub_(y).square_()
-        forward.sse += errors.sum(0)
         if diagnose:
+            squares = spread.square()
             forward.spread += squares.sum(0)
             forward.spread_squares += torch.linalg.vector_norm(squares, dim=0).square_()
+        raw = spread.add_(ahead.offset)
+        forward.extremes(raw)
+        errors = raw.sub_(y).square_()
+        forward.sse += errors.sum(0)
+        if diagnose:
             forward.sse_squares += torch.linalg.vector_norm(errors, dim=0).square_()
         raw = torch.addmm(back.offset, y, back.weight)
-        torch.minimum(reverse.low, raw.amin(0), out=reverse.low)
-        torch.maximum(reverse.high, raw.amax(0), out=reverse.high)
+        reverse.extremes(raw)
         reverse.sse += raw.sub_(x).square_().sum(0)
     return forward, reverse
 
