@@ -52,7 +52,7 @@ def run(draws: int, dci_draws: int) -> dict[str, Worst]:
             expected = float((code.r2 > 0).mean())  # every map is monotone: rank correlation 1
             worst["mcc (spearman)"].add(abs(spearman.score - expected), not spearman.supported, code.columns)
 
-    @settings(max_examples=dci_draws, **options)
+    @settings(max_examples=max(dci_draws, 1), **options)
     @given(hostile_codes(max_dim=3, n=(1000, 2000)))
     def trees(code):
         a = dci(code.z_hat, code.z, null=False)

@@ -114,21 +114,18 @@ class _CentredResiduals:
 
 @dataclass
 class _Totals:
-    """Column sums over held-out rows of one direction's squared residuals (``sse``) and their
-    squares, of the squared centred predictions (``spread``) and their squares, and the raw
-    predictions' extremes."""
+    """Column sums over held-out rows of one direction's squared residuals (``sse``) and of their
+    squares, and the raw predictions' extremes."""
 
     sse: torch.Tensor
     sse_squares: torch.Tensor
-    spread: torch.Tensor
-    spread_squares: torch.Tensor
     low: torch.Tensor
     high: torch.Tensor
 
     @classmethod
     def zeros(cls, like: torch.Tensor, k: int) -> _Totals:
         inf = torch.full((k,), math.inf, dtype=like.dtype, device=like.device)
-        return cls(*(like.new_zeros(k) for _ in range(4)), inf, -inf)
+        return cls(like.new_zeros(k), like.new_zeros(k), inf, -inf)
 
     def extremes(self, raw: torch.Tensor) -> None:
         """Take a block's raw predictions (b, k) into the extremes."""
@@ -149,12 +146,7 @@ def _raw_pass(
     forward, reverse = _Totals.zeros(yc, yc.shape[1]), _Totals.zeros(xc, xc.shape[1])
     for rows in row_blocks(xc.shape[0]):
         x, y = xc[rows], yc[rows]
-        spread = x @ ahead.weight
-        if diagnose:
-            squares = spread.square()
-            forward.spread += squares.sum(0)
-            forward.spread_squares += torch.linalg.vector_norm(squares, dim=0).square_()
-        raw = spread.add_(ahead.offset)
+        raw = torch.addmm(ahead.offset, x, ahead.weight)
         forward.extremes(raw)
         errors = raw.sub_(y).square_()
         forward.sse += errors.sum(0)
@@ -196,7 +188,8 @@ def held_out_r2(
     of y bound the errors; where the bounds are below ``BOUND_SUFFICES`` they stand in for them,
     else a further pass computes the exact values. Where held-out predictions fell back to the mean,
     the jackknife's ``fallback_shift`` says, per target, how the raw predictions would have scored;
-    its ``effective_rows`` are those carrying the variance of each target's prediction. Without
+    its ``row_share`` is the largest share of each prediction's held-out sum of squares that one row
+    carries (from the predictions' extremes and the x Gram matrix in ``m``). Without
     ``diagnose``, the scores alone (no jackknife).
     """
     ahead, back = _CentredResiduals.of(forward, m), _CentredResiduals.of(backward, swapped(m))
@@ -215,12 +208,15 @@ def held_out_r2(
         return _r2(sse, m.vy), None, _r2(reverse_sse, m.vx)
     assert m.fourth_y is not None and m.peak_y is not None, "needs the held-out targets' tail statistics"
 
-    # the rows carrying the variance of the prediction (sum p^2)^2 / sum p^4; a constant one has all
-    spread, spread_squares = ahead_totals.spread, ahead_totals.spread_squares
-    rows = torch.where(spread_squares > 0, spread.square() / spread_squares.where(spread_squares > 0, 1), m.n)[targets]
+    # one row's share of a prediction's sum of squares about its held-out mean (the offset):
+    # the largest square from the extremes, the sum from the Gram matrix, diag(W^T xx W)
+    assert m.xx is not None
+    spread = (ahead.weight * (m.xx @ ahead.weight)).sum(0)
+    peak = torch.maximum(ahead_totals.high - ahead.offset, ahead.offset - ahead_totals.low).square()
+    share = torch.where(spread > 0, peak / spread.where(spread > 0, 1), 0)[targets]
     values = Jackknife(
         reference=_r2(sse, m.vy)[targets], latents=tuple(targets.tolist()), count=count, fallback_shift=shift,
-        effective_rows=rows,
+        row_share=share,
     )
     sst = m.vy[targets]
     rho, peak = sse[targets] / sst, scale * m.peak_y[targets] / sst

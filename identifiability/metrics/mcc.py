@@ -82,9 +82,9 @@ def _jackknife(xc: torch.Tensor, yc: torch.Tensor, m: Moments, match: torch.Tens
     codes, latents = codes[usable], latents[usable]
     inv_a, inv_b = aa[usable].rsqrt(), bb[usable].rsqrt()
     r = (m.xy[codes, latents] * inv_a * inv_b).abs()
-    assert m.fourth_x is not None and m.fourth_y is not None
-    rows = torch.minimum(m.vx[codes].square() / m.fourth_x[codes], m.vy[latents].square() / m.fourth_y[latents])
-    values = Jackknife(reference=r, latents=tuple(latents.tolist()), count=yc.shape[1], effective_rows=rows)
+    assert m.peak_x is not None and m.peak_y is not None
+    share = torch.maximum(m.peak_x[codes] / m.vx[codes], m.peak_y[latents] / m.vy[latents])
+    values = Jackknife(reference=r, latents=tuple(latents.tolist()), count=yc.shape[1], row_share=share)
     bounds = _error_bounds(m, codes, latents, yc.shape[1])
     if bool((bounds <= BOUND_SUFFICES).all()):
         return replace(values, rows=xc.shape[0], bounds=bounds)
