@@ -74,7 +74,7 @@ def _describe_objective(name: str, objective: torch.nn.Module) -> str:
     kind = type(objective).__name__
     if not hasattr(objective, "entropy"):
         return f"{name} ({kind})"
-    mi = " x MI" if objective.mi and isinstance(objective, LDM) else ""
+    mi = " x MI" if isinstance(objective, LDM) and objective.mi else ""
     return f"{name} ({kind}: {type(objective.latent_model).__name__} x {type(objective.entropy).__name__}{mi})"
 
 

@@ -14,6 +14,8 @@ from foundation import SettingError, check_float, check_int
 from generators import Batch, derive_seed
 from generators.random import as_generator
 
+from .objectives.base import INPUTS
+
 
 class PairSource(Protocol):
     """What the trainer needs of a generator."""
@@ -65,6 +67,28 @@ def resolve_device(name: str | torch.device) -> torch.device:
     return device
 
 
+def _inputs(
+    requires: frozenset[str], encoder: torch.nn.Module, target: torch.nn.Module | None, batch: Batch
+) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+    """The encodings of a batch and exactly the inputs the objective ``requires`` (see ``INPUTS``)."""
+    inputs: dict[str, torch.Tensor] = {}
+    if "log_volume" in requires:
+        z, inputs["log_volume"] = encoder.encode_with_log_volume(batch.x)
+    else:
+        z = encoder(batch.x)
+    if "target" in requires:
+        assert target is not None
+        with torch.no_grad():
+            inputs["target"] = target(batch.x)
+    if "action" in requires:
+        if batch.r is None:
+            raise ValueError("the objective requires the generator's latent action, which this generator does not return")
+        inputs["action"] = batch.r
+    if "observations" in requires:
+        inputs["observations"] = batch.x
+    return z, inputs
+
+
 def train(
     encoder: torch.nn.Module,
     objective: torch.nn.Module,
@@ -80,11 +104,11 @@ def train(
     """Train ``encoder`` (and the objective's own parameters) in place on ``steps`` fresh batches.
 
     The encoder keeps the leading axes, so a batch x (n, T, ...) becomes z_hat (n, T, d), which the
-    objective turns into a scalar loss. Objectives that need log-volume terms get them from
-    ``encoder.encode_with_log_volume``; an objective with ``needs_action`` gets the batch's true
-    latent action ``r``; one with ``needs_observations`` (a generative objective) gets the
-    observations ``x`` it reconstructs; one with ``ema`` set gets its second view from an EMA copy of the encoder
-    (the BYOL target). Same seed, same device: same numbers.
+    objective turns into a scalar loss. The objective gets, as keywords, exactly the inputs its
+    ``requires`` names (``objectives.base.INPUTS``: log-volume terms from
+    ``encoder.encode_with_log_volume``, the true latent action, the observations, the encodings of an
+    EMA copy of the encoder with decay ``objective.ema``); a plain module without ``requires`` gets
+    none. Same seed, same device: same numbers.
     """
     steps = check_int("steps", steps, low=1, high=MAX_STEPS)
     batch_size = check_int("batch_size", batch_size, low=2)
@@ -93,11 +117,13 @@ def train(
     encoder.to(device).train()
     objective.to(device).train()
     optimizer = torch.optim.Adam([*encoder.parameters(), *objective.parameters()], lr=lr)
+    requires = frozenset(getattr(objective, "requires", ()))
+    if requires - INPUTS.keys():
+        raise ValueError(f"the objective requires {sorted(requires - INPUTS.keys())}, which no trainer provides")
     ema = getattr(objective, "ema", None)
-    target = copy.deepcopy(encoder).requires_grad_(False) if ema is not None else None
-    needs_volume = getattr(objective, "needs_log_volume", False)
-    needs_action = getattr(objective, "needs_action", False)
-    needs_observations = getattr(objective, "needs_observations", False)
+    if "target" in requires and ema is None:
+        raise ValueError("the objective requires an EMA target but sets no ema decay")
+    target = copy.deepcopy(encoder).requires_grad_(False) if "target" in requires else None
     gen = as_generator(derive_seed(seed, "train"), device)
     stride = -(-steps // LOSS_RECORD)  # ceil: at most LOSS_RECORD recorded steps
     losses = torch.empty(-(-steps // stride), device=device)
@@ -106,20 +132,8 @@ def train(
     bar = tqdm(range(steps), disable=not progress, desc="training", unit="step", leave=False)
     for step in bar:
         batch = data.sample(batch_size, gen, device=device)
-        if needs_volume:
-            z, log_volume = encoder.encode_with_log_volume(batch.x)
-            loss = objective(z, log_volume=log_volume)
-        elif needs_action:  # the oracle is handed the generator's true latent action
-            loss = objective(encoder(batch.x), action=batch.r)
-        elif needs_observations:
-            loss = objective(encoder(batch.x), observations=batch.x)
-        elif target is not None:
-            z = encoder(batch.x)
-            with torch.no_grad():
-                z_target = target(batch.x)
-            loss = objective(torch.stack([z[:, :-1], z_target[:, 1:]], 2).flatten(0, 1))
-        else:
-            loss = objective(encoder(batch.x))
+        z, inputs = _inputs(requires, encoder, target, batch)
+        loss = objective(z, **inputs)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()

@@ -13,7 +13,8 @@ from torch import nn
 
 from generators import on_device
 
-from .ldm import LDM, consecutive_pairs
+from .base import Objective, consecutive_pairs
+from .ldm import LDM
 from .networks import mlp
 
 
@@ -31,7 +32,7 @@ def straight_through_bernoulli(logits: torch.Tensor, gen: torch.Generator, tempe
     return (soft > 0.5).to(soft) + (soft - soft.detach())  # grouped so the forward value is exactly 0 or 1
 
 
-class AdaSSL(nn.Module):
+class AdaSSL(Objective):
     """Loss = base(edit(z, r), z') + regulariser, on consecutive pairs of z (n, T, d).
 
     Args:
@@ -65,7 +66,7 @@ class AdaSSL(nn.Module):
             raise ValueError(f"variant must be v or s and editor additive or mlp, got {variant!r}, {editor!r}")
         self.dim, self.base, self.variant, self.editor = dim, base, variant, editor
         self.beta, self.warmup, self.l0 = beta, warmup, l0
-        self.ema = base.ema
+        self.ema, self.requires, self.geometry = base.ema, base.requires, base.geometry
         self.posterior = mlp(2 * dim, 2 * dim)
         self.prior = mlp(dim, 2 * dim)
         if editor == "mlp":
@@ -95,35 +96,40 @@ class AdaSSL(nn.Module):
         mask = straight_through_bernoulli(log_sigma_q, gen)  # the second half gives the gate logits
         return mask * mu_q, torch.sigmoid(log_sigma_q).sum(-1)
 
-    def forward(self, z: torch.Tensor, log_volume: torch.Tensor | None = None) -> torch.Tensor:
-        pairs = consecutive_pairs(z)
+    def forward(self, z: torch.Tensor, target: torch.Tensor | None = None) -> torch.Tensor:
+        """z (n, T, d), and the EMA encoder's encodings where the base distils from them."""
+        pairs = consecutive_pairs(z, target)
         a, b = pairs[:, 0], pairs[:, 1]
         r, penalty = self.infer(a, b)
         loss = self.base(torch.stack([self.edit(a, r), b], 1))
         if self.training:
             self.step += 1
-        weight = self.beta * min(1.0, float(self.step) / self.warmup) if self.variant == "v" else self.l0
-        return loss + weight * penalty.mean()
+        if self.variant == "s":
+            return loss + self.l0 * penalty.mean()
+        warmed = (self.step.to(z.dtype) / self.warmup).clamp(max=1)  # a tensor: no host round trip
+        return loss + self.beta * warmed * penalty.mean()
 
 
-class OracleEdit(nn.Module):
+class OracleEdit(Objective):
     """The upper bound: the edit is handed the true latent action the generator returns
     (``batch.r``: modes, resampling masks or continuous actions), z + h(z, r) with an MLP h
     initialised to 0. It must see z too: a jump rotates z, which no shift L(r) can express
     (measured: an additive oracle scored no better than plain InfoNCE on ``jump``)."""
 
-    needs_action = True
-
     def __init__(self, dim: int, base: LDM, action_dim: int) -> None:
         super().__init__()
-        self.base, self.ema = base, base.ema
+        self.base, self.ema, self.geometry = base, base.ema, base.geometry
+        self.requires = frozenset({"action"}) | base.requires
         self.edit_net = mlp(dim + action_dim, dim, zero_last=True)
 
-    def forward(self, z: torch.Tensor, action: torch.Tensor | None = None, log_volume: torch.Tensor | None = None) -> torch.Tensor:
-        """z (n, T, d) and the true action per transition, (n, T-1) or (n, T-1, k)."""
+    def forward(
+        self, z: torch.Tensor, action: torch.Tensor | None = None, target: torch.Tensor | None = None
+    ) -> torch.Tensor:
+        """z (n, T, d), the true action per transition, (n, T-1) or (n, T-1, k), and the EMA
+        encoder's encodings where the base distils from them."""
         if action is None:
             raise ValueError("the oracle needs the generator's latent action (a dynamics preset with r: jump, sparse_resample, action)")
-        pairs = consecutive_pairs(z)
+        pairs = consecutive_pairs(z, target)
         features = action.reshape(len(pairs), -1).to(z.dtype)
         edited = pairs[:, 0] + self.edit_net(torch.cat([pairs[:, 0], features], -1))
         return self.base(torch.stack([edited, pairs[:, 1]], 1))

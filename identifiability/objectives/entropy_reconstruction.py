@@ -5,12 +5,12 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from .base import Objective, consecutive_pairs
 from .entropy import EntropyEstimator
 from .latent_models import LatentModel
-from .ldm import consecutive_pairs
 
 
-class EntropyReconstruction(nn.Module):
+class EntropyReconstruction(Objective):
     """Loss -(H[z'] + < log q(z' | z) >): a learned reconstruction q (any latent model's
     conditional, e.g. ``NonlinearPredictive``) and any entropy estimator for the target marginal.
 
@@ -18,14 +18,11 @@ class EntropyReconstruction(nn.Module):
     on the mutual information of the pair, which it maximises.
     """
 
-    ema = None
-    mi = True
-
     def __init__(self, latent_model: LatentModel, entropy: EntropyEstimator) -> None:
         super().__init__()
         self.latent_model, self.entropy = latent_model, entropy
 
-    def forward(self, z: torch.Tensor, log_volume: torch.Tensor | None = None) -> torch.Tensor:
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
         pairs = consecutive_pairs(z)
         reconstruction = self.latent_model.log_prob(pairs[:, 0], pairs[:, 1]).mean()
         return -(self.entropy(pairs[:, 1], latent_model=None) + reconstruction)

@@ -7,11 +7,11 @@ import math
 import torch
 from torch import nn
 
-from .ldm import consecutive_pairs
+from .base import Objective, consecutive_pairs
 from .networks import mlp
 
 
-class HeteroscedasticInfoNCE(nn.Module):
+class HeteroscedasticInfoNCE(Objective):
     """-< log softmax_j(beta(z_i) cos(z_i, z'_j)) at j = i > - log n, with beta(z) = beta_min +
     softplus(MLP(z)): the anchor's own concentration says how sure its positive is (the AdaSSL
     paper's baseline). The vMF normaliser of beta(z_i) is constant within anchor i's softmax row,
@@ -22,7 +22,8 @@ class HeteroscedasticInfoNCE(nn.Module):
         beta_min: a floor on the concentration.
     """
 
-    ema = None
+
+    geometry = "sphere"
 
     def __init__(self, dim: int, beta_min: float = 1.0) -> None:
         super().__init__()
@@ -31,7 +32,7 @@ class HeteroscedasticInfoNCE(nn.Module):
         nn.init.zeros_(self.concentration[-1].weight)
         nn.init.constant_(self.concentration[-1].bias, math.log(math.exp(9.0) - 1))  # beta = 10 at start
 
-    def forward(self, z: torch.Tensor, log_volume: torch.Tensor | None = None) -> torch.Tensor:
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
         pairs = nn.functional.normalize(consecutive_pairs(z), dim=-1)
         a, b = pairs[:, 0], pairs[:, 1]
         beta = self.beta_min + nn.functional.softplus(self.concentration(a))

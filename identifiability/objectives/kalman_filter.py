@@ -7,11 +7,12 @@ import math
 import torch
 from torch import nn
 
+from .base import Objective
 from .entropy import EntropyEstimator, LogDet
 from .latent_models import KalmanPredictive
 
 
-class KalmanFilterLDM(nn.Module):
+class KalmanFilterLDM(Objective):
     """The encodings y_t = f(x_t) are pseudo-observations of a linear-Gaussian state model
     s_{t+1} = A s_t + b + N(0, Q), y_t = s_t + N(0, R), s_0 ~ N(0, I). A Kalman filter runs the
     predict / update recursion; the loss is the negative log-likelihood of each stop-gradient
@@ -28,9 +29,6 @@ class KalmanFilterLDM(nn.Module):
         learn_noise: learn Q (else Q = I).
     """
 
-    mi = False
-    ema = None
-
     def __init__(
         self, dim: int, entropy: EntropyEstimator | None = None, rho_max: float = 0.999, learn_noise: bool = True
     ) -> None:
@@ -38,10 +36,8 @@ class KalmanFilterLDM(nn.Module):
         self.latent_model = KalmanPredictive(dim, rho_max, learn_noise=learn_noise)
         self.entropy = entropy if entropy is not None else LogDet()
         self.raw_obs_chol = nn.Parameter(torch.full((dim,), -2.0))  # diagonal R, softplus-parametrised
+        self.requires = frozenset({"log_volume"}) if self.entropy.needs_log_volume else frozenset()
 
-    @property
-    def needs_log_volume(self) -> bool:
-        return self.entropy.needs_log_volume
 
     @property
     def observation_noise(self) -> torch.Tensor:

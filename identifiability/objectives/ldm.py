@@ -7,18 +7,12 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from .base import Objective, consecutive_pairs
 from .entropy import EntropyEstimator
-from .latent_models import LatentModel
+from .latent_models import LatentModel, Sphere
 
 
-def consecutive_pairs(z: torch.Tensor) -> torch.Tensor:
-    """(n, T, d) sequences -> (n (T - 1), 2, d) pairs of consecutive steps."""
-    if z.ndim != 3 or z.shape[1] < 2:
-        raise ValueError(f"objectives take pairs or sequences of shape (n, T >= 2, d), got {tuple(z.shape)}")
-    return torch.stack([z[:, :-1], z[:, 1:]], 2).reshape(-1, 2, z.shape[-1])
-
-
-class LDM(nn.Module):
+class LDM(Objective):
     """Loss -F of latent distribution matching with two dials.
 
     Args:
@@ -27,6 +21,9 @@ class LDM(nn.Module):
         mi: use F_MI (marginal entropies of both views) instead of F_LDM (joint entropy).
         ema: for the stop-gradient family, the decay of an EMA target encoder the trainer keeps
             (None: the target is the online encoder itself, as in SimSiam).
+
+    It requires the log-volume where its entropy estimator does (``FlowExact``) and the target
+    where it has an EMA; its geometry is the sphere's when the latent model is ``Sphere``.
     """
 
     def __init__(self, latent_model: LatentModel, entropy: EntropyEstimator, mi: bool = False, ema: float | None = None):
@@ -34,14 +31,17 @@ class LDM(nn.Module):
         if ema is not None and not 0 <= ema < 1:
             raise ValueError(f"ema must lie in [0, 1), got {ema}")
         self.latent_model, self.entropy, self.mi, self.ema = latent_model, entropy, mi, ema
+        self.requires = frozenset({"log_volume"} if entropy.needs_log_volume else set()) | (
+            frozenset({"target"}) if ema is not None else frozenset()
+        )
+        self.geometry = "sphere" if isinstance(latent_model, Sphere) else "plane"
 
-    @property
-    def needs_log_volume(self) -> bool:
-        return self.entropy.needs_log_volume
-
-    def terms(self, z: torch.Tensor, log_volume: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
-        """(alignment, entropy) in nats for z (n, T, d) and, for FlowExact, log_volume (n, T)."""
-        pairs = consecutive_pairs(z)
+    def terms(
+        self, z: torch.Tensor, log_volume: torch.Tensor | None = None, target: torch.Tensor | None = None
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """(alignment, entropy) in nats for z (n, T, d) and, for FlowExact, log_volume (n, T); the
+        second view of each pair from ``target`` where given (the EMA encoder's encodings)."""
+        pairs = consecutive_pairs(z, target)
         volumes = None if log_volume is None else consecutive_pairs(log_volume[..., None])[..., 0]  # (m, 2)
         target = pairs[:, 1].detach() if self.entropy.detaches_target else pairs[:, 1]
         model = self.latent_model
@@ -53,9 +53,11 @@ class LDM(nn.Module):
         entropy = h(0) + h(1) if self.mi else h(slice(None))
         return alignment, entropy
 
-    def forward(self, z: torch.Tensor, log_volume: torch.Tensor | None = None) -> torch.Tensor:
+    def forward(
+        self, z: torch.Tensor, log_volume: torch.Tensor | None = None, target: torch.Tensor | None = None
+    ) -> torch.Tensor:
         """Scalar loss -F."""
-        alignment, entropy = self.terms(z, log_volume)
+        alignment, entropy = self.terms(z, log_volume, target)
         return -(alignment + entropy)
 
     def extra_repr(self) -> str:

@@ -11,10 +11,11 @@ from torch import nn
 
 from generators import on_device
 
+from .base import Objective
 from .networks import mlp
 
 
-class SimVAE(nn.Module):
+class SimVAE(Objective):
     """Loss = -ELBO per item of J views x_1..x_J (the T steps of a batch), with
 
         y ~ N(0, (1 - s^2) I),  z_j | y ~ N(y, s^2 I),  x_j | z_j ~ N(g(z_j), diag sigma_x^2),
@@ -35,8 +36,7 @@ class SimVAE(nn.Module):
         seed: fixes the posterior draws.
     """
 
-    ema = None
-    needs_observations = True
+    requires = frozenset({"observations"})
 
     def __init__(
         self,
@@ -120,9 +120,7 @@ class SimVAE(nn.Module):
         log_q = -(0.5 * eps.square() + log_scale + 0.5 * math.log(2 * math.pi)).sum((-2, -1))
         return self.log_likelihood(x, z) + self.log_prior(z) - log_q
 
-    def forward(
-        self, z: torch.Tensor, observations: torch.Tensor | None = None, log_volume: torch.Tensor | None = None
-    ) -> torch.Tensor:
+    def forward(self, z: torch.Tensor, observations: torch.Tensor | None = None) -> torch.Tensor:
         """Scalar loss -ELBO / J from the encodings z (n, J, d) of the observations (n, J, ...)."""
         if observations is None:
             raise ValueError("SimVAE reconstructs its views: pass the observations the encodings came from")
