@@ -16,8 +16,8 @@ from concurrent.futures import ProcessPoolExecutor
 
 import torch
 
-from identifiability import ExperimentConfig, run_experiment
-from identifiability.experiment import ACTION_GENERATORS
+from generators import PRESETS, LatentDynamics
+from identifiability import ExperimentSpec, run_experiment
 
 # Off the sphere the InfoNCE baseline is its Gaussian form, the contrastive base AdaSSL uses there.
 METHODS = ("plane-kde-ldm", "h-infonce", "adassl-v", "adassl-oracle", "simvae")
@@ -26,9 +26,9 @@ METHODS = ("plane-kde-ldm", "h-infonce", "adassl-v", "adassl-oracle", "simvae")
 def one(job):
     torch.set_num_threads(1)
     method, uncertainty, seed, generator, steps = job
-    config = ExperimentConfig(generator=generator, objective=method, latent_dim=4, uncertainty=uncertainty, steps=steps,
-                              eval_samples=4000, seed=seed, device="cpu")
-    result = run_experiment(config, with_dci=True)
+    config = ExperimentSpec.from_settings(generator=generator, objective=method, latent_dim=4, uncertainty=uncertainty,
+                                          steps=steps, eval_samples=4000, dci=True, seed=seed, device="cpu")
+    result = run_experiment(config)
     return method, uncertainty, seed, (result.r2.score, result.mcc.score, result.dci_score)
 
 
@@ -51,7 +51,7 @@ def main() -> None:
     parser.add_argument("--methods", nargs="+", default=list(METHODS))
     parser.add_argument("--workers", type=int, default=2)
     args = parser.parse_args()
-    methods = [m for m in args.methods if m != "adassl-oracle" or args.generator in ACTION_GENERATORS]
+    methods = [m for m in args.methods if m != "adassl-oracle" or args.generator in PRESETS and LatentDynamics(args.generator).action_dim is not None]
     jobs = [(m, u, s, args.generator, args.steps) for u, m, s in itertools.product(args.levels, methods, args.seeds)]
     with ProcessPoolExecutor(args.workers) as pool:
         rows = list(pool.map(one, jobs))

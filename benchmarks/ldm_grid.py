@@ -15,7 +15,7 @@ from concurrent.futures import ProcessPoolExecutor
 
 import torch
 
-from identifiability import ExperimentConfig, run_experiment
+from identifiability import ExperimentSpec, run_experiment
 
 GRID = [f"{s}-{e}-{f}" for s, e, f in itertools.product(["plane", "sphere"], ["logdet", "kde", "knn"], ["ldm", "mi"])]
 
@@ -24,7 +24,8 @@ def one(job: tuple[str, str, int, int]) -> tuple[str, str, float, float, float]:
     torch.set_num_threads(1)
     generator, objective, steps, seed = job
     dim = 5 if generator == "sphere" else 4
-    result = run_experiment(ExperimentConfig(generator=generator, objective=objective, latent_dim=dim, steps=steps, seed=seed, device="cpu"))
+    spec = ExperimentSpec.from_settings(generator=generator, objective=objective, latent_dim=dim, steps=steps, seed=seed, device="cpu")
+    result = run_experiment(spec)
     return generator, objective, result.r2.score, result.mcc.score, result.training.seconds
 
 

@@ -1,20 +1,28 @@
-"""The layer below every other, which any layer may import: argument checks and memory estimates.
+"""The layer below every other, which any layer may import: argument checks, memory estimates and
+seeded random streams.
 
-It depends on the standard library and torch only, so that ``generators`` and ``identifiability``
-validate alike without importing each other.
+It depends on numpy and torch only, so that ``generators`` and ``identifiability`` validate and
+seed alike without importing each other.
 """
 
 from .checks import SEED_RANGE, SettingError, check_choice, check_float, check_int, check_seed
+from .limits import MAX_CONCENTRATION
 from .memory import available_memory, check_fits, format_bytes
+from .seeding import Seed, as_generator, derive_seed, on_device
 
 __all__ = [
+    "MAX_CONCENTRATION",
     "SEED_RANGE",
+    "Seed",
     "SettingError",
+    "as_generator",
     "available_memory",
     "check_choice",
     "check_fits",
     "check_float",
     "check_int",
     "check_seed",
+    "derive_seed",
     "format_bytes",
+    "on_device",
 ]

@@ -8,10 +8,10 @@ tensors carry a time axis: (n, T, ...), T = 2 for pairs.
 from .batch import Batch
 from .contrastive import ContrastivePairs, reflect_into_unit_box
 from .dynamics import PRESETS, LatentDynamics
+from .fingerprint import fingerprint
 from .ica import NonlinearICA
 from .laws import LAWS, sample_gamma, sample_standard
 from .mixing import MLPMixing, orthonormal_lift, well_conditioned_matrices
-from .random import as_generator, derive_seed, on_device
 from .render import pixel_centres, render_splats
 from .sphere import sample_vmf, uniform_sphere
 from .video import PATHS, VideoSequences
@@ -26,9 +26,7 @@ __all__ = [
     "MLPMixing",
     "NonlinearICA",
     "VideoSequences",
-    "as_generator",
-    "derive_seed",
-    "on_device",
+    "fingerprint",
     "orthonormal_lift",
     "pixel_centres",
     "reflect_into_unit_box",

@@ -6,13 +6,13 @@ from typing import Literal
 
 import torch
 
-from foundation import check_choice, check_float, check_int, check_seed
+from foundation import MAX_CONCENTRATION, check_choice, check_float, check_int, check_seed
 
 from .batch import Batch, check_draw
 from .laws import Law, sample_standard
 from .mixing import MixedProcess, MLPMixing
-from .random import Seed, as_generator, derive_seed
-from .sphere import MAX_KAPPA, sample_vmf, uniform_sphere
+from foundation import Seed, as_generator, derive_seed
+from .sphere import sample_vmf, uniform_sphere
 
 Space = Literal["sphere", "box", "real"]
 _VALID = {
@@ -67,12 +67,17 @@ class ContrastivePairs(MixedProcess):
         check_choice("conditional", conditional, sorted(conditionals))
         check_choice("boundary", boundary, ("reflect", "truncate"))
         self.latent_dim = check_int("latent_dim", latent_dim, low=2 if space == "sphere" else 1)
-        self.kappa = check_float("kappa", kappa, low=0, high=MAX_KAPPA, low_open=True)
+        self.kappa = check_float("kappa", kappa, low=0, high=MAX_CONCENTRATION, low_open=True)
         self.scale = check_float("scale", scale, low=0, low_open=True)
         self.beta = check_float("beta", beta, low=0, low_open=True)
         self.seed = check_seed("seed", seed)
         self.space, self.marginal, self.conditional, self.boundary = space, marginal, conditional, boundary
         self.mixing = self.make_mixing(latent_dim, mixing_layers, observed_dim=observed_dim, seed=derive_seed(seed, "mixing"))
+
+    @property
+    def latent_geometry(self) -> str:  # type: ignore[override]
+        """Where z lives: "sphere" (unit vectors) or "plane" (the box and R^d)."""
+        return "sphere" if self.space == "sphere" else "plane"
 
     @property
     def assumptions(self) -> tuple[str, ...]:

@@ -11,7 +11,7 @@ from foundation import check_choice, check_float, check_int, check_seed
 from .batch import Batch, check_draw
 from .laws import sample_standard
 from .mixing import MixedProcess, MLPMixing
-from .random import Seed, as_generator, derive_seed
+from foundation import Seed, as_generator, derive_seed
 
 PRESETS: dict[str, str] = {
     "gauss_ar1": "the Kalman case: z' = rho z + sigma eps, Gaussian, rho^2 + sigma^2 = 1 (stationary N(0, I))",
@@ -83,7 +83,7 @@ class LatentDynamics(MixedProcess):
         self.seq_len = check_int("seq_len", seq_len, low=2)
         self.rho = check_float("rho", rho, low=0, high=1, high_open=True)
         self.noise = check_float("noise", noise, low=0, high=1, high_open=True)
-        self.action_dim = check_int("action_dim", action_dim, low=1)
+        self.actions = check_int("action_dim", action_dim, low=1)
         self.segments = check_int("segments", segments, low=1)
         self.nuisance_dim = check_int("nuisance_dim", nuisance_dim, low=0)
         self.seed = check_seed("seed", seed)
@@ -98,6 +98,12 @@ class LatentDynamics(MixedProcess):
         self.action_map = uncertainty * b / b.norm(dim=0)  # B, unit columns times a
         self.segment_scales = uncertainty * torch.exp(torch.rand(segments, generator=gen, dtype=torch.float64) * math.log(10) - math.log(10))
         self.jump = _plane_rotation(latent_dim, _JUMP_ANGLE)
+
+    @property
+    def action_dim(self) -> int | None:  # type: ignore[override]
+        """Features per transition of the latent action ``batch.r`` (None where there is none):
+        jump's mode, sparse_resample's mask, action's continuous action."""
+        return {"jump": 1, "sparse_resample": self.latent_dim, "action": self.actions}.get(self.preset)
 
     @property
     def assumptions(self) -> tuple[str, ...]:
@@ -128,7 +134,7 @@ class LatentDynamics(MixedProcess):
             step = scale * eps()
             return self.rho * z + step, None, step
         if self.preset == "action":
-            action = torch.randn(z.shape[0], self.action_dim, generator=gen, device=gen.device, dtype=torch.float64)
+            action = torch.randn(z.shape[0], self.actions, generator=gen, device=gen.device, dtype=torch.float64)
             step = self.noise * eps()
             drive = action @ self.action_map.to(z.device).T
             return self.rho * z @ self.rotation.to(z.device).T + drive + step, action, step

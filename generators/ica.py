@@ -11,7 +11,7 @@ from foundation import SettingError, check_choice, check_float, check_int, check
 from .batch import Batch, check_draw
 from .laws import LAWS, Law, sample_standard
 from .mixing import MixedProcess, MLPMixing
-from .random import Seed, as_generator, derive_seed
+from foundation import Seed, as_generator, derive_seed
 
 
 class NonlinearICA(MixedProcess):

@@ -8,7 +8,7 @@ import torch
 
 from foundation import SettingError, check_fits, check_float, check_int
 
-from .random import as_generator
+from foundation import as_generator
 
 
 # reference matrices drawn at once where drawing all of them would take over 128 MB
@@ -170,7 +170,15 @@ class MixedProcess:
             name = {"dim": dim_name, "n_layers": "mixing_layers"}.get(error.name, error.name)
             raise SettingError(name, error.reason) from None
 
+    latent_geometry = "plane"
+    action_dim: int | None = None
+
     @property
     def observed_dim(self) -> int:
         """D, the dimension of x."""
         return self.mixing.observed_dim
+
+    @property
+    def observed_shape(self) -> tuple[int, ...]:
+        """The shape of one observation x_t: (D,)."""
+        return (self.observed_dim,)

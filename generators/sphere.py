@@ -6,11 +6,7 @@ import math
 
 import torch
 
-from foundation import check_float
-
-# Past this a vMF pair is one point to float32 precision (angles of 1e-4): a larger concentration
-# means nothing more, and Wood's sampler's arithmetic overflows near 1e154.
-MAX_KAPPA = 1e8
+from foundation import MAX_CONCENTRATION, check_float
 
 
 def uniform_sphere(
@@ -59,7 +55,7 @@ def sample_vmf(mu: torch.Tensor, kappa: float, gen: torch.Generator) -> torch.Te
     n, dim = mu.shape
     if dim < 2:
         raise ValueError(f"the vMF law needs d >= 2, got d = {dim}")
-    kappa = check_float("kappa", kappa, low=0, high=MAX_KAPPA, low_open=True)
+    kappa = check_float("kappa", kappa, low=0, high=MAX_CONCENTRATION, low_open=True)
     mu64 = mu.to(torch.float64)
     w = _wood_cosines(n, dim, kappa, gen)[:, None]
     v = torch.randn(n, dim, generator=gen, device=gen.device, dtype=torch.float64)

@@ -11,7 +11,7 @@ from foundation import SettingError, check_choice, check_float, check_int, check
 
 from .batch import Batch, check_draw
 from .dynamics import _JUMP_ANGLE, LatentDynamics
-from .random import Seed, as_generator, derive_seed
+from foundation import Seed, as_generator, derive_seed
 from .render import render_splats
 
 PATHS = ("circle", "square", "figure8")
@@ -109,6 +109,14 @@ class VideoSequences:
     def latent_dim(self) -> int:
         """2J."""
         return 2 * self.n_objects
+
+    latent_geometry = "plane"
+    action_dim = None
+
+    @property
+    def observed_shape(self) -> tuple[int, ...]:
+        """The shape of one frame: (C, H, W)."""
+        return (self.n_objects, self.size, self.size)
 
     @property
     def assumptions(self) -> tuple[str, ...]:

@@ -1,5 +1,18 @@
 """identifiability: test whether representation learning recovers the latents that generated the data."""
 
-from .experiment import ExperimentConfig, ExperimentResult, run_experiment
+from .experiment import ExperimentResult, build, run_experiment
+from .registry import register_encoder, register_generator, register_objective
+from .specs import Evaluation, ExperimentSpec, Part, Training
 
-__all__ = ["ExperimentConfig", "ExperimentResult", "run_experiment"]
+__all__ = [
+    "Evaluation",
+    "ExperimentResult",
+    "ExperimentSpec",
+    "Part",
+    "Training",
+    "build",
+    "register_encoder",
+    "register_generator",
+    "register_objective",
+    "run_experiment",
+]

@@ -6,14 +6,15 @@ import argparse
 import math
 import os
 import sys
-from dataclasses import fields
 from pathlib import Path
 
-from .experiment import ENCODERS, GENERATORS, ExperimentConfig, run_experiment
-from .report import format_report
 from foundation import SettingError
 
+from .experiment import run_experiment
+from .registry import ENCODERS, GENERATORS, OBJECTIVES
+from .report import format_report
 from .results import ResultsFile
+from .specs import Evaluation, ExperimentSpec, Training
 
 DEFAULT_OUTPUT = Path("results") / "runs.jsonl"
 
@@ -42,47 +43,91 @@ def _float(text: str) -> float:
     return value
 
 
+def _widths(text: str) -> tuple[int, ...]:
+    try:
+        return tuple(int(w) for w in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a comma-separated list of integers: {text!r}") from None
+
+
+# Settings of the parts a run may take from the command line: flag -> (type, help). Each goes to
+# the first of the chosen generator, encoder and objective that has it, and is refused where none has.
+PART_FLAGS = {
+    "latent-dim": (_int, "d, the latent dimension (every generator)"),
+    "kappa": (_float, "vMF concentration of the pairs (sphere)"),
+    "scale": (_float, "standard deviation of the pairs' steps (box, real)"),
+    "uncertainty": (_float, "how one-to-many the transitions are, in [0, 1] (dynamics presets, video)"),
+    "seq-len": (_int, "sequence length T (ica, dynamics presets, video; 2: pairs)"),
+    "mixing-layers": (_int, "depth of the mixing MLP g (all but video)"),
+    "autoregression": (_float, "autocorrelation of the sources (ica)"),
+    "hidden": (_widths, "hidden widths, comma-separated (mlp and flow encoders, simvae's decoder)"),
+    "temperature": (_float, "temperature of the contrastive objectives (default: 1 / kappa on the sphere)"),
+    "ema": (_float, "decay of the EMA target (byol and AdaSSL on it)"),
+}
+
+
+def _catalogue() -> str:
+    """One line per registered part, with its settings: the epilog of ``run --help``."""
+    lines = []
+    for registry in (GENERATORS, ENCODERS, OBJECTIVES):
+        lines.append(f"{registry.kind}s:")
+        for name in registry.names():
+            entry = registry[name]
+            settings = ", ".join(f"{k}={v}" for k, v in entry.settings.items())
+            lines.append(f"  {name:<18}{entry.summary}{f' [{settings}]' if settings else ''}")
+    return "\n".join(lines)
+
+
+class _Formatter(argparse.ArgumentDefaultsHelpFormatter, argparse.RawDescriptionHelpFormatter):
+    """Defaults shown, and the catalogue of parts kept as written."""
+
+
 def build_parser() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
     """The top-level parser and its ``run`` subcommand's parser."""
-    defaults = {f.name: f.default for f in fields(ExperimentConfig)}
     parser = _Parser(prog="identifiability", description="Test identifiability claims on synthetic data.")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     run = commands.add_parser(
         "run",
-        help="train an encoder on a built-in problem and score it against the true latents",
+        help="train an encoder on a generator's data and score it against the true latents",
         description=(
-            "Train an MLP encoder with InfoNCE on pairs from a generator (default: z uniform on the sphere, "
-            "z'|z von Mises-Fisher, x = g(z) through an invertible leaky-ReLU MLP), then report held-out "
-            "affine R^2 and MCC beside their chance level, the raw observations' scores and the rotation "
-            "baseline, and append the result as a JSON line."
+            "Build a generator, an encoder and an objective by name, train the encoder with the objective on the "
+            "generator's pairs or sequences, then report held-out affine R^2 and MCC beside their chance level, "
+            "the raw observations' scores and the rotation baseline, and append the record (spec, effective "
+            "settings, seeds, scores, timings) as a JSON line. Without options: Zimmermann et al.'s sphere problem "
+            "with InfoNCE at temperature 1 / kappa. A setting goes to the chosen part that has it; one that no "
+            "chosen part has is refused."
         ),
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        epilog=_catalogue(),
+        formatter_class=_Formatter,
     )
-    run.add_argument("--generator", default=defaults["generator"], metavar="NAME",
-                     help=f"the problem: {', '.join(GENERATORS)}")
-    run.add_argument("--encoder", default=defaults["encoder"], metavar="NAME",
-                     help=f"the encoder: {', '.join(ENCODERS)} (conv for video frames, flow for vectors)")
+    run.add_argument("--generator", default="sphere", metavar="NAME", help="the problem (see below)")
+    run.add_argument("--encoder", default="mlp", metavar="NAME", help="the encoder (see below)")
     run.add_argument("--objective", default=None, metavar="NAME",
-                     help="a preset: infonce (default on the sphere), plane-kde-ldm (default elsewhere), simclr, vicreg, "
-                          "vicreg-ldm, byol, simsiam, cpc, kalman, or {plane,sphere}-{logdet,kde,knn}-{ldm,mi}")
-    run.add_argument("--latent-dim", type=_int, default=defaults["latent_dim"], help="d, the latent dimension (>= 2)")
-    run.add_argument("--kappa", type=_float, default=defaults["kappa"], help="vMF concentration of positive pairs (> 0)")
-    run.add_argument("--uncertainty", type=_float, default=defaults["uncertainty"],
-                     help="conditional uncertainty of the dynamics presets and video, in [0, 1]")
-    run.add_argument("--seq-len", type=_int, default=defaults["seq_len"],
-                     help="sequence length T of the dynamics, ica and video generators (2: pairs)")
-    run.add_argument("--mixing-layers", type=_int, default=defaults["mixing_layers"], help="depth of the mixing MLP g")
-    run.add_argument("--temperature", type=_float, default=None,
-                     help="temperature of infonce, simclr and cpc (default: 1 / kappa on the sphere, else 0.1)")
-    run.add_argument("--steps", type=_int, default=defaults["steps"], help="training steps")
-    run.add_argument("--batch-size", type=_int, default=defaults["batch_size"], help="pairs per step")
-    run.add_argument("--lr", type=_float, default=defaults["lr"], help="Adam learning rate")
-    run.add_argument("--eval-samples", type=_int, default=defaults["eval_samples"], help="held-out samples scored")
-    run.add_argument("--seed", type=_int, default=defaults["seed"], help="fixes mechanism, initialisation and data")
-    run.add_argument("--device", default=defaults["device"], help="cpu, cuda or auto")
+                     help="the objective (see below; default: infonce on the sphere, plane-kde-ldm elsewhere)")
+    for flag, (kind, text) in PART_FLAGS.items():
+        run.add_argument(f"--{flag}", type=kind, default=None, help=text)
+    run.add_argument("--steps", type=_int, default=Training.steps, help="training steps")
+    run.add_argument("--batch-size", type=_int, default=Training.batch_size, help="pairs or sequences per step")
+    run.add_argument("--lr", type=_float, default=Training.lr, help="Adam learning rate")
+    run.add_argument("--eval-samples", type=_int, default=Evaluation.eval_samples, help="held-out samples scored")
+    run.add_argument("--dci", action="store_true", help="also score DCI disentanglement (tree importances)")
+    run.add_argument("--seed", type=_int, default=0, help="the training seed: initialisation, the parts' noise, the data")
+    run.add_argument("--problem-seed", type=_int, default=None,
+                     help="the problem's seed: the mechanism and the evaluation set (default: --seed)")
+    run.add_argument("--device", default="auto", help="cpu, cuda, cuda:N or auto")
     run.add_argument("--output", type=Path, default=DEFAULT_OUTPUT, help="results file (JSON lines, appended)")
     run.add_argument("--quiet", action="store_true", help="no progress bar")
     return parser, run
+
+
+def spec_from_arguments(args: argparse.Namespace) -> ExperimentSpec:
+    """The spec the parsed arguments describe: each given part flag routed to the part that has it."""
+    given = {flag.replace("-", "_"): getattr(args, flag.replace("-", "_")) for flag in PART_FLAGS}
+    return ExperimentSpec.from_settings(
+        generator=args.generator, encoder=args.encoder, objective=args.objective, seed=args.seed,
+        problem_seed=args.problem_seed, device=args.device, steps=args.steps, batch_size=args.batch_size, lr=args.lr,
+        eval_samples=args.eval_samples, dci=args.dci, **{k: v for k, v in given.items() if v is not None},
+    )
 
 
 def _flag(error: SettingError) -> str:
@@ -96,16 +141,12 @@ def main(argv: list[str] | None = None) -> int:
     parser, run = build_parser()
     args = parser.parse_args(argv)
     try:
-        config = ExperimentConfig(
-            generator=args.generator, encoder=args.encoder, objective=args.objective, seq_len=args.seq_len, uncertainty=args.uncertainty, latent_dim=args.latent_dim, kappa=args.kappa, mixing_layers=args.mixing_layers,
-            temperature=args.temperature, steps=args.steps, batch_size=args.batch_size, lr=args.lr,
-            eval_samples=args.eval_samples, seed=args.seed, device=args.device,
-        )
+        spec = spec_from_arguments(args)
         output: Path = args.output
         if output == DEFAULT_OUTPUT:
             output.parent.mkdir(exist_ok=True)
         with ResultsFile(output) as results:  # opened now: a bad path fails before the training
-            result = run_experiment(config, progress=not args.quiet and sys.stderr.isatty())
+            result = run_experiment(spec, progress=not args.quiet and sys.stderr.isatty())
             print(format_report(result))
             results.append(result.to_record())
     except SettingError as error:

@@ -15,14 +15,20 @@ def _row(label: str, result: MetricResult, raw: MetricResult) -> str:
 def format_report(result: ExperimentResult) -> str:
     """A short, readable account of a run: the problem, the estimator, the budget, and the scores
     beside the chance level, the raw observations and (for MCC) the rotation baseline."""
-    c, log = result.config, result.training
+    spec, log, geometry = result.spec, result.training, result.geometry
+    budget, samples = spec.training, spec.evaluation.eval_samples
+    seeds = f"seed {spec.seed}, problem seed {spec.problem} (fingerprint {result.problem_fingerprint})"
     lines = [
         "identifiability run",
         f"  data        {result.data}",
         f"  estimator   {result.estimator}",
-        f"  training    {c.steps} steps x batch {c.batch_size}, Adam lr {c.lr:g}, on {log.device}: "
+        f"  seeds       {seeds}",
+        f"  training    {budget.steps} steps x batch {budget.batch_size}, Adam lr {budget.lr:g}, on {log.device}: "
         f"{log.seconds:.1f} s, final loss {log.final_loss:.4f}",
-        f"  evaluation  {c.eval_samples} held-out samples, half to fit and half to score: {result.eval_seconds:.1f} s",
+        f"  evaluation  {samples} held-out samples, half to fit and half to score: {result.eval_seconds:.1f} s",
+        *([f"  ! geometry  the objective reads its code on the {geometry['objective']}, the data's latents live on the "
+           f"{geometry['data']}: a misspecified model (the scores are of the code the objective trains)"]
+          if not geometry["matched"] else []),
         "",
         f"  {'held-out score':<16}{'z_hat':>8}   {'chance (95%)':<17}{'raw x':>7}",
         _row("affine R^2", result.r2, result.raw_r2),
@@ -32,7 +38,8 @@ def format_report(result: ExperimentResult) -> str:
           if result.filtered_r2 is not None else []),
         *[f"  ! {warning}" for r in (result.r2, result.mcc, result.filtered_r2) if r is not None for warning in r.warnings],
         "",
-        *(["  On the sphere contrastive LDM identifies z up to an orthogonal map: the claim is affine R^2 near 1."] if c.on_sphere else []),
+        *(["  On the sphere contrastive LDM identifies z up to an orthogonal map: the claim is affine R^2 near 1."]
+          if geometry["data"] == "sphere" and geometry["matched"] else []),
         f"  An MCC near the rotation baseline ({result.rotation_mcc:.2f}) is what a rotated copy of z scores,",
         "  not evidence of identifiability up to permutation.",
     ]

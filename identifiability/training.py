@@ -10,9 +10,8 @@ from typing import Protocol
 import torch
 from tqdm.auto import tqdm
 
-from foundation import SettingError, check_float, check_int
-from generators import Batch, derive_seed
-from generators.random import as_generator
+from foundation import SettingError, as_generator, check_float, check_int, derive_seed
+from generators import Batch
 
 from .objectives.base import INPUTS
 

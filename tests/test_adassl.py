@@ -8,7 +8,7 @@ import torch
 from hypothesis import given
 from hypothesis import strategies as st
 
-from identifiability import ExperimentConfig, run_experiment
+from identifiability import ExperimentSpec, build, run_experiment
 from identifiability.objectives import AdaSSL, KNN, gaussian_kl, preset, straight_through_bernoulli
 
 
@@ -72,14 +72,14 @@ def test_er_is_entropy_plus_reconstruction():
 @pytest.mark.parametrize("objective", ["adassl-v", "adassl-s", "adassl-v-byol", "adassl-s-byol", "h-infonce", "er", "simvae"])
 @pytest.mark.parametrize("generator", ["box", "ica", "jump", "video"])
 def test_each_objective_trains_on_every_family(objective, generator):
-    config = ExperimentConfig(generator=generator, objective=objective, latent_dim=4, steps=3, batch_size=32, eval_samples=200, device="cpu")
+    config = ExperimentSpec.from_settings(generator=generator, objective=objective, latent_dim=4, steps=3, batch_size=32, eval_samples=200, device="cpu")
     result = run_experiment(config)
     assert math.isfinite(float(result.training.losses[-1])) and math.isfinite(result.r2.score)
 
 
 @pytest.mark.parametrize("generator", ["jump", "sparse_resample", "action"])
 def test_oracle_trains_on_every_generator_with_latent_actions(generator):
-    config = ExperimentConfig(generator=generator, objective="adassl-oracle", latent_dim=4, steps=3, batch_size=32, eval_samples=200, device="cpu")
+    config = ExperimentSpec.from_settings(generator=generator, objective="adassl-oracle", latent_dim=4, steps=3, batch_size=32, eval_samples=200, device="cpu")
     assert math.isfinite(float(run_experiment(config).training.losses[-1]))
 
 
@@ -87,4 +87,4 @@ def test_oracle_without_actions_is_a_clear_error():
     with pytest.raises(ValueError, match="latent action"):
         preset("adassl-oracle", 3, action_dim=1)(torch.randn(8, 2, 3))
     with pytest.raises(ValueError, match="latent action"):
-        ExperimentConfig(generator="gauss_ar1", objective="adassl-oracle")
+        build(ExperimentSpec.from_settings(generator="gauss_ar1", objective="adassl-oracle"))

@@ -4,7 +4,7 @@ import pytest
 import torch
 
 from generators import LatentDynamics
-from identifiability import ExperimentConfig, run_experiment
+from identifiability import ExperimentSpec, run_experiment
 from identifiability.encoders import MLPEncoder
 from identifiability.metrics import affine_r2
 from identifiability.objectives import LDM, NoEntropy, Plane
@@ -35,7 +35,7 @@ def test_collapse_control_does_not_identify():
 @pytest.mark.slow
 def test_kalman_predictive_ldm_identifies_gauss_ar1_up_to_affine_maps():
     result = run_experiment(
-        ExperimentConfig(generator="gauss_ar1", objective="kalman", latent_dim=4, steps=2000, batch_size=512, device="cpu")
+        ExperimentSpec.from_settings(generator="gauss_ar1", objective="kalman", latent_dim=4, steps=2000, batch_size=512, device="cpu")
     )
     assert result.r2.score >= 0.9  # measured 0.968; the raw observations score 0.73
 
@@ -45,7 +45,7 @@ def test_adassl_keeps_what_infonce_loses_under_one_to_many_dynamics():
     # jump at uncertainty 0.9 (2000 steps, seed 0). Measured: InfoNCE (Gaussian form) R^2 0.00,
     # AdaSSL-V 0.42, oracle 0.48; at uncertainty 0.3 AdaSSL-V does not help (0.00), see the note.
     def r2(objective):
-        config = ExperimentConfig(generator="jump", objective=objective, latent_dim=4, uncertainty=0.9, steps=2000,
+        config = ExperimentSpec.from_settings(generator="jump", objective=objective, latent_dim=4, uncertainty=0.9, steps=2000,
                                   eval_samples=4000, device="cpu")
         return run_experiment(config).r2.score
 

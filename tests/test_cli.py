@@ -30,7 +30,14 @@ def test_help_documents_the_knobs(capsys):
         (["--uncertainty", "2"], "uncertainty"),
         (["--encoder", "tree"], "--encoder: must be one of"),
         (["--encoder", "flow"], "sphere"),
-        (["--encoder", "conv"], "video frames only"),
+        (["--encoder", "conv"], "conv is for video frames"),
+        # issue 18: a dial the chosen parts do not have is refused, naming the parts that have it
+        (["--generator", "box", "--kappa", "5"], "it is a setting of: sphere (generator)"),
+        (["--objective", "byol", "--temperature", "0.2"], "not a setting of the chosen parts"),
+        (["--generator", "box", "--encoder", "linear", "--hidden", "8,8"], "mlp (encoder)"),
+        (["--generator", "video", "--mixing-layers", "2"], "--mixing-layers"),
+        (["--generator", "sphere", "--uncertainty", "0.5"], "jump (generator)"),
+        (["--generator", "box", "--objective", "adassl-v", "--temperature", "0.2"], "plane has no temperature"),
         (["--generator", "video", "--latent-dim", "4", "--encoder", "flow"], "not video frames"),
     ],
 )
@@ -49,7 +56,7 @@ def test_run_prints_a_report_and_appends_a_json_line(tmp_path):
     for expected in ("affine R^2", "MCC", "chance", "raw x", "rotation baseline", str(out)):
         assert expected in proc.stdout
     record = json.loads(out.read_text())
-    assert record["config"]["steps"] == 20 and "affine_r2" in record["metrics"]
+    assert record["spec"]["training"]["steps"] == 20 and "affine_r2" in record["metrics"]
 
 
 @pytest.mark.parametrize("name,estimator", [("adassl-v", "AdaSSL"), ("adassl-oracle", "OracleEdit"), ("h-infonce", "HeteroscedasticInfoNCE"),
@@ -59,7 +66,7 @@ def test_issue_7_methods_are_selectable_by_name(tmp_path, capsys, name, estimato
     main(["run", "--generator", "jump", "--latent-dim", "4", "--objective", name, "--steps", "3", "--batch-size", "32",
           "--eval-samples", "200", "--device", "cpu", "--quiet", "--output", str(out)])
     record = json.loads(out.read_text())
-    assert record["config"]["objective"] == name and estimator in record["estimator"]
+    assert record["spec"]["objective"]["name"] == name and estimator in record["estimator"]
 
 
 # --- issue 11: the command line fails early and cleanly ----------------------------------------

@@ -7,7 +7,8 @@ from hypothesis import strategies as st
 from scipy import stats
 from scipy.special import ive
 
-from generators import Batch, ContrastivePairs, MLPMixing, as_generator, derive_seed, sample_vmf, uniform_sphere
+from foundation import as_generator, derive_seed
+from generators import Batch, ContrastivePairs, MLPMixing, sample_vmf, uniform_sphere
 
 
 def test_same_seed_same_pairs_bit_for_bit():

@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from generators import ContrastivePairs, LatentDynamics, MLPMixing, NonlinearICA, VideoSequences
-from identifiability import ExperimentConfig
+from identifiability import ExperimentSpec, build
 from identifiability.metrics import affine_r2, dci, mcc, nonlinear_r2, rotation_baseline, weak_mcc
 
 NAN, INF = math.nan, math.inf
@@ -59,20 +59,32 @@ CASES = [  # (constructor, keyword arguments besides the bad one, argument, bad 
     (MLPMixing, {"dim": 3}, "seed", SEED),
     (MLPMixing, {}, "dim", [NAN, 0, HUGE_INT]),
 ]
-CASES += [(ExperimentConfig, {}, name, values) for name, values in {
-    "latent_dim": [NAN, 1, -1, 2.5],
-    "kappa": POSITIVE + [HUGE],
-    "uncertainty": UNIT,
-    "seq_len": [NAN, 1, -1],
-    "mixing_layers": [NAN, -1, 1.5],
-    "temperature": POSITIVE + [HUGE],
-    "steps": [NAN, 0, -1, HUGE_INT],
-    "batch_size": [NAN, 1, -1],
-    "lr": POSITIVE + [HUGE],
-    "eval_samples": [NAN, 99, -1],
-    "seed": SEED,
-    "device": ["tpu", "cuda:x", 3],
-}.items()]
+
+
+def built(**settings):
+    """An experiment's parts, built from flat settings (values are checked where a part is made)."""
+    return build(ExperimentSpec.from_settings(**settings))
+
+
+CASES += [(built, base, name, values) for base, name, values in [
+    ({}, "latent_dim", [NAN, 1, -1, 2.5]),
+    ({}, "kappa", POSITIVE + [HUGE]),
+    ({"generator": "jump"}, "uncertainty", UNIT),
+    ({"generator": "jump"}, "seq_len", [NAN, 1, -1]),
+    ({}, "mixing_layers", [NAN, -1, 1.5]),
+    ({}, "temperature", POSITIVE + [HUGE]),
+    ({"objective": "byol"}, "ema", [NAN, INF, -0.1, 1.0]),
+    ({"objective": "adassl-v"}, "beta", [NAN, INF, -1.0]),
+    ({"objective": "adassl-v"}, "warmup", [NAN, 0, -1]),
+    ({"encoder": "mlp"}, "hidden", [(NAN,), (0,), (-1, 2)]),
+    ({}, "steps", [NAN, 0, -1, HUGE_INT]),
+    ({}, "batch_size", [NAN, 1, -1]),
+    ({}, "lr", POSITIVE + [HUGE]),
+    ({}, "eval_samples", [NAN, 99, -1]),
+    ({}, "seed", SEED),
+    ({}, "problem_seed", SEED),
+    ({}, "device", ["tpu", "cuda:x", 3]),
+]]
 
 
 @pytest.mark.parametrize("make,base,name,bad", [(m, b, n, v) for m, b, n, values in CASES for v in values])

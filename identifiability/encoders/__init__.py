@@ -1,7 +1,7 @@
 """Encoders f: x -> z_hat, all behind one interface (``Encoder``): flows with decoders and log-volume
 terms, and the plain baselines."""
 
-from .base import Encoder, NotInvertibleError
+from .base import Encoder, Flattened, NotInvertibleError
 from .bijection import Bijection, Standardize, ZukoBijection
 from .conv import ConvEncoder
 from .flows import BijectiveFlow, InjectiveFlow
@@ -14,6 +14,7 @@ __all__ = [
     "BijectiveFlow",
     "ConvEncoder",
     "Encoder",
+    "Flattened",
     "InjectiveFlow",
     "LinearEncoder",
     "MLPEncoder",

@@ -33,6 +33,10 @@ class Encoder(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.encode(x)
 
+    def initialize(self, x: torch.Tensor) -> None:
+        """A data-dependent start from a training batch x (..., D), before the first step: none by
+        default; flows standardise their input with it."""
+
     def decode(self, z: torch.Tensor) -> torch.Tensor:
         """(..., d) codes -> (..., D) observations on the data manifold; f(decode(z)) = z."""
         raise NotInvertibleError(f"{type(self).__name__} is not invertible: it has no decoder")
@@ -43,3 +47,22 @@ class Encoder(nn.Module):
             f"{type(self).__name__} is not invertible: it has no log-volume term; use a flow encoder, or an "
             "entropy estimator that works from samples"
         )
+
+
+class Flattened(Encoder):
+    """An encoder of vectors applied to observations of shape ``shape`` (frames), flattened."""
+
+    def __init__(self, encoder: Encoder, shape: tuple[int, ...]) -> None:
+        super().__init__()
+        self.encoder, self.shape = encoder, tuple(shape)
+        self.in_dim, self.out_dim = encoder.in_dim, encoder.out_dim
+
+    def encode(self, x: torch.Tensor) -> torch.Tensor:
+        """(..., *shape) -> (..., d)."""
+        return self.encoder(x.flatten(start_dim=-len(self.shape)))
+
+    def initialize(self, x: torch.Tensor) -> None:
+        self.encoder.initialize(x.flatten(start_dim=-len(self.shape)))
+
+    def extra_repr(self) -> str:
+        return f"shape={self.shape}"

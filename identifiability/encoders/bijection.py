@@ -28,6 +28,9 @@ class Bijection(nn.Module):
     def inverse(self, y: torch.Tensor) -> torch.Tensor:
         raise NotImplementedError
 
+    def initialize(self, x: torch.Tensor) -> None:
+        """A data-dependent start from samples x (n, D): none by default."""
+
 
 def _elementwise_affine(shift: torch.Tensor, raw_scale: torch.Tensor) -> DependentTransform:
     return DependentTransform(MonotonicAffineTransform(shift, raw_scale, slope=_SLOPE), 1)

@@ -6,7 +6,7 @@ from typing import Any, Literal
 
 import torch
 
-from generators import on_device
+from foundation import on_device
 
 from .base import Encoder
 from .bijection import Bijection, ZukoBijection
@@ -42,6 +42,10 @@ class BijectiveFlow(Encoder):
 
     def decode(self, z: torch.Tensor) -> torch.Tensor:
         return self.bijection.inverse(z)
+
+    def initialize(self, x: torch.Tensor) -> None:
+        """The bijection's data-dependent start (the first layer standardises x)."""
+        self.bijection.initialize(x.reshape(-1, self.in_dim))
 
     def encode_with_log_volume(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         return self.bijection(x)
@@ -84,6 +88,10 @@ class InjectiveFlow(Encoder):
 
     def encode(self, x: torch.Tensor) -> torch.Tensor:
         return self.bijection(x)[0][..., : self.out_dim]
+
+    def initialize(self, x: torch.Tensor) -> None:
+        """The bijection's data-dependent start (the first layer standardises x)."""
+        self.bijection.initialize(x.reshape(-1, self.in_dim))
 
     def decode(self, z: torch.Tensor) -> torch.Tensor:
         pad = z.new_zeros(*z.shape[:-1], self.in_dim - self.out_dim)

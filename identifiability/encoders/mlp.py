@@ -7,6 +7,8 @@ from collections.abc import Sequence
 import torch
 from torch import nn
 
+from foundation import check_int
+
 from .base import Encoder
 
 
@@ -22,8 +24,8 @@ class MLPEncoder(Encoder):
 
     def __init__(self, in_dim: int, out_dim: int, hidden: Sequence[int] = (256, 256, 256), normalize: bool = False):
         super().__init__()
-        if in_dim < 1 or out_dim < 1 or any(h < 1 for h in hidden):
-            raise ValueError(f"dimensions must be positive, got in_dim={in_dim}, out_dim={out_dim}, hidden={hidden}")
+        in_dim, out_dim = check_int("in_dim", in_dim, low=1), check_int("out_dim", out_dim, low=1)
+        hidden = tuple(check_int("hidden", h, low=1) for h in hidden)
         self.in_dim, self.out_dim, self.hidden, self.normalize = in_dim, out_dim, tuple(hidden), normalize
         widths = [in_dim, *hidden]
         layers: list[nn.Module] = []

@@ -11,7 +11,7 @@ from typing import Literal
 import torch
 from torch import nn
 
-from generators import on_device
+from foundation import check_choice, check_float, check_int, on_device
 
 from .base import Objective, consecutive_pairs
 from .ldm import LDM
@@ -62,8 +62,10 @@ class AdaSSL(Objective):
         seed: int = 0,
     ) -> None:
         super().__init__()
-        if variant not in ("v", "s") or editor not in ("additive", "mlp"):
-            raise ValueError(f"variant must be v or s and editor additive or mlp, got {variant!r}, {editor!r}")
+        check_choice("variant", variant, ("v", "s"))
+        check_choice("editor", editor, ("additive", "mlp"))
+        beta, l0 = check_float("beta", beta, low=0), check_float("l0", l0, low=0)
+        warmup, rank = check_int("warmup", warmup, low=1), check_int("rank", rank, low=1)
         self.dim, self.base, self.variant, self.editor = dim, base, variant, editor
         self.beta, self.warmup, self.l0 = beta, warmup, l0
         self.ema, self.requires, self.geometry = base.ema, base.requires, base.geometry

@@ -31,6 +31,11 @@ class Objective(nn.Module):
     ema: float | None = None
     geometry: Geometry = "plane"
 
+    def filtered(self, z: torch.Tensor) -> torch.Tensor | None:
+        """The objective's own estimate of the last step's latent state from encodings z (n, T, d),
+        where it keeps one (a filter), else None."""
+        return None
+
 
 def consecutive_pairs(z: torch.Tensor, target: torch.Tensor | None = None) -> torch.Tensor:
     """(n, T, d) sequences -> (n (T - 1), 2, d) pairs of consecutive steps; with ``target`` (the

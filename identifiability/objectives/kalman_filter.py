@@ -67,6 +67,10 @@ class KalmanFilterLDM(Objective):
             means.append(mean)
         return torch.stack(means, 1), torch.stack(nlls, 1)
 
+    def filtered(self, z: torch.Tensor) -> torch.Tensor:
+        """The filtered mean at the last step, (n, d)."""
+        return self.filter(z)[0][:, -1]
+
     def forward(self, z: torch.Tensor, log_volume: torch.Tensor | None = None) -> torch.Tensor:
         """Scalar loss for encodings z (n, T, d)."""
         _, nll = self.filter(z)

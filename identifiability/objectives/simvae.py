@@ -9,7 +9,7 @@ from collections.abc import Sequence
 import torch
 from torch import nn
 
-from generators import on_device
+from foundation import check_float, check_int, on_device
 
 from .base import Objective
 from .networks import mlp
@@ -52,12 +52,10 @@ class SimVAE(Objective):
         seed: int = 0,
     ) -> None:
         super().__init__()
-        if dim < 1 or observed_dim < 1:
-            raise ValueError(f"dim and observed_dim must be positive, got {dim}, {observed_dim}")
-        if not 0 < view_variance <= 1:
-            raise ValueError(f"view_variance must lie in (0, 1], got {view_variance}")
-        if noise_scale <= 0:
-            raise ValueError(f"noise_scale must be positive, got {noise_scale}")
+        check_int("dim", dim, low=1)
+        check_int("observed_dim", observed_dim, low=1)
+        check_float("view_variance", view_variance, low=0, high=1, low_open=True)
+        check_float("noise_scale", noise_scale, low=0, low_open=True)
         if learn_view_variance and view_variance == 1:
             raise ValueError("a learned view_variance must start inside (0, 1), got 1")
         self.dim, self.observed_dim = dim, observed_dim

@@ -1,11 +1,12 @@
-"""Seeds and random streams shared by every generator."""
+"""Seeds and random streams: one seed names a family of independent streams, and a stream that moves to
+another device continues there."""
 
 from __future__ import annotations
 
 import numpy as np
 import torch
 
-from foundation import check_seed
+from .checks import check_seed
 
 Seed = int | torch.Generator
 
@@ -32,9 +33,11 @@ def as_generator(seed: Seed, device: torch.device | str = "cpu") -> torch.Genera
 
 
 def on_device(gen: torch.Generator, device: torch.device | str) -> torch.Generator:
-    """``gen`` if it already lives on ``device``, else a generator there with the same seed (for a
-    module whose draws must follow its tensors from CPU to GPU)."""
+    """``gen`` if it already lives on ``device``, else a generator there seeded by a draw from
+    ``gen``: the stream continues on the new device instead of restarting from its first seed (a
+    CPU and a CUDA generator cannot share state), and each move gives fresh numbers."""
     device = torch.device(device)
     if gen.device == device:
         return gen
-    return torch.Generator(device=device).manual_seed(gen.initial_seed())
+    seed = int(torch.randint(0, 2**63 - 1, (), generator=gen, device=gen.device))
+    return torch.Generator(device=device).manual_seed(seed)

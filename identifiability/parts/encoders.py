@@ -1,0 +1,50 @@
+"""The built-in encoders by name, shaped for the generator's observations and onto the sphere where
+the objective's geometry is (the code scored is then the code the objective trained)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from foundation import SettingError, check_int
+
+from ..encoders import ConvEncoder, Encoder, Flattened, InjectiveFlow, LinearEncoder, MLPEncoder
+from ..registry import Context, register_encoder
+
+
+def _on_vectors(context: Context, encoder: Encoder) -> Encoder:
+    """``encoder`` on flattened observations where they are frames."""
+    shape = context.data.observed_shape
+    return encoder if len(shape) == 1 else Flattened(encoder, shape)
+
+
+@register_encoder("mlp")
+def mlp(context: Context, *, hidden: Sequence[int] = (128, 128, 128)) -> Encoder:
+    """A leaky-ReLU MLP (on flattened frames for video)."""
+    sphere = context.geometry == "sphere"
+    return _on_vectors(context, MLPEncoder(context.observed_size, context.latent_dim, tuple(hidden), normalize=sphere))
+
+
+@register_encoder("linear")
+def linear(context: Context) -> Encoder:
+    """A linear map (on flattened frames for video): the baseline."""
+    return _on_vectors(context, LinearEncoder(context.observed_size, context.latent_dim, normalize=context.geometry == "sphere"))
+
+
+@register_encoder("conv")
+def conv(context: Context, *, width: int = 32) -> ConvEncoder:
+    """Strided convolutions and an MLP head, for video frames."""
+    shape = context.data.observed_shape
+    if len(shape) != 3 or shape[1] != shape[2]:
+        raise SettingError("encoder", f"conv is for video frames (C, H, W); this generator's observations are {shape}")
+    return ConvEncoder(shape[0], shape[1], context.latent_dim, width=width, normalize=context.geometry == "sphere")
+
+
+@register_encoder("flow")
+def flow(context: Context, *, hidden: Sequence[int] = (64, 64), layers: int = 4) -> InjectiveFlow:
+    """An injective flow (zuko couplings) with a decoder and an exact log-volume, for vectors."""
+    if len(context.data.observed_shape) != 1:
+        raise SettingError("encoder", "flow acts on vectors, not video frames")
+    if context.geometry == "sphere":
+        raise SettingError("encoder", "flow cannot map onto the sphere the objective needs: use mlp or linear, or a plane objective")
+    layers = check_int("layers", layers, low=1)
+    return InjectiveFlow(context.observed_size, context.latent_dim, hidden=tuple(hidden), n_layers=layers, seed=context.stream("encoder"))

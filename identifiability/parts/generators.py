@@ -1,0 +1,64 @@
+"""The built-in generators by name: the problems a run trains on. Each is seeded by the problem seed."""
+
+from __future__ import annotations
+
+from foundation import SettingError
+from generators import PRESETS, ContrastivePairs, LatentDynamics, NonlinearICA, VideoSequences
+
+from ..registry import Context, register_generator
+
+
+@register_generator("sphere", geometry="sphere")
+def sphere(context: Context, *, latent_dim: int = 5, kappa: float = 10.0, mixing_layers: int = 3) -> ContrastivePairs:
+    """Zimmermann et al.: z uniform on the sphere, z' | z von Mises-Fisher(z, kappa), x = g(z)."""
+    return ContrastivePairs(latent_dim, kappa, mixing_layers, seed=context.problem_seed)
+
+
+@register_generator("box")
+def box(context: Context, *, latent_dim: int = 5, scale: float = 0.1, mixing_layers: int = 3) -> ContrastivePairs:
+    """z uniform on [0, 1]^d, z' = z + N(0, scale^2) reflected at the walls, x = g(z)."""
+    return ContrastivePairs(latent_dim, mixing_layers=mixing_layers, seed=context.problem_seed, space="box", scale=scale)
+
+
+@register_generator("real")
+def real(context: Context, *, latent_dim: int = 5, scale: float = 0.1, mixing_layers: int = 3) -> ContrastivePairs:
+    """z standard Laplace on R^d, z' = z + N(0, scale^2), x = g(z)."""
+    return ContrastivePairs(
+        latent_dim, mixing_layers=mixing_layers, seed=context.problem_seed, space="real", marginal="laplace", scale=scale
+    )
+
+
+@register_generator("ica")
+def ica(
+    context: Context, *, latent_dim: int = 5, autoregression: float = 0.7, seq_len: int = 2, mixing_layers: int = 3
+) -> NonlinearICA:
+    """Time-contrastive sequences of autoregressive Laplace sources through g (PCL's setting)."""
+    return NonlinearICA(
+        latent_dim, "laplace", autoregression=autoregression, seq_len=seq_len, mixing_layers=mixing_layers,
+        seed=context.problem_seed,
+    )
+
+
+def _dynamics(preset: str) -> None:
+    def build(
+        context: Context, *, latent_dim: int = 5, uncertainty: float = 0.5, seq_len: int = 2, mixing_layers: int = 3
+    ) -> LatentDynamics:
+        return LatentDynamics(
+            preset, latent_dim, uncertainty=uncertainty, seq_len=seq_len, mixing_layers=mixing_layers,
+            seed=context.problem_seed,
+        )
+
+    build.__doc__ = f"Latent dynamics: {PRESETS[preset]}; x = g(z)."
+    register_generator(preset)(build)
+
+
+for _preset in PRESETS:
+    _dynamics(_preset)
+
+
+@register_generator("video")
+def video(context: Context, *, latent_dim: int = 4, uncertainty: float = 0.5, seq_len: int = 2) -> VideoSequences:
+    """latent_dim / 2 Gaussian blobs moving by gauss_ar1 dynamics, rendered into 16 x 16 frames."""
+    if latent_dim % 2:
+        raise SettingError("latent_dim", f"must be even for video (2 latents per blob), got {latent_dim}")
+    return VideoSequences(latent_dim // 2, 16, uncertainty=uncertainty, seq_len=seq_len, seed=context.problem_seed)

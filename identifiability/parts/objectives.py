@@ -1,0 +1,86 @@
+"""The built-in objectives by name: every preset of ``objectives.presets``, its settings those of the
+preset, with what the preset needs from its surroundings taken from the run (the code's dimension,
+the generator's action size, the observation's size, a seed of the training stream) and, where the
+data allow the theory's match, the defaults derived from them."""
+
+from __future__ import annotations
+
+import inspect
+from typing import Any
+
+from foundation import SettingError
+
+from ..objectives.presets import PRESETS, needs_of, preset, settings_of
+from ..registry import Context, register_objective
+
+SUMMARIES = {
+    "infonce": "InfoNCE on the sphere (the Sphere x KDE setting of LDM)",
+    "simclr": "SimCLR's NT-Xent: InfoNCE with negatives from both views",
+    "vicreg": "VICReg with its (25, 25, 1) weights",
+    "vicreg-ldm": "the VICReg family as LDM: plane alignment and log-det entropy",
+    "byol": "BYOL: a predictor distils an EMA target (stop-gradient)",
+    "simsiam": "SimSiam: BYOL without the EMA target",
+    "cpc": "CPC: InfoNCE with a bilinear critic",
+    "kalman": "Kalman-predictive LDM on pairs: z' | z ~ N(A z + b, I), contrastive entropy",
+    "kalman-filter": "Kalman-predictive LDM on sequences, through a sampling-free Kalman filter",
+    "adassl-v": "AdaSSL, variational: a latent r absorbs one-to-many pairs (contrastive base)",
+    "adassl-s": "AdaSSL, sparse: a gated latent r (contrastive base)",
+    "adassl-v-byol": "AdaSSL, variational, on BYOL's distillation base",
+    "adassl-s-byol": "AdaSSL, sparse, on BYOL's distillation base",
+    "adassl-oracle": "AdaSSL's upper bound: the edit is given the generator's true latent action",
+    "h-infonce": "heteroscedastic InfoNCE: a concentration per anchor",
+    "er": "the entropy + reconstruction bound I[z; z'] >= H[z'] + <log q(z' | z)>",
+    "simvae": "SimVAE: the views as draws of a generative model, fitted by an ELBO",
+}
+
+
+def _grid_summary(name: str) -> str:
+    space, estimator, form = name.split("-")
+    return f"LDM ablation grid: {space} latent model x {estimator} entropy x {form.upper()} form"
+
+
+def matched(data: Any) -> bool:
+    """Whether the data are the theory's sphere with vMF pairs, where temperature 1 / kappa matches."""
+    return getattr(data, "latent_geometry", None) == "sphere" and hasattr(data, "kappa")
+
+
+def default_objective(data: Any) -> str:
+    """InfoNCE on the sphere, its Gaussian (plane) form elsewhere."""
+    return "infonce" if getattr(data, "latent_geometry", None) == "sphere" else "plane-kde-ldm"
+
+
+def _action_dim(context: Context) -> int:
+    dim = context.data.action_dim
+    if dim is None:
+        raise SettingError("objective", "adassl-oracle needs a generator that returns its latent action (jump, sparse_resample, action)")
+    return dim
+
+
+_NEEDED = {
+    "action_dim": _action_dim,
+    "observed_dim": lambda context: context.observed_size,
+    "seed": lambda context: context.stream("objective"),
+}
+
+
+def _register(name: str) -> None:
+    settings, needs = settings_of(name), [n for n in needs_of(name) if n != "dim"]
+
+    def build(context: Context, **values: Any):
+        return preset(name, context.latent_dim, **{n: _NEEDED[n](context) for n in needs}, **values)
+
+    context = inspect.Parameter("context", inspect.Parameter.POSITIONAL_OR_KEYWORD)
+    build.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
+        [context, *(inspect.Parameter(k, inspect.Parameter.KEYWORD_ONLY, default=v) for k, v in settings.items())]
+    )
+    build.__doc__ = SUMMARIES.get(name) or _grid_summary(name)
+    derived = {}
+    if "temperature" in settings:  # the matched 1 / kappa on the sphere with vMF pairs, else the preset's own
+        derived["temperature"] = lambda c, own=settings["temperature"]: 1 / c.data.kappa if matched(c.data) else own
+    if "base" in settings:  # AdaSSL's contrastive base follows the data's geometry
+        derived["base"] = lambda c: default_objective(c.data)
+    register_objective(name, derived=derived)(build)
+
+
+for _name in PRESETS:
+    _register(_name)

@@ -1,0 +1,204 @@
+"""An experiment as a frozen spec of parts, each a registered name and its settings.
+
+    ExperimentSpec(generator=Part.of("jump", latent_dim=4, uncertainty=0.9), objective=Part.of("adassl-v"))
+
+or from flat settings, each routed to the part that has it (what the command line does):
+
+    ExperimentSpec.from_settings(generator="jump", objective="adassl-v", latent_dim=4, uncertainty=0.9, steps=2000)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields, replace
+from typing import Any
+
+from foundation import SettingError, check_float, check_int, check_seed
+
+from . import parts  # noqa: F401  (fills the registries with the built-in parts)
+from .registry import ENCODERS, GENERATORS, OBJECTIVES, Registry
+from .training import MAX_STEPS, parse_device
+
+
+def _frozen(value: Any) -> Any:
+    """Lists as tuples, so that a spec read back from JSON is equal to itself and hashable."""
+    return tuple(_frozen(v) for v in value) if isinstance(value, (list, tuple)) else value
+
+
+@dataclass(frozen=True)
+class Part:
+    """A registered part's ``name`` and the ``settings`` given to it (the rest take their defaults)."""
+
+    name: str
+    settings: tuple[tuple[str, Any], ...] = ()
+
+    def __post_init__(self) -> None:
+        items = self.settings.items() if isinstance(self.settings, Mapping) else self.settings
+        object.__setattr__(self, "settings", tuple(sorted((k, _frozen(v)) for k, v in items)))
+
+    @classmethod
+    def of(cls, name: str, **settings: Any) -> Part:
+        return cls(name, tuple(settings.items()))
+
+    @property
+    def given(self) -> dict[str, Any]:
+        """The settings as a dict."""
+        return dict(self.settings)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "settings": self.given}
+
+
+@dataclass(frozen=True)
+class Training:
+    """The optimisation: ``steps`` of Adam at ``lr`` on fresh batches of ``batch_size``."""
+
+    steps: int = 3000
+    batch_size: int = 512
+    lr: float = 3e-3
+
+    def __post_init__(self) -> None:
+        check_int("steps", self.steps, low=1, high=MAX_STEPS)
+        check_int("batch_size", self.batch_size, low=2)
+        check_float("lr", self.lr, low=0, high=MAX_LR, low_open=True)
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """The scoring: ``eval_samples`` held-out samples (half fit, half scored); ``dci`` adds DCI."""
+
+    eval_samples: int = 10_000
+    dci: bool = False
+
+    def __post_init__(self) -> None:
+        check_int("eval_samples", self.eval_samples, low=100)
+        if not isinstance(self.dci, bool):
+            raise SettingError("dci", f"must be True or False, got {self.dci!r}")
+
+
+MAX_LR = 10.0  # Adam steps of this size already leave any encoder's useful range
+
+
+@dataclass(frozen=True)
+class ExperimentSpec:
+    """A run: the parts, the budget, the scoring, and the seeds.
+
+    Attributes:
+        generator, encoder, objective: registered parts with their settings; the objective
+            defaults to InfoNCE where the generator's latents are on the sphere, else its Gaussian
+            (plane) form ``plane-kde-ldm``.
+        seed: the training seed: initialisation, the parts' own noise and the data stream.
+        problem_seed: the problem's seed: the generator's mechanism and the evaluation set
+            (default: ``seed``). Hold it and vary ``seed`` for the spread over trainings of one
+            problem; vary both for the spread over problems.
+        device: "auto", "cpu", "cuda" or "cuda:N"; checked when the run starts.
+    """
+
+    generator: Part = Part("sphere")
+    encoder: Part = Part("mlp")
+    objective: Part | None = None
+    training: Training = field(default_factory=Training)
+    evaluation: Evaluation = field(default_factory=Evaluation)
+    seed: int = 0
+    problem_seed: int | None = None
+    device: str = "auto"
+
+    def __post_init__(self) -> None:
+        check_seed("seed", self.seed)
+        if self.problem_seed is not None:
+            check_seed("problem_seed", self.problem_seed)
+        parse_device(self.device)
+        if self.objective is None:
+            geometry = GENERATORS[self.generator.name].meta.get("geometry", "plane")
+            object.__setattr__(self, "objective", Part("infonce" if geometry == "sphere" else "plane-kde-ldm"))
+        for registry, part in self.parts():
+            entry = registry[part.name]  # a name that is not registered is refused here
+            unknown = sorted(set(part.given) - set(entry.settings))
+            if unknown:
+                takes = ", ".join(entry.settings) or "none"
+                raise SettingError(unknown[0], f"is not a setting of the {registry.kind} {part.name!r} (its settings: {takes})")
+
+    def parts(self) -> tuple[tuple[Registry, Part], ...]:
+        """(registry, part) for the generator, the encoder and the objective."""
+        assert self.objective is not None
+        return (GENERATORS, self.generator), (ENCODERS, self.encoder), (OBJECTIVES, self.objective)
+
+    @property
+    def problem(self) -> int:
+        """The problem seed in effect."""
+        return self.seed if self.problem_seed is None else self.problem_seed
+
+    @classmethod
+    def from_settings(
+        cls,
+        *,
+        generator: str = "sphere",
+        encoder: str = "mlp",
+        objective: str | None = None,
+        seed: int = 0,
+        problem_seed: int | None = None,
+        device: str = "auto",
+        **settings: Any,
+    ) -> ExperimentSpec:
+        """A spec from flat settings: the budget's and the scoring's go to ``Training`` and
+        ``Evaluation``; every other goes to the first of the chosen generator, encoder and objective
+        that has it. A setting none of them has is refused, naming the parts that would take it."""
+        budget = {f.name for f in fields(Training)}
+        scoring = {f.name for f in fields(Evaluation)}
+        spec = cls(Part(generator), Part(encoder), None if objective is None else Part(objective), seed=seed,
+                   problem_seed=problem_seed, device=device)
+        given: dict[str, dict[str, Any]] = {"generator": {}, "encoder": {}, "objective": {}}
+        for name, value in settings.items():
+            if name in budget or name in scoring:
+                continue
+            for kind, (registry, part) in zip(given, spec.parts()):
+                if name in registry[part.name].settings:
+                    given[kind][name] = value
+                    break
+            else:
+                raise SettingError(name, _nobody_takes(name, spec))
+        return replace(
+            spec,
+            generator=Part(generator, tuple(given["generator"].items())),
+            encoder=Part(encoder, tuple(given["encoder"].items())),
+            objective=Part(spec.objective.name, tuple(given["objective"].items())),  # type: ignore[union-attr]
+            training=Training(**{k: v for k, v in settings.items() if k in budget}),
+            evaluation=Evaluation(**{k: v for k, v in settings.items() if k in scoring}),
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-ready fields; ``from_dict`` reads them back into an equal spec."""
+        assert self.objective is not None
+        return {
+            "generator": self.generator.to_dict(),
+            "encoder": self.encoder.to_dict(),
+            "objective": self.objective.to_dict(),
+            "training": {f.name: getattr(self.training, f.name) for f in fields(Training)},
+            "evaluation": {f.name: getattr(self.evaluation, f.name) for f in fields(Evaluation)},
+            "seed": self.seed,
+            "problem_seed": self.problem_seed,
+            "device": self.device,
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> ExperimentSpec:
+        def part(value: Mapping[str, Any]) -> Part:
+            return Part(value["name"], tuple(value.get("settings", {}).items()))
+
+        return cls(
+            generator=part(data["generator"]),
+            encoder=part(data["encoder"]),
+            objective=part(data["objective"]),
+            training=Training(**data.get("training", {})),
+            evaluation=Evaluation(**data.get("evaluation", {})),
+            seed=data.get("seed", 0),
+            problem_seed=data.get("problem_seed"),
+            device=data.get("device", "auto"),
+        )
+
+
+def _nobody_takes(name: str, spec: ExperimentSpec) -> str:
+    chosen = ", ".join(f"{registry.kind} {part.name!r}" for registry, part in spec.parts())
+    takers = [f"{n} ({registry.kind})" for registry, _ in spec.parts() for n in registry.taking(name)]
+    where = f"it is a setting of: {', '.join(takers)}" if takers else "no part has it"
+    return f"is not a setting of the chosen parts ({chosen}); {where}"
