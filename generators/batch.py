@@ -9,6 +9,23 @@ import torch
 from foundation import check_fits, check_int
 
 
+class Constants:
+    """A process's fixed tensors (mixing weights, rotations, segment parameters) on the device and
+    in the dtype of the tensors they meet, converted once and kept: copying them from the host on
+    every call made the host wait for each batch."""
+
+    def constant(self, name: str, like: torch.Tensor) -> torch.Tensor:
+        """The attribute ``name`` on ``like``'s device, in ``like``'s floating dtype where it is a
+        floating tensor."""
+        value = getattr(self, name)
+        dtype = like.dtype if value.is_floating_point() and like.is_floating_point() else value.dtype
+        key = (name, like.device, dtype)
+        cache = self.__dict__.setdefault("_constants", {})
+        if key not in cache:
+            cache[key] = value.to(device=like.device, dtype=dtype)
+        return cache[key]
+
+
 def check_draw(n: int, values_per_sample: int, device: torch.device | str) -> int:
     """``n`` as a sample count whose draw fits in memory: ``values_per_sample`` numbers each (the
     latents and observations of every step), float64 with room for intermediate copies."""

@@ -6,15 +6,18 @@ from typing import Literal
 
 import torch
 
-from foundation import MAX_CONCENTRATION, check_choice, check_float, check_int, check_seed
+from foundation import MAX_CONCENTRATION, Seed, as_generator, check_choice, check_float, check_int, check_seed, derive_seed
 
 from .batch import Batch, check_draw
-from .laws import Law, sample_standard
+from .laws import Law, first_accepted, sample_standard
 from .mixing import MixedProcess, MLPMixing
-from foundation import Seed, as_generator, derive_seed
 from .sphere import sample_vmf, uniform_sphere
 
 Space = Literal["sphere", "box", "real"]
+# Candidate steps per coordinate on a truncating box: a step of scale <= 1 from a wall stays inside
+# with probability at least 0.34, so all 64 leave with probability below 1e-11 (then the first
+# candidate is kept, outside); larger scales make truncation a poor choice, reflect instead.
+TRUNCATION_CANDIDATES = 64
 _VALID = {
     "sphere": ({"uniform"}, {"vmf"}),
     "box": ({"uniform"}, {"gaussian", "laplace", "gennorm"}),
@@ -101,12 +104,9 @@ class ContrastivePairs(MixedProcess):
             return z + step(z.shape)
         if self.boundary == "reflect":
             return reflect_into_unit_box(z + step(z.shape))
-        out = z + step(z.shape)
-        outside = (out < 0) | (out > 1)
-        while outside.any():  # rounds of redraws for the coordinates still outside, never a loop over samples
-            out = torch.where(outside, z + step(z.shape), out)
-            outside = (out < 0) | (out > 1)
-        return out
+        # truncation: TRUNCATION_CANDIDATES steps per coordinate at once, the first that stays inside
+        candidates = z.reshape(-1, 1) + step((z.numel(), TRUNCATION_CANDIDATES))
+        return first_accepted(candidates, (candidates >= 0) & (candidates <= 1)).reshape(z.shape)
 
     def sample(
         self, n: int, seed: Seed, *, device: torch.device | str = "cpu", dtype: torch.dtype = torch.float32

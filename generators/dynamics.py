@@ -6,12 +6,11 @@ import math
 
 import torch
 
-from foundation import check_choice, check_float, check_int, check_seed
+from foundation import Seed, as_generator, check_choice, check_float, check_int, check_seed, derive_seed
 
 from .batch import Batch, check_draw
 from .laws import sample_standard
 from .mixing import MixedProcess, MLPMixing
-from foundation import Seed, as_generator, derive_seed
 
 PRESETS: dict[str, str] = {
     "gauss_ar1": "the Kalman case: z' = rho z + sigma eps, Gaussian, rho^2 + sigma^2 = 1 (stationary N(0, I))",

@@ -6,12 +6,11 @@ import math
 
 import torch
 
-from foundation import SettingError, check_choice, check_float, check_int, check_seed
+from foundation import Seed, SettingError, as_generator, check_choice, check_float, check_int, check_seed, derive_seed
 
 from .batch import Batch, check_draw
 from .laws import LAWS, Law, sample_standard
 from .mixing import MixedProcess, MLPMixing
-from foundation import Seed, as_generator, derive_seed
 
 
 class NonlinearICA(MixedProcess):

@@ -6,9 +6,9 @@ from typing import Any
 
 import torch
 
-from foundation import SettingError, check_fits, check_float, check_int
+from foundation import SettingError, as_generator, check_fits, check_float, check_int
 
-from foundation import as_generator
+from .batch import Constants
 
 
 # reference matrices drawn at once where drawing all of them would take over 128 MB
@@ -73,7 +73,7 @@ def orthonormal_lift(dim: int, observed_dim: int, seed: int) -> torch.Tensor:
     return q * torch.sign(torch.diagonal(r))
 
 
-class MLPMixing:
+class MLPMixing(Constants):
     """g(z) = P W_L a(... a(W_1 z)): square, well-conditioned weights W, leaky-ReLU ``a`` between
     layers (none after the last), and an optional orthonormal lift P to D = ``observed_dim`` > d.
 
@@ -107,7 +107,7 @@ class MLPMixing:
             )
         else:
             self.weights, self.threshold = torch.empty(0, dim, dim, dtype=torch.float64), 1.0
-        self._inverses = torch.linalg.inv(self.weights)
+        self.inverses = torch.linalg.inv(self.weights)
         self.lift = orthonormal_lift(dim, self.observed_dim, seed + 1) if self.observed_dim > dim else None
 
     @staticmethod
@@ -133,17 +133,17 @@ class MLPMixing:
 
     def __call__(self, z: torch.Tensor) -> torch.Tensor:
         """(..., d) latents -> (..., D) observations."""
-        for i, w in enumerate(self.weights.to(z)):
+        for i, w in enumerate(self.constant("weights", z)):
             z = z @ w.T
             if i < self.n_layers - 1:
                 z = torch.nn.functional.leaky_relu(z, self.slope)
-        return z if self.lift is None else z @ self.lift.to(z).T
+        return z if self.lift is None else z @ self.constant("lift", z).T
 
     def inverse(self, x: torch.Tensor) -> torch.Tensor:
         """(..., D) observations -> (..., d) latents; ``inverse(g(z)) == z``."""
         if self.lift is not None:
-            x = x @ self.lift.to(x)
-        inverses = self._inverses.to(x)
+            x = x @ self.constant("lift", x)
+        inverses = self.constant("inverses", x)
         for i in reversed(range(self.n_layers)):
             if i < self.n_layers - 1:
                 x = torch.where(x > 0, x, x / self.slope)
@@ -155,7 +155,7 @@ class MLPMixing:
         return f"MLPMixing(dim={self.dim}, n_layers={self.n_layers}{lift}, slope={self.slope})"
 
 
-class MixedProcess:
+class MixedProcess(Constants):
     """A process observed through an ``MLPMixing`` held in ``self.mixing``."""
 
     mixing: MLPMixing

@@ -8,6 +8,8 @@ import torch
 
 from foundation import MAX_CONCENTRATION, check_float
 
+from .laws import first_accepted
+
 
 def uniform_sphere(
     n: int, dim: int, gen: torch.Generator, *, dtype: torch.dtype = torch.float64
@@ -17,28 +19,29 @@ def uniform_sphere(
     return g / g.norm(dim=-1, keepdim=True)
 
 
+# Candidates per draw of Wood's sampler: it accepts at least 66 % of them (measured for d from 2 to
+# 1000 and kappa from 1e-3 to 1e8), so all 32 fail with probability below 1e-14.
+VMF_CANDIDATES = 32
+
+
 def _wood_cosines(n: int, dim: int, kappa: float, gen: torch.Generator) -> torch.Tensor:
     """(n,) cosines w = mu^T z of vMF(mu, kappa) draws, by Wood's (1994) rejection sampler.
 
     The Beta((d-1)/2, (d-1)/2) proposal is (1 + t) / 2 with t one coordinate of a uniform point on
-    S^{d-1}, which needs normal draws only and so runs on any device under one generator.
+    S^{d-1}, which needs normal draws only and so runs on any device under one generator. Every draw
+    gets ``VMF_CANDIDATES`` proposals at once and keeps the first accepted: a fixed shape, so no host
+    waits for a count of rejections.
     """
     m1 = dim - 1
     b = m1 / (2 * kappa + math.sqrt(4 * kappa**2 + m1**2))  # rationalised: no cancellation at large kappa
     x0 = (1 - b) / (1 + b)
     c = kappa * x0 + m1 * math.log(1 - x0**2)
-    w = torch.empty(n, dtype=torch.float64, device=gen.device)
-    pending = torch.arange(n, device=gen.device)
-    while pending.numel():
-        k = pending.numel()
-        t = uniform_sphere(k, dim, gen)[:, 0]
-        beta = (1 + t) / 2
-        proposal = (1 - (1 + b) * beta) / (1 - (1 - b) * beta)
-        log_u = torch.rand(k, generator=gen, device=gen.device, dtype=torch.float64).log()
-        accept = kappa * proposal + m1 * torch.log1p(-x0 * proposal) - c >= log_u
-        w[pending[accept]] = proposal[accept]
-        pending = pending[~accept]
-    return w
+    t = uniform_sphere(n * VMF_CANDIDATES, dim, gen)[:, 0].reshape(n, VMF_CANDIDATES)
+    beta = (1 + t) / 2
+    proposal = (1 - (1 + b) * beta) / (1 - (1 - b) * beta)
+    log_u = torch.rand(n, VMF_CANDIDATES, generator=gen, device=gen.device, dtype=torch.float64).log()
+    accept = kappa * proposal + m1 * torch.log1p(-x0 * proposal) - c >= log_u
+    return first_accepted(proposal, accept)
 
 
 def sample_vmf(mu: torch.Tensor, kappa: float, gen: torch.Generator) -> torch.Tensor:

@@ -7,11 +7,10 @@ from typing import Literal
 
 import torch
 
-from foundation import SettingError, check_choice, check_float, check_int, check_seed
+from foundation import Seed, SettingError, as_generator, check_choice, check_float, check_int, check_seed, derive_seed
 
-from .batch import Batch, check_draw
+from .batch import Batch, Constants, check_draw
 from .dynamics import _JUMP_ANGLE, LatentDynamics
-from foundation import Seed, as_generator, derive_seed
 from .render import render_splats
 
 PATHS = ("circle", "square", "figure8")
@@ -26,12 +25,14 @@ def _on_path(path: str, phase: torch.Tensor, radius: float) -> torch.Tensor:
     # square: the perimeter walked at constant speed, one side per quarter turn
     s = torch.remainder(phase / (math.pi / 2), 4.0)
     side, f = s.floor(), s - s.floor()
-    corners = radius * torch.tensor([[1.0, -1.0], [1.0, 1.0], [-1.0, 1.0], [-1.0, -1.0]], dtype=phase.dtype, device=phase.device)
-    start, end = corners[side.long()], corners[(side.long() + 1) % 4]
+    # the corner a side starts from, in closed form: side k starts at angle (2k - 1) pi / 4
+    angle = (2 * side - 1) * (math.pi / 4)
+    corner = lambda a: radius * math.sqrt(2) * torch.stack([torch.cos(a), torch.sin(a)], -1)  # noqa: E731
+    start, end = corner(angle), corner(angle + math.pi / 2)
     return start + f[..., None] * (end - start)
 
 
-class VideoSequences:
+class VideoSequences(Constants):
     """Frames (n, T, C, H, W) of J blobs; the true latents z (n, T, 2J) are the blob positions.
 
     Either ``dynamics`` (a ``LatentDynamics`` preset name) drives a 2J-dimensional latent state that
@@ -147,7 +148,7 @@ class VideoSequences:
         check_draw(n, self.seq_len * (self.latent_dim + self.n_objects * self.size**2), device)
         gen = as_generator(seed, device)
         positions, r = self._positions(n, gen)
-        frames = render_splats(positions.to(dtype), self.colours.to(gen.device), self.size, self.blob_width)
+        frames = render_splats(positions.to(dtype), self.constant("colours", positions.to(dtype)), self.size, self.blob_width)
         if self.pixel_noise:
             level = torch.full((n, 1, 1, 1, 1), self.pixel_noise, device=gen.device, dtype=torch.float64)
             if self.noise_mode == "random":

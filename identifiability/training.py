@@ -115,7 +115,8 @@ def train(
     device = resolve_device(device)
     encoder.to(device).train()
     objective.to(device).train()
-    optimizer = torch.optim.Adam([*encoder.parameters(), *objective.parameters()], lr=lr)
+    # fused: the step count stays a tensor (the default Adam reads it on the host every step)
+    optimizer = torch.optim.Adam([*encoder.parameters(), *objective.parameters()], lr=lr, fused=True)
     requires = frozenset(getattr(objective, "requires", ()))
     if requires - INPUTS.keys():
         raise ValueError(f"the objective requires {sorted(requires - INPUTS.keys())}, which no trainer provides")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from functools import partial
 from collections.abc import Sequence
 from typing import Any, Literal
 
@@ -79,6 +80,27 @@ class LULinear(zuko.transforms.LULinearTransform):
         return y @ self.inverse_weight.mT
 
 
+class _IndexedCoupling(zuko.transforms.CouplingTransform):
+    """zuko's coupling transform handed its split indices, instead of finding them in the mask with
+    ``nonzero`` on every call (a host round trip per layer and step)."""
+
+    def __init__(self, meta: Any, idx_a: torch.Tensor, idx_b: torch.Tensor) -> None:
+        zuko.transforms.Transform.__init__(self)
+        self.meta, self.idx_a, self.idx_b = meta, idx_a, idx_b
+
+
+class Coupling(zuko.flows.GeneralCouplingTransform):
+    """zuko's general coupling, its split indices computed once and kept as buffers."""
+
+    def __init__(self, features: int, mask: torch.Tensor, **kwargs: Any) -> None:
+        super().__init__(features, mask=mask, **kwargs)
+        self.register_buffer("idx_a", self.mask.nonzero().squeeze(-1))
+        self.register_buffer("idx_b", (~self.mask).nonzero().squeeze(-1))
+
+    def forward(self, c: torch.Tensor | None = None) -> zuko.transforms.Transform:
+        return _IndexedCoupling(partial(self.meta, c), self.idx_a, self.idx_b)
+
+
 class ZukoBijection(Bijection):
     """Standardize, then ``n_layers`` x (coupling on alternating halves, linear mixing).
 
@@ -115,9 +137,7 @@ class ZukoBijection(Bijection):
         for i in range(n_layers):
             mask = torch.arange(dim) % 2 == i % 2
             layers.append(
-                zuko.flows.GeneralCouplingTransform(
-                    dim, mask=mask, univariate=univariate, shapes=shapes, hidden_features=tuple(hidden)
-                )
+                Coupling(dim, mask=mask, univariate=univariate, shapes=shapes, hidden_features=tuple(hidden))
             )
             if linear == "lu":
                 layers.append(zuko.flows.UnconditionalTransform(LULinear, torch.eye(dim)))

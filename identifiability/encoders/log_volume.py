@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Callable
 
 import torch
@@ -9,15 +10,62 @@ import torch
 Decoder = Callable[[torch.Tensor], torch.Tensor]
 
 
+# What is known of a decoder (or of the module whose bound method it is): "rowwise" once seen to
+# keep the rows of a batch apart, "untraceable" once torch.func failed on it where it runs plainly.
+_KNOWN: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _facts(decode: Decoder) -> set[str]:
+    """The mutable set of facts known of ``decode`` (a fresh, forgotten set where it cannot be
+    weakly referenced)."""
+    owner = getattr(decode, "__self__", decode)
+    try:
+        return _KNOWN.setdefault(owner, set())
+    except TypeError:
+        return set()
+
+
+def _check_rows_apart(decode: Decoder, z: torch.Tensor, facts: set[str]) -> None:
+    """Refuse a decoder whose output for a row depends on the other rows of the batch (it centres
+    or normalises the batch, say): a per-row Jacobian means nothing for it, and traced one row at a
+    time it silently gives a wrong one. Checked once per decoder, on two rows."""
+    rows = z[:2].detach()
+    if "rowwise" in facts or len(rows) < 2:
+        return
+    with torch.no_grad():
+        alone, together = decode(rows[:1]), decode(rows)[:1]
+    # rows apart agree to rounding (batched float32 products differ by 1e-7); coupled rows by O(1)
+    if not torch.allclose(alone, together, rtol=1e-4, atol=1e-4 * float(together.abs().max())):
+        raise ValueError(
+            "the decoder's output for a row depends on the other rows of the batch (it couples rows, e.g. by "
+            "centring the batch): its log-volume is not defined row by row"
+        )
+    facts.add("rowwise")
+
+
 def decoder_jacobian(decode: Decoder, z: torch.Tensor) -> torch.Tensor:
     """(n, D, d) Jacobians of ``decode`` at the rows of z (n, d), by batched forward-mode
-    differentiation (d JVPs); for decoders that torch.func cannot trace (e.g. normflows' layers),
-    by d double-backward JVPs, a loop over latent dimensions, never over samples."""
-    try:
-        return torch.vmap(torch.func.jacfwd(decode))(z)
-    except RuntimeError:
-        basis = torch.eye(z.shape[1], dtype=z.dtype, device=z.device)
-        return torch.stack([jvp_by_double_backward(decode, z, e.expand_as(z)) for e in basis], -1)
+    differentiation (d JVPs); for decoders that torch.func cannot trace (e.g. normflows' layers,
+    which index with boolean masks and write in place), by d double-backward JVPs, a loop over
+    latent dimensions, never over samples. It falls back only where torch.func fails on a decoder
+    that runs plainly (and remembers it); any other error, running out of memory included, is
+    raised. A decoder that couples the rows of a batch is refused."""
+    facts = _facts(decode)
+    _check_rows_apart(decode, z, facts)
+    if "untraceable" not in facts:
+        try:
+            return torch.vmap(torch.func.jacfwd(decode))(z)
+        except (RuntimeError, NotImplementedError) as error:
+            if isinstance(error, torch.OutOfMemoryError):
+                raise
+            try:  # does the decoder itself run? then the failure was torch.func's
+                with torch.no_grad():
+                    decode(z[:2].detach())
+            except Exception:
+                raise error from None
+            facts.add("untraceable")
+    basis = torch.eye(z.shape[1], dtype=z.dtype, device=z.device)
+    return torch.stack([jvp_by_double_backward(decode, z, e.expand_as(z)) for e in basis], -1)
 
 
 def jvp_by_double_backward(decode: Decoder, z: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
@@ -32,14 +80,13 @@ def jvp_by_double_backward(decode: Decoder, z: torch.Tensor, v: torch.Tensor) ->
 
 def half_log_det_gram(jac: torch.Tensor) -> torch.Tensor:
     """(1/2) log det(J^T J) of (n, D, d) Jacobians -> (n,), by Cholesky; where J^T J is not
-    numerically positive definite, a jitter of 1e-10 times its mean eigenvalue is added."""
+    numerically positive definite, a jitter of 1e-10 times its mean eigenvalue is added. Both
+    factorisations are taken and the right one kept per row, so the host never reads the flags."""
     gram = jac.mT @ jac
     chol, info = torch.linalg.cholesky_ex(gram)
-    if (info > 0).any():
-        d = gram.shape[-1]
-        jitter = 1e-10 * gram.diagonal(dim1=-2, dim2=-1).mean(-1)[:, None, None]
-        eye = torch.eye(d, dtype=gram.dtype, device=gram.device)
-        chol = torch.where((info > 0)[:, None, None], torch.linalg.cholesky(gram + jitter * eye), chol)
+    jitter = 1e-10 * gram.diagonal(dim1=-2, dim2=-1).mean(-1)[:, None, None]
+    eye = torch.eye(gram.shape[-1], dtype=gram.dtype, device=gram.device)
+    chol = torch.where((info > 0)[:, None, None], torch.linalg.cholesky_ex(gram + jitter * eye)[0], chol)
     return chol.diagonal(dim1=-2, dim2=-1).log().sum(-1)
 
 

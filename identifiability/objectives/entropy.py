@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 
 import torch
+from scipy.special import digamma
 
 from .latent_models import LatentModel
 
@@ -87,7 +88,7 @@ class KDE(EntropyEstimator):
             centred = (z - z.mean(0)).detach()
             eye = torch.eye(k, dtype=z.dtype, device=z.device)
             cov = centred.T @ centred / (n - 1)
-            chol = torch.linalg.cholesky(cov + 1e-9 * cov.diagonal().mean() * eye)  # jitter scales with z
+            chol = torch.linalg.cholesky_ex(cov + 1e-9 * cov.diagonal().mean() * eye)[0]  # jitter scales with z; no info check
             w = torch.linalg.solve_triangular(chol, z.T, upper=False).T  # whitened by the fixed Sigma
             log_norm = 0.5 * k * math.log(2 * math.pi * h**2) + chol.diagonal().log().sum()
             log_k = -torch.cdist(w, w, compute_mode="donot_use_mm_for_euclid_dist") ** 2 / (2 * h**2) - log_norm
@@ -110,9 +111,8 @@ class KNN(EntropyEstimator):
         dist = torch.cdist(z, z, compute_mode="donot_use_mm_for_euclid_dist") + torch.diag(torch.full((n,), math.inf, dtype=z.dtype, device=z.device))
         eps = dist.topk(self.k, dim=1, largest=False).values[:, -1].clamp_min(1e-12)
         log_unit_ball = 0.5 * m * math.log(math.pi) - math.lgamma(0.5 * m + 1)
-        psi = torch.special.digamma
-        const = psi(torch.tensor(float(n))) - psi(torch.tensor(float(self.k))) + log_unit_ball
-        return const.to(z) + m * eps.log().mean()
+        const = float(digamma(n) - digamma(self.k)) + log_unit_ball  # a Python number: nothing to copy to the device
+        return const + m * eps.log().mean()
 
 
 class StopGradient(EntropyEstimator):
