@@ -56,6 +56,14 @@ def build(spec: ExperimentSpec) -> Built:
     return Built(data, encoder, objective, settings)
 
 
+def start(parts: Built, spec: ExperimentSpec) -> Any:
+    """The encoder's data-dependent start (a flow standardises its input) on a batch drawn from the
+    training seed's "start" stream; returns that batch."""
+    batch = parts.data.sample(spec.training.batch_size, derive_seed(spec.seed, "start"))
+    parts.encoder.initialize(batch.x)
+    return batch
+
+
 def memory_plan(spec: ExperimentSpec, data: Any, hidden: tuple[int, ...]) -> dict[str, float]:
     """Estimated peak bytes of a run on ``data``, by the setting that drives them (within a factor of
     about 2): a training step (the generator's float64 draws, the encoder's activations, the
@@ -150,13 +158,12 @@ def run_experiment(spec: ExperimentSpec = ExperimentSpec(), *, progress: bool = 
     parts = build(spec)
     hidden = parts.settings["encoder"].get("hidden", ())
     check_fits(memory_plan(spec, parts.data, tuple(hidden)), device)
-    start_batch = parts.data.sample(spec.training.batch_size, derive_seed(spec.seed, "start"))
-    parts.encoder.initialize(start_batch.x)
+    start(parts, spec)
     log = train(
         parts.encoder, parts.objective, parts.data, steps=spec.training.steps, batch_size=spec.training.batch_size,
         lr=spec.training.lr, seed=spec.seed, device=device, progress=progress,
     )
-    start = time.perf_counter()
+    began = time.perf_counter()
     held_out = parts.data.sample(spec.evaluation.eval_samples, derive_seed(spec.problem, "eval"), device=device)
     x, z = held_out.x[:, 0], held_out.z[:, 0]
     with torch.no_grad():
@@ -182,6 +189,6 @@ def run_experiment(spec: ExperimentSpec = ExperimentSpec(), *, progress: bool = 
         estimator=(f"{_describe(parts.encoder, spec.encoder.name, parts.settings['encoder'])} + "
                    f"{_describe(parts.objective, spec.objective.name, parts.settings['objective'])}"),
         training=log,
-        eval_seconds=time.perf_counter() - start,
+        eval_seconds=time.perf_counter() - began,
         **scores,
     )

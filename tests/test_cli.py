@@ -37,7 +37,7 @@ def test_help_documents_the_knobs(capsys):
         (["--generator", "box", "--encoder", "linear", "--hidden", "8,8"], "mlp (encoder)"),
         (["--generator", "video", "--mixing-layers", "2"], "--mixing-layers"),
         (["--generator", "sphere", "--uncertainty", "0.5"], "jump (generator)"),
-        (["--generator", "box", "--objective", "adassl-v", "--temperature", "0.2"], "plane has no temperature"),
+        (["--generator", "box", "--objective", "adassl-v", "--temperature", "0.2"], "which has no temperature"),
         (["--generator", "video", "--latent-dim", "4", "--encoder", "flow"], "not video frames"),
     ],
 )

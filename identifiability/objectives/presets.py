@@ -67,22 +67,35 @@ def _grid() -> dict[str, Callable[..., LDM]]:
 
 def _adassl(variant: str, distil: bool) -> Callable[..., AdaSSL]:
     """AdaSSL on a contrastive base (its temperature reaches the base where the base has one) or
-    on BYOL's distillation base (its ema)."""
-    if distil:
-        def build(dim, seed, ema=0.99, editor="additive", beta=1.0, warmup=500, l0=0.05):
-            return AdaSSL(dim, _NAMED["byol"](dim, ema=ema), variant, editor=editor, beta=beta, warmup=warmup, l0=l0, seed=seed)
+    on BYOL's distillation base (its ema). The variational variant's settings are its editor and its
+    KL weight with warm-up; the sparse one's its L0 weight and the rank of its editor."""
+    if variant == "v":
+        def regulariser(editor="additive", beta=1.0, warmup=500):
+            return dict(editor=editor, beta=beta, warmup=warmup)
     else:
-        def build(dim, seed, base="infonce", temperature=None, editor="additive", beta=1.0, warmup=500, l0=0.05):
-            return AdaSSL(dim, _base(dim, base, temperature), variant, editor=editor, beta=beta, warmup=warmup, l0=l0, seed=seed)
+        def regulariser(l0=0.05, rank=2):
+            return dict(l0=l0, rank=rank)
+    own = inspect.signature(regulariser).parameters.values()
+    if distil:
+        def build(dim, seed, ema=0.99, **settings):
+            return AdaSSL(dim, _NAMED["byol"](dim, ema=ema), variant, seed=seed, **regulariser(**settings))
+        head = [inspect.Parameter("ema", inspect.Parameter.POSITIONAL_OR_KEYWORD, default=0.99)]
+    else:
+        def build(dim, seed, base="infonce", temperature=None, **settings):
+            return AdaSSL(dim, _base(dim, base, temperature), variant, seed=seed, **regulariser(**settings))
+        head = [inspect.Parameter(k, inspect.Parameter.POSITIONAL_OR_KEYWORD, default=v) for k, v in (("base", "infonce"), ("temperature", None))]
+    needs = [inspect.Parameter(k, inspect.Parameter.POSITIONAL_OR_KEYWORD) for k in ("dim", "seed")]
+    build.__signature__ = inspect.Signature([*needs, *head, *(p.replace(kind=inspect.Parameter.POSITIONAL_OR_KEYWORD) for p in own)])  # type: ignore[attr-defined]
     return build
 
 
-def _base(dim: int, base: str, temperature: float | None) -> LDM:
-    """AdaSSL's contrastive base preset, handed the temperature where it has one."""
-    check_choice("base", base, CONTRASTIVE_BASES)
+def _base(dim: int, base: str, temperature: float | None, bases: tuple[str, ...] | None = None) -> LDM:
+    """AdaSSL's base preset (of ``bases``, the contrastive ones by default), handed the temperature
+    where it has one."""
+    check_choice("base", base, bases or CONTRASTIVE_BASES)
     if "temperature" not in inspect.signature(_NAMED[base]).parameters:
         if temperature is not None:
-            raise SettingError("temperature", f"has no effect on the base {base!r} (the plane has no temperature)")
+            raise SettingError("temperature", f"has no effect on the base {base!r}, which has no temperature")
         return _NAMED[base](dim)
     return _NAMED[base](dim) if temperature is None else _NAMED[base](dim, temperature=temperature)
 
@@ -116,7 +129,10 @@ _NAMED: dict[str, Callable[..., nn.Module]] = {
     "adassl-s": _adassl("s", distil=False),
     "adassl-v-byol": _adassl("v", distil=True),
     "adassl-s-byol": _adassl("s", distil=True),
-    "adassl-oracle": lambda dim, action_dim, base="infonce", temperature=None: OracleEdit(dim, _base(dim, base, temperature), action_dim),
+    # the oracle on a contrastive base or on BYOL's (then it distils from the EMA target too)
+    "adassl-oracle": lambda dim, action_dim, base="infonce", temperature=None: OracleEdit(
+        dim, _base(dim, base, temperature, (*CONTRASTIVE_BASES, "byol")), action_dim
+    ),
     "h-infonce": lambda dim: HeteroscedasticInfoNCE(dim),
     # the entropy + reconstruction bound (seed 004)
     "er": lambda dim: EntropyReconstruction(NonlinearPredictive(dim), KNN()),
