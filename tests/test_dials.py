@@ -68,10 +68,12 @@ def test_the_temperature_of_adassl_reaches_its_base():
 
 
 def test_the_sphere_matches_its_temperature_to_kappa_and_records_it():
-    parts = build(ExperimentSpec.from_settings(generator="sphere", objective="adassl-v", kappa=4.0, device="cpu"))
-    assert parts.settings["objective"]["temperature"] == 0.25 and parts.objective.base.latent_model.beta == 4
-    assert parts.settings["objective"]["base"] == "infonce"
+    parts = build(ExperimentSpec.from_settings(generator="sphere", objective="infonce", kappa=4.0, device="cpu"))
+    assert parts.settings["objective"]["temperature"] == 0.25 and parts.objective.latent_model.beta == 4
     assert parts.settings["generator"] == {"latent_dim": 5, "kappa": 4.0, "mixing_layers": 3}
+    # AdaSSL's base keeps its measured 0.1 (see the preset table), and its base follows the sphere
+    adassl = build(ExperimentSpec.from_settings(generator="sphere", objective="adassl-v", kappa=4.0, device="cpu"))
+    assert adassl.settings["objective"]["base"] == "infonce" and adassl.objective.base.latent_model.beta == 10
 
 
 # --- 2. geometry belongs to the objective -------------------------------------------------------

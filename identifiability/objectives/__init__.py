@@ -2,19 +2,22 @@
 entropy estimator H, and the named SSL methods as presets of them."""
 
 from .adassl import AdaSSL, OracleEdit, gaussian_kl, straight_through_bernoulli
+from .base import INPUTS, Objective, consecutive_pairs
 from .entropy import KDE, KNN, EntropyEstimator, FlowExact, LogDet, NoEntropy, StopGradient, VarianceCovariance
 from .entropy_reconstruction import EntropyReconstruction
 from .heteroscedastic import HeteroscedasticInfoNCE
 from .kalman_filter import KalmanFilterLDM
 from .latent_models import KalmanPredictive, LatentModel, NonlinearPredictive, Plane, Sphere
-from .ldm import LDM, consecutive_pairs
-from .presets import PRESETS, preset
+from .ldm import LDM
+from .presets import PRESETS, preset, settings_of
 from .simvae import SimVAE
 
 __all__ = [
     "AdaSSL",
     "EntropyReconstruction",
     "HeteroscedasticInfoNCE",
+    "INPUTS",
+    "Objective",
     "OracleEdit",
     "SimVAE",
     "gaussian_kl",
@@ -37,4 +40,5 @@ __all__ = [
     "VarianceCovariance",
     "consecutive_pairs",
     "preset",
+    "settings_of",
 ]

@@ -75,7 +75,7 @@ def _register(name: str) -> None:
     )
     build.__doc__ = SUMMARIES.get(name) or _grid_summary(name)
     derived = {}
-    if "temperature" in settings:  # the matched 1 / kappa on the sphere with vMF pairs, else the preset's own
+    if "temperature" in settings and "base" not in settings:  # the matched 1 / kappa on the sphere with vMF pairs
         derived["temperature"] = lambda c, own=settings["temperature"]: 1 / c.data.kappa if matched(c.data) else own
     if "base" in settings:  # AdaSSL's contrastive base follows the data's geometry
         derived["base"] = lambda c: default_objective(c.data)
