@@ -1,0 +1,17 @@
+"""Training: the loop, its checkpoints, and many seeds of one model trained as one batched model."""
+
+from .devices import parse_device, resolve_device
+from .checkpoint import Checkpoint
+from .loop import FINAL_WINDOW, LOSS_RECORD, MAX_STEPS, Interrupted, TrainingLog, train
+
+__all__ = [
+    "FINAL_WINDOW",
+    "LOSS_RECORD",
+    "MAX_STEPS",
+    "Checkpoint",
+    "Interrupted",
+    "TrainingLog",
+    "parse_device",
+    "resolve_device",
+    "train",
+]

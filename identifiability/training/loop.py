@@ -1,0 +1,217 @@
+"""The trainer: Adam on fresh generator batches, deterministic under a seed."""
+
+from __future__ import annotations
+
+import copy
+import signal
+import threading
+import time
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+import torch
+from tqdm.auto import tqdm
+
+from foundation import as_generator, check_float, check_int, derive_seed
+from generators import Batch
+
+from ..objectives.base import INPUTS
+from .checkpoint import Checkpoint, capture, restore
+from .devices import resolve_device
+
+
+class PairSource(Protocol):
+    """What the trainer needs of a generator."""
+
+    def sample(self, n: int, seed: int | torch.Generator, *, device: torch.device | str = ..., dtype: torch.dtype = ...) -> Batch: ...
+
+
+MAX_STEPS = 2**62  # beyond any run; keeps step counts in int64
+
+# Losses kept per run: every step up to this many, else every k-th step, so the record never
+# grows with the step count beyond it (a run of 10^12 steps allocates as much as one of 2000).
+LOSS_RECORD = 2000
+FINAL_WINDOW = 100  # the final loss is the mean of the last this many steps
+
+
+@dataclass(frozen=True)
+class TrainingLog:
+    """What a training run did: the ``losses`` at ``loss_steps`` (at most ``LOSS_RECORD`` of them,
+    evenly strided, on the CPU), the ``final_loss`` (mean of the last ``FINAL_WINDOW`` steps), wall
+    ``seconds``, the ``device``."""
+
+    losses: torch.Tensor
+    loss_steps: torch.Tensor
+    final_loss: float
+    seconds: float
+    device: str
+
+
+class LossRecord:
+    """The losses of a run as it goes, on its device (no host round trip): every ``stride``-th
+    step's, and the last ``FINAL_WINDOW`` steps' in a ring; ``runs`` losses per step for batched
+    seeds (one otherwise)."""
+
+    def __init__(self, steps: int, device: torch.device, runs: int = 1) -> None:
+        self.steps, self.stride = steps, -(-steps // LOSS_RECORD)  # ceil: at most LOSS_RECORD recorded steps
+        self.losses = torch.empty(-(-steps // self.stride), runs, device=device)
+        self.window = torch.zeros(min(steps, FINAL_WINDOW), runs, device=device)
+
+    def add(self, step: int, loss: torch.Tensor) -> None:
+        """Record step ``step``'s loss (a scalar, or (runs,))."""
+        loss = loss.detach().reshape(-1)
+        self.window[step % len(self.window)] = loss
+        if step % self.stride == 0:
+            self.losses[step // self.stride] = loss
+
+    def state(self) -> dict[str, torch.Tensor]:
+        return {"losses": self.losses.cpu(), "window": self.window.cpu()}
+
+    def load(self, state: dict[str, torch.Tensor]) -> None:
+        self.losses.copy_(state["losses"])
+        self.window.copy_(state["window"])
+
+    def logs(self, seconds: float, device: torch.device) -> list[TrainingLog]:
+        """One log per run (the only host reads of the run)."""
+        losses, finals = self.losses.cpu(), self.window.mean(0).tolist()
+        steps = torch.arange(0, self.steps, self.stride)
+        return [TrainingLog(losses[:, i], steps, finals[i], seconds, str(device)) for i in range(losses.shape[1])]
+
+
+class Interrupted(KeyboardInterrupt):
+    """Ctrl-C stopped a training run at a step boundary; ``checkpoint`` is where it was saved (or
+    None where it was not checkpointed)."""
+
+    def __init__(self, checkpoint: Path | None) -> None:
+        super().__init__(f"interrupted; checkpoint at {checkpoint}" if checkpoint else "interrupted")
+        self.checkpoint = checkpoint
+
+
+@contextmanager
+def step_boundaries() -> Iterator[list[bool]]:
+    """Defer Ctrl-C to the end of the current step: yields a flag the loop checks between steps
+    (only in the main thread, where Python delivers signals; elsewhere Ctrl-C is not deferred)."""
+    requested = [False]
+    if threading.current_thread() is not threading.main_thread():
+        yield requested
+        return
+
+    def defer(signum: int, frame: object) -> None:
+        if requested[0]:  # a second Ctrl-C is not deferred
+            raise KeyboardInterrupt
+        requested[0] = True
+
+    previous = signal.signal(signal.SIGINT, defer)
+    try:
+        yield requested
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def optimizer_for(parameters: Iterable[torch.Tensor], lr: float) -> torch.optim.Optimizer:
+    """Adam, fused: its step count stays a tensor (the default Adam reads it on the host every step)."""
+    return torch.optim.Adam(list(parameters), lr=lr, fused=True)
+
+
+def _inputs(
+    requires: frozenset[str], encoder: torch.nn.Module, target: torch.nn.Module | None, batch: Batch
+) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+    """The encodings of a batch and exactly the inputs the objective ``requires`` (see ``INPUTS``)."""
+    inputs: dict[str, torch.Tensor] = {}
+    if "log_volume" in requires:
+        z, inputs["log_volume"] = encoder.encode_with_log_volume(batch.x)
+    else:
+        z = encoder(batch.x)
+    if "target" in requires:
+        assert target is not None
+        with torch.no_grad():
+            inputs["target"] = target(batch.x)
+    if "action" in requires:
+        if batch.r is None:
+            raise ValueError("the objective requires the generator's latent action, which this generator does not return")
+        inputs["action"] = batch.r
+    if "observations" in requires:
+        inputs["observations"] = batch.x
+    return z, inputs
+
+
+def train(
+    encoder: torch.nn.Module,
+    objective: torch.nn.Module,
+    data: PairSource,
+    *,
+    steps: int,
+    batch_size: int,
+    lr: float = 1e-3,
+    seed: int = 0,
+    device: str | torch.device = "cpu",
+    progress: bool = False,
+    checkpoint: Checkpoint | None = None,
+) -> TrainingLog:
+    """Train ``encoder`` (and the objective's own parameters) in place on ``steps`` fresh batches.
+
+    The encoder keeps the leading axes, so a batch x (n, T, ...) becomes z_hat (n, T, d), which the
+    objective turns into a scalar loss. The objective gets, as keywords, exactly the inputs its
+    ``requires`` names (``objectives.base.INPUTS``: log-volume terms from
+    ``encoder.encode_with_log_volume``, the true latent action, the observations, the encodings of an
+    EMA copy of the encoder with decay ``objective.ema``); a plain module without ``requires`` gets
+    none. Same seed, same device: same numbers.
+
+    With a ``checkpoint``, the run saves itself every ``checkpoint.every`` steps and resumes from an
+    existing checkpoint to the same final numbers as an uninterrupted run; Ctrl-C stops it at the end
+    of the current step, saves it and raises ``Interrupted`` (with the checkpoint's path).
+    """
+    steps = check_int("steps", steps, low=1, high=MAX_STEPS)
+    batch_size = check_int("batch_size", batch_size, low=2)
+    lr = check_float("lr", lr, low=0, low_open=True)
+    device = resolve_device(device)
+    encoder.to(device).train()
+    objective.to(device).train()
+    optimizer = optimizer_for([*encoder.parameters(), *objective.parameters()], lr)
+    requires = frozenset(getattr(objective, "requires", ()))
+    if requires - INPUTS.keys():
+        raise ValueError(f"the objective requires {sorted(requires - INPUTS.keys())}, which no trainer provides")
+    ema = getattr(objective, "ema", None)
+    if "target" in requires and ema is None:
+        raise ValueError("the objective requires an EMA target but sets no ema decay")
+    target = copy.deepcopy(encoder).requires_grad_(False) if "target" in requires else None
+    modules = (encoder, objective) if target is None else (encoder, objective, target)
+    gen = as_generator(derive_seed(seed, "train"), device)
+    record, first, elapsed = LossRecord(steps, device), 0, 0.0
+    saved = checkpoint.load() if checkpoint is not None else None
+    if saved is not None:
+        restore(saved, modules, optimizer, gen)
+        record.load(saved)
+        first, elapsed = saved["step"], saved["seconds"]
+    start = time.perf_counter() - elapsed
+
+    def save(step: int) -> None:
+        assert checkpoint is not None
+        checkpoint.save(capture(step, modules, optimizer, gen, {**record.state(), "seconds": time.perf_counter() - start}))
+
+    bar = tqdm(range(first, steps), disable=not progress, desc="training", unit="step", leave=False)
+    with step_boundaries() as stop:
+        for step in bar:
+            batch = data.sample(batch_size, gen, device=device)
+            z, inputs = _inputs(requires, encoder, target, batch)
+            loss = objective(z, **inputs)
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            optimizer.step()
+            if target is not None:
+                with torch.no_grad():
+                    for t, o in zip(target.parameters(), encoder.parameters()):
+                        t.lerp_(o, 1 - ema)
+            record.add(step, loss)
+            if progress and step % 100 == 0:  # one host sync every 100 steps, not every step
+                bar.set_postfix(loss=f"{loss.item():.4f}")
+            if checkpoint is not None and ((step + 1) % checkpoint.every == 0 or stop[0]):
+                save(step + 1)
+            if stop[0]:
+                raise Interrupted(checkpoint.path if checkpoint is not None else None)
+    encoder.eval()
+    objective.eval()
+    return record.logs(time.perf_counter() - start, device)[0]
