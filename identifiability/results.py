@@ -1,7 +1,8 @@
-"""Results as JSON lines, appended atomically."""
+"""A results file: JSON lines, each appended in one locked write (see ``store`` for reading them)."""
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import stat
@@ -13,17 +14,6 @@ from foundation import SettingError
 
 def _line(record: dict[str, Any]) -> bytes:
     return (json.dumps(record, sort_keys=True, allow_nan=True) + "\n").encode()
-
-
-def append_record(path: str | os.PathLike, record: dict[str, Any]) -> Path:
-    """Append ``record`` as one JSON line to ``path`` (created if missing; its folder must exist).
-
-    The line goes out in a single ``O_APPEND`` write followed by fsync, so concurrent runs writing
-    to one file never interleave or leave half a line.
-    """
-    with ResultsFile(path) as results:
-        results.append(record)
-    return Path(path)
 
 
 class ResultsFile:
@@ -52,10 +42,16 @@ class ResultsFile:
         self._created, self._written = not existed, False
 
     def append(self, record: dict[str, Any]) -> None:
-        """Write ``record`` as one JSON line, in one O_APPEND write, and fsync it."""
+        """Write ``record`` as one JSON line, in one O_APPEND write under an exclusive lock (so that
+        processes appending at once cannot interleave), and fsync it."""
         assert self._fd is not None, "the results file is closed"
-        os.write(self._fd, _line(record))
-        os.fsync(self._fd)
+        line = _line(record)
+        fcntl.flock(self._fd, fcntl.LOCK_EX)
+        try:
+            os.write(self._fd, line)
+            os.fsync(self._fd)
+        finally:
+            fcntl.flock(self._fd, fcntl.LOCK_UN)
         self._written = True
 
     def close(self) -> None:
@@ -72,9 +68,3 @@ class ResultsFile:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
-
-
-def read_records(path: str | os.PathLike) -> list[dict[str, Any]]:
-    """Every record of a results file, in the order written."""
-    with open(path) as f:
-        return [json.loads(line) for line in f if line.strip()]

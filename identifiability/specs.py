@@ -9,9 +9,15 @@ or from flat settings, each routed to the part that has it (what the command lin
 
 from __future__ import annotations
 
+import hashlib
+import importlib
+import json
+import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from typing import Any
+
+import tomli_w
 
 from foundation import SettingError, check_float, check_int, check_seed
 
@@ -92,6 +98,9 @@ class ExperimentSpec:
             (default: ``seed``). Hold it and vary ``seed`` for the spread over trainings of one
             problem; vary both for the spread over problems.
         device: "auto", "cpu", "cuda" or "cuda:N"; checked when the run starts.
+        plugins: modules imported before the parts are looked up, where parts of one's own are
+            registered; a registered part from outside this package adds its module itself, so that
+            a worker process rebuilding the spec imports it too.
     """
 
     generator: Part = Part("sphere")
@@ -102,8 +111,14 @@ class ExperimentSpec:
     seed: int = 0
     problem_seed: int | None = None
     device: str = "auto"
+    plugins: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
+        for module in self.plugins:
+            try:
+                importlib.import_module(module)
+            except ImportError as error:
+                raise SettingError("plugins", f"cannot import {module!r}: {error}") from None
         check_seed("seed", self.seed)
         if self.problem_seed is not None:
             check_seed("problem_seed", self.problem_seed)
@@ -111,12 +126,16 @@ class ExperimentSpec:
         if self.objective is None:
             geometry = GENERATORS[self.generator.name].meta.get("geometry", "plane")
             object.__setattr__(self, "objective", Part("infonce" if geometry == "sphere" else "plane-kde-ldm"))
+        plugins = set(self.plugins)
         for registry, part in self.parts():
             entry = registry[part.name]  # a name that is not registered is refused here
             unknown = sorted(set(part.given) - set(entry.settings))
             if unknown:
                 takes = ", ".join(entry.settings) or "none"
                 raise SettingError(unknown[0], f"is not a setting of the {registry.kind} {part.name!r} (its settings: {takes})")
+            if not entry.build.__module__.startswith(f"{__package__}."):
+                plugins.add(entry.build.__module__)
+        object.__setattr__(self, "plugins", tuple(sorted(plugins)))
 
     def parts(self) -> tuple[tuple[Registry, Part], ...]:
         """(registry, part) for the generator, the encoder and the objective."""
@@ -128,6 +147,12 @@ class ExperimentSpec:
         """The problem seed in effect."""
         return self.seed if self.problem_seed is None else self.problem_seed
 
+    @property
+    def key(self) -> str:
+        """16 hex digits of a SHA-256 of the spec (where it runs left out): the key of its record."""
+        fields = {k: v for k, v in self.to_dict().items() if k != "device"}
+        return hashlib.sha256(json.dumps(fields, sort_keys=True).encode()).hexdigest()[:16]
+
     @classmethod
     def from_settings(
         cls,
@@ -138,6 +163,7 @@ class ExperimentSpec:
         seed: int = 0,
         problem_seed: int | None = None,
         device: str = "auto",
+        plugins: tuple[str, ...] = (),
         **settings: Any,
     ) -> ExperimentSpec:
         """A spec from flat settings: the budget's and the scoring's go to ``Training`` and
@@ -146,7 +172,7 @@ class ExperimentSpec:
         budget = {f.name for f in fields(Training)}
         scoring = {f.name for f in fields(Evaluation)}
         spec = cls(Part(generator), Part(encoder), None if objective is None else Part(objective), seed=seed,
-                   problem_seed=problem_seed, device=device)
+                   problem_seed=problem_seed, device=device, plugins=tuple(plugins))
         given: dict[str, dict[str, Any]] = {"generator": {}, "encoder": {}, "objective": {}}
         for name, value in settings.items():
             if name in budget or name in scoring:
@@ -178,6 +204,7 @@ class ExperimentSpec:
             "seed": self.seed,
             "problem_seed": self.problem_seed,
             "device": self.device,
+            "plugins": list(self.plugins),
         }
 
     @classmethod
@@ -194,7 +221,30 @@ class ExperimentSpec:
             seed=data.get("seed", 0),
             problem_seed=data.get("problem_seed"),
             device=data.get("device", "auto"),
+            plugins=tuple(data.get("plugins", ())),
         )
+
+    def to_toml(self) -> str:
+        """The spec as a human-editable TOML file (``from_toml`` reads it back)."""
+        return tomli_w.dumps({k: v for k, v in self.to_dict().items() if v is not None and v != []})
+
+    @classmethod
+    def from_toml(cls, text: str) -> ExperimentSpec:
+        """A spec from TOML text: ``to_toml``'s layout (a table per part with its ``name`` and a
+        ``settings`` table, ``[training]``, ``[evaluation]``, and top-level seeds and device)."""
+        try:
+            data = tomllib.loads(text)
+        except tomllib.TOMLDecodeError as error:
+            raise SettingError("config", f"is not valid TOML: {error}") from None
+        unknown = sorted(set(data) - set(ExperimentSpec().to_dict()))
+        if unknown:
+            raise SettingError(unknown[0], "is not a field of an experiment spec")
+        defaults = ExperimentSpec().to_dict()
+        for name in ("generator", "encoder", "objective"):
+            part = data.get(name, defaults[name])
+            if not isinstance(part, dict) or "name" not in part:
+                raise SettingError(name, "must be a table with a name (and a settings table)")
+        return cls.from_dict({**defaults, **data})
 
 
 def _nobody_takes(name: str, spec: ExperimentSpec) -> str:

@@ -1,14 +1,14 @@
 """The results store: one JSON line per run, keyed by its spec's hash, appended atomically.
 
 A record is written once, when its run has finished or failed, in a single ``O_APPEND`` write under
-an exclusive lock, then synced: a run killed before that leaves nothing, and two processes appending
-at once cannot interleave their lines. ``done`` tells a sweep which keys to skip.
+an exclusive lock, then synced (``results.ResultsFile``): a run killed before that leaves nothing,
+and two processes appending at once cannot interleave their lines. ``done`` tells a sweep which
+keys to skip.
 """
 
 from __future__ import annotations
 
 import csv
-import fcntl
 import io
 import json
 import os
@@ -36,7 +36,7 @@ class Store:
         """Add one record (it needs a ``key`` and a ``status``)."""
         if "key" not in record or record.get("status") not in (OK, FAILED):
             raise ValueError("a record needs a key and a status (ok or failed)")
-        with ResultsFile(self.path) as results, _locked(results):
+        with ResultsFile(self.path) as results:
             results.append(record)
 
     def records(self) -> list[dict[str, Any]]:
@@ -66,19 +66,6 @@ class Store:
         return {k: r for k, r in self.latest().items() if r["status"] == FAILED}
 
 
-class _locked:
-    """An exclusive advisory lock on an open results file, for the length of one append."""
-
-    def __init__(self, results: ResultsFile) -> None:
-        self.fd = results.fileno()
-
-    def __enter__(self) -> None:
-        fcntl.flock(self.fd, fcntl.LOCK_EX)
-
-    def __exit__(self, *exc: object) -> None:
-        fcntl.flock(self.fd, fcntl.LOCK_UN)
-
-
 # --- reading records as a table ---------------------------------------------------------------
 
 SCORES = {
@@ -100,7 +87,7 @@ def _get(record: dict[str, Any], path: Sequence[str]) -> Any:
     return record
 
 
-def field(record: dict[str, Any], name: str) -> Any:
+def value_of(record: dict[str, Any], name: str) -> Any:
     """A record's value by a short name: a part's name ("generator", "encoder", "objective"), a
     part's setting ("generator.latent_dim", "objective.temperature": the effective value), a seed
     ("seed", "problem_seed"), a score (``SCORES``), or a dotted path into the record."""
@@ -121,12 +108,12 @@ def summarise(records: Iterable[dict[str, Any]], by: Sequence[str], scores: Sequ
     groups: dict[tuple, list[dict[str, Any]]] = {}
     for record in records:
         if record.get("status", OK) == OK:
-            groups.setdefault(tuple(field(record, b) for b in by), []).append(record)
+            groups.setdefault(tuple(value_of(record, b) for b in by), []).append(record)
     rows = []
     for values, members in groups.items():
         row: dict[str, Any] = dict(zip(by, values)) | {"runs": len(members)}
         for score in (*scores, "affine_r2_null", "raw_affine_r2", "raw_mcc"):
-            numbers = [v for v in (field(m, score) for m in members) if isinstance(v, (int, float))]
+            numbers = [v for v in (value_of(m, score) for m in members) if isinstance(v, (int, float))]
             if not numbers:
                 continue
             mean = statistics.fmean(numbers)
