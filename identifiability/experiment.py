@@ -7,6 +7,7 @@ import time
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from importlib.metadata import version
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -18,7 +19,7 @@ from generators import fingerprint
 from .metrics import MCCResult, MetricResult, R2Result, affine_r2, dci, mcc, raw_observation_baseline, rotation_baseline
 from .registry import ENCODERS, GENERATORS, OBJECTIVES, Context
 from .specs import Evaluation, ExperimentSpec, Training
-from .training import TrainingLog, resolve_device, train
+from .training import Checkpoint, TrainingLog, batchable, resolve_device, train, train_seeds
 
 
 @dataclass(frozen=True)
@@ -103,9 +104,13 @@ class ExperimentResult:
     created: str = field(default_factory=lambda: datetime.now(timezone.utc).isoformat(timespec="seconds"))
 
     def to_record(self) -> dict[str, Any]:
-        """The JSON-ready row written to a results file: spec, effective settings, seeds, metrics,
-        baselines, timings, versions."""
+        """The JSON-ready row written to a results store: its key (the spec's hash) and status, the
+        spec, effective settings, seeds, metrics with their nulls and intervals, baselines, timings,
+        versions, host and device."""
         return {
+            "key": self.spec.key,
+            "status": "ok",
+            "host": platform.node(),
             "spec": self.spec.to_dict(),
             "settings": self.settings,
             "seed": self.spec.seed,
@@ -146,23 +151,19 @@ def _describe(module: torch.nn.Module, name: str, settings: dict[str, Any]) -> s
     return f"{name} ({type(module).__name__}{': ' + shown if shown else ''})"
 
 
-def run_experiment(spec: ExperimentSpec = ExperimentSpec(), *, progress: bool = False) -> ExperimentResult:
-    """Build the parts, train the encoder and score it on held-out samples against the true latents.
-
-    A device this machine lacks, or a run that would not fit in its memory, is refused before
-    training. Flow encoders (any encoder with a data-dependent start) are initialised on a batch of
-    the training stream first. The evaluation set is drawn from the problem seed, so trainings of one
-    problem are scored on the same samples.
-    """
-    device = resolve_device(spec.device)
+def _prepared(spec: ExperimentSpec, device: torch.device) -> Built:
+    """The parts, built, checked against the machine's memory, and started on the training stream."""
     parts = build(spec)
     hidden = parts.settings["encoder"].get("hidden", ())
     check_fits(memory_plan(spec, parts.data, tuple(hidden)), device)
     start(parts, spec)
-    log = train(
-        parts.encoder, parts.objective, parts.data, steps=spec.training.steps, batch_size=spec.training.batch_size,
-        lr=spec.training.lr, seed=spec.seed, device=device, progress=progress,
-    )
+    return parts
+
+
+def evaluate(spec: ExperimentSpec, parts: Built, log: TrainingLog, device: torch.device) -> ExperimentResult:
+    """Score trained parts on held-out samples drawn from the problem seed: affine R^2 and MCC with
+    their nulls, the raw observations' scores, the rotation baseline, and where asked DCI and a
+    filter's state."""
     began = time.perf_counter()
     held_out = parts.data.sample(spec.evaluation.eval_samples, derive_seed(spec.problem, "eval"), device=device)
     x, z = held_out.x[:, 0], held_out.z[:, 0]
@@ -192,3 +193,64 @@ def run_experiment(spec: ExperimentSpec = ExperimentSpec(), *, progress: bool = 
         eval_seconds=time.perf_counter() - began,
         **scores,
     )
+
+
+def run_experiment(
+    spec: ExperimentSpec = ExperimentSpec(), *, progress: bool = False, checkpoint: Checkpoint | None = None
+) -> ExperimentResult:
+    """Build the parts, train the encoder and score it on held-out samples against the true latents.
+
+    A device this machine lacks, or a run that would not fit in its memory, is refused before
+    training. Flow encoders (any encoder with a data-dependent start) are initialised on a batch of
+    the training stream first. The evaluation set is drawn from the problem seed, so trainings of one
+    problem are scored on the same samples. With a ``checkpoint`` the training saves itself and
+    resumes from it (see ``training.train``).
+    """
+    device = resolve_device(spec.device)
+    parts = _prepared(spec, device)
+    log = train(
+        parts.encoder, parts.objective, parts.data, steps=spec.training.steps, batch_size=spec.training.batch_size,
+        lr=spec.training.lr, seed=spec.seed, device=device, progress=progress, checkpoint=checkpoint,
+    )
+    return evaluate(spec, parts, log, device)
+
+
+def seedless(spec: ExperimentSpec) -> ExperimentSpec:
+    """The spec with its seeds blanked: runs equal under it differ only in their seeds."""
+    return replace(spec, seed=0, problem_seed=0)
+
+
+def run_experiments(
+    specs: list[ExperimentSpec], *, progress: bool = False, checkpoints: Path | None = None, every: int = 500
+) -> list[ExperimentResult]:
+    """Several runs, in the order given. Runs that differ only in their seeds and whose parts allow
+    it (``training.batchable``) train as one batched model (``training.train_seeds``), the others one
+    by one; either way each result equals its ``run_experiment`` to float tolerance. With a
+    ``checkpoints`` folder, runs trained one by one save themselves there every ``every`` steps as
+    ``KEY.pt``, resume from it, and remove it when done (batched groups are not checkpointed)."""
+    groups: dict[ExperimentSpec, list[int]] = {}
+    for index, spec in enumerate(specs):
+        groups.setdefault(seedless(spec), []).append(index)
+    results: dict[int, ExperimentResult] = {}
+    for members in groups.values():
+        device = resolve_device(specs[members[0]].device)
+        built = [_prepared(specs[i], device) for i in members]
+        budget = specs[members[0]].training
+        if len(members) > 1 and all(batchable(p.encoder, p.objective) for p in built):
+            logs = train_seeds(
+                [(p.encoder, p.objective, p.data, specs[i].seed) for p, i in zip(built, members)],
+                steps=budget.steps, batch_size=budget.batch_size, lr=budget.lr, device=device, progress=progress,
+            )
+            results.update({i: evaluate(specs[i], p, log, device) for i, p, log in zip(members, built, logs)})
+            continue
+        for i, parts in zip(members, built):
+            key = specs[i].key
+            checkpoint = None if checkpoints is None else Checkpoint(checkpoints / f"{key}.pt", every, key)
+            log = train(
+                parts.encoder, parts.objective, parts.data, steps=budget.steps, batch_size=budget.batch_size,
+                lr=budget.lr, seed=specs[i].seed, device=device, progress=progress, checkpoint=checkpoint,
+            )
+            results[i] = evaluate(specs[i], parts, log, device)
+            if checkpoint is not None:
+                checkpoint.remove()
+    return [results[i] for i in range(len(specs))]

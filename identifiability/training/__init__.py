@@ -3,6 +3,7 @@
 from .devices import parse_device, resolve_device
 from .checkpoint import Checkpoint
 from .loop import FINAL_WINDOW, LOSS_RECORD, MAX_STEPS, Interrupted, TrainingLog, train
+from .seeds import batchable, train_seeds
 
 __all__ = [
     "FINAL_WINDOW",
@@ -11,7 +12,9 @@ __all__ = [
     "Checkpoint",
     "Interrupted",
     "TrainingLog",
+    "batchable",
     "parse_device",
     "resolve_device",
     "train",
+    "train_seeds",
 ]

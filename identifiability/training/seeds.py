@@ -1,0 +1,83 @@
+"""Many seeds of one model trained as one batched model (torch.func), each with its own data stream.
+
+S encoders and objectives of one architecture (different initial weights, different data) become
+one set of stacked parameters with a leading seed axis; a step draws a batch from each seed's own
+stream, evaluates every seed's loss at once under ``vmap`` and takes one fused Adam step on the
+stacked parameters, which is elementwise, so each seed follows exactly the path it would alone.
+"""
+
+from __future__ import annotations
+
+import copy
+import time
+from collections.abc import Sequence
+from typing import Any
+
+import torch
+from torch.func import functional_call, stack_module_state
+from tqdm.auto import tqdm
+
+from foundation import as_generator, check_float, check_int, derive_seed
+
+from .checkpoint import streams
+from .devices import resolve_device
+from .loop import MAX_STEPS, LossRecord, TrainingLog, optimizer_for
+
+
+def batchable(encoder: torch.nn.Module, objective: torch.nn.Module) -> bool:
+    """Whether a run's parts can train batched: the objective needs nothing but the encodings (no
+    log-volume, action, observations or EMA target) and no part draws noise of its own."""
+    return not getattr(objective, "requires", ()) and not streams(encoder, objective)
+
+
+def train_seeds(
+    members: Sequence[tuple[torch.nn.Module, torch.nn.Module, Any, int]],
+    *,
+    steps: int,
+    batch_size: int,
+    lr: float = 1e-3,
+    device: str | torch.device = "cpu",
+    progress: bool = False,
+) -> list[TrainingLog]:
+    """Train each (encoder, objective, data, seed) of ``members`` as ``train`` would, all at once.
+
+    The encoders (and the objectives) must share an architecture and be ``batchable``; each member
+    draws its batches from its own data with its own seed's "train" stream. The trained weights are
+    written back into each member's modules; the logs come back in order.
+    """
+    steps = check_int("steps", steps, low=1, high=MAX_STEPS)
+    batch_size = check_int("batch_size", batch_size, low=2)
+    lr = check_float("lr", lr, low=0, low_open=True)
+    device = resolve_device(device)
+    encoders = [m[0].to(device).train() for m in members]
+    objectives = [m[1].to(device).train() for m in members]
+    if not all(batchable(e, o) for e, o in zip(encoders, objectives)):
+        raise ValueError("these parts cannot train batched (an objective needs more than the encodings, or a part draws noise)")
+    encoder_params, encoder_buffers = stack_module_state(encoders)
+    objective_params, objective_buffers = stack_module_state(objectives)
+    encoder_shell, objective_shell = copy.deepcopy(encoders[0]).to("meta"), copy.deepcopy(objectives[0]).to("meta")
+
+    def loss(encoder_state: tuple, objective_state: tuple, x: torch.Tensor) -> torch.Tensor:
+        z = functional_call(encoder_shell, encoder_state, (x,))
+        return functional_call(objective_shell, objective_state, (z,))
+
+    batched = torch.vmap(loss)
+    optimizer = optimizer_for([*encoder_params.values(), *objective_params.values()], lr)
+    sources = [(m[2], as_generator(derive_seed(m[3], "train"), device)) for m in members]
+    record = LossRecord(steps, device, runs=len(members))
+    start = time.perf_counter()
+    for step in tqdm(range(steps), disable=not progress, desc=f"training {len(members)} seeds", unit="step", leave=False):
+        x = torch.stack([data.sample(batch_size, gen, device=device).x for data, gen in sources])
+        losses = batched((encoder_params, encoder_buffers), (objective_params, objective_buffers), x)
+        optimizer.zero_grad(set_to_none=True)
+        losses.sum().backward()  # each seed's parameters get the gradient of its own loss only
+        optimizer.step()
+        record.add(step, losses)
+    seconds = time.perf_counter() - start
+    with torch.no_grad():
+        for i, (encoder, objective) in enumerate(zip(encoders, objectives)):
+            encoder.load_state_dict({k: v[i] for k, v in {**encoder_params, **encoder_buffers}.items()})
+            objective.load_state_dict({k: v[i] for k, v in {**objective_params, **objective_buffers}.items()})
+            encoder.eval()
+            objective.eval()
+    return record.logs(seconds, device)
