@@ -1,6 +1,6 @@
 """identifiability: test whether representation learning recovers the latents that generated the data."""
 
-from .experiment import ExperimentResult, build, run_experiment
+from .experiment import ExperimentResult, build, run_experiment, run_experiments
 from .registry import register_encoder, register_generator, register_objective
 from .specs import Evaluation, ExperimentSpec, Part, Training
 
@@ -15,4 +15,5 @@ __all__ = [
     "register_generator",
     "register_objective",
     "run_experiment",
+    "run_experiments",
 ]

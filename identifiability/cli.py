@@ -1,4 +1,4 @@
-"""The command line: ``identifiability run`` trains and scores the built-in problem."""
+"""The command line: ``identifiability run`` (one run), ``sweep`` (many, in parallel) and ``report`` (a table)."""
 
 from __future__ import annotations
 
@@ -6,15 +6,19 @@ import argparse
 import math
 import os
 import sys
+from dataclasses import replace
 from pathlib import Path
 
-from foundation import SettingError
+from foundation import SettingError, check_int
 
 from .experiment import run_experiment
 from .registry import ENCODERS, GENERATORS, OBJECTIVES
 from .report import format_report
 from .results import ResultsFile
 from .specs import Evaluation, ExperimentSpec, Training
+from .store import Store, format_table, summarise, to_csv
+from .sweeps import load_sweep, run_sweep
+from .training import Checkpoint, Interrupted
 
 DEFAULT_OUTPUT = Path("results") / "runs.jsonl"
 
@@ -82,8 +86,8 @@ class _Formatter(argparse.ArgumentDefaultsHelpFormatter, argparse.RawDescription
     """Defaults shown, and the catalogue of parts kept as written."""
 
 
-def build_parser() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
-    """The top-level parser and its ``run`` subcommand's parser."""
+def build_parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.ArgumentParser]]:
+    """The top-level parser and its subcommands' parsers by name."""
     parser = _Parser(prog="identifiability", description="Test identifiability claims on synthetic data.")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     run = commands.add_parser(
@@ -116,13 +120,56 @@ def build_parser() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
                      help="the problem's seed: the mechanism and the evaluation set (default: --seed)")
     run.add_argument("--device", default="auto", help="cpu, cuda, cuda:N or auto")
     run.add_argument("--output", type=Path, default=DEFAULT_OUTPUT, help="results file (JSON lines, appended)")
+    run.add_argument("--config", type=Path, default=None, metavar="FILE",
+                     help="the spec from a TOML file (as ExperimentSpec.to_toml writes it) instead of the flags")
+    run.add_argument("--checkpoint-every", type=_int, default=500, metavar="N",
+                     help="save the training every N steps beside the results (checkpoints/KEY.pt) and resume from "
+                          "it when the same run is started again; 0: never")
     run.add_argument("--quiet", action="store_true", help="no progress bar")
-    return parser, run
+
+    sweep = commands.add_parser(
+        "sweep", help="run every spec a sweep file names, in parallel, into a results store",
+        description=(
+            "Run every run a sweep file (TOML: [base] settings, a [grid] of values, [[runs]]) names that the store "
+            "does not hold as done, in worker processes here or on a Dask cluster, appending each record as it "
+            "finishes; a failing run is recorded with its error. Runs differing only in their seeds train as one "
+            "batched model where their parts allow it; the others checkpoint and resume."
+        ),
+    )
+    sweep.add_argument("grid", type=Path, metavar="GRID.toml", help="the sweep file")
+    sweep.add_argument("--output", type=Path, default=DEFAULT_OUTPUT, help="the results store (JSON lines)")
+    sweep.add_argument("--workers", type=_int, default=1, help="worker processes (or Dask workers, or Slurm jobs)")
+    sweep.add_argument("--scheduler", default=None, metavar="ADDRESS",
+                       help="a Dask cluster instead of local processes: local (a LocalCluster), slurm, or tcp://host:port")
+    sweep.add_argument("--retry-failed", action="store_true", help="run again the runs recorded as failed")
+    sweep.add_argument("--quiet", action="store_true", help="no progress bar")
+
+    report = commands.add_parser(
+        "report", help="a table of a results store: mean and 95% interval per cell across seeds",
+        description="Group the successful records of a results store and print, per group, the number of runs, "
+                    "the mean affine R^2 and MCC with a 95% interval across them, the null's 95th percentile and "
+                    "the raw observations' scores.",
+    )
+    report.add_argument("results", type=Path, metavar="RESULTS", help="the results store (JSON lines)")
+    report.add_argument("--by", default="generator,objective",
+                        help="comma-separated fields to group by: generator, encoder, objective, a part's setting "
+                             "(generator.latent_dim), seed, problem_seed, or a dotted path into the record")
+    report.add_argument("--csv", type=Path, default=None, metavar="FILE", help="also write the table as CSV")
+    return parser, {"run": run, "sweep": sweep, "report": report}
 
 
 def spec_from_arguments(args: argparse.Namespace) -> ExperimentSpec:
-    """The spec the parsed arguments describe: each given part flag routed to the part that has it."""
+    """The spec the parsed arguments describe: each given part flag routed to the part that has it,
+    or the ``--config`` file's (with ``--device`` where given)."""
     given = {flag.replace("-", "_"): getattr(args, flag.replace("-", "_")) for flag in PART_FLAGS}
+    if args.config is not None:
+        if any(v is not None for v in given.values()):
+            raise SettingError("config", "takes the whole spec: give the part flags or a config file, not both")
+        try:
+            spec = ExperimentSpec.from_toml(args.config.read_text())
+        except OSError as error:
+            raise SettingError("config", f"cannot read {str(args.config)!r}: {error.strerror}") from None
+        return spec if args.device == "auto" else replace(spec, device=args.device)
     return ExperimentSpec.from_settings(
         generator=args.generator, encoder=args.encoder, objective=args.objective, seed=args.seed,
         problem_seed=args.problem_seed, device=args.device, steps=args.steps, batch_size=args.batch_size, lr=args.lr,
@@ -135,31 +182,71 @@ def _flag(error: SettingError) -> str:
     return f"--{error.name.replace('_', '-')}: {error.reason}"
 
 
+def _run(args: argparse.Namespace) -> int:
+    spec = spec_from_arguments(args)
+    output: Path = args.output
+    if output == DEFAULT_OUTPUT:
+        output.parent.mkdir(exist_ok=True)
+    every = check_int("checkpoint_every", args.checkpoint_every, low=0)
+    with ResultsFile(output) as results:  # opened now: a bad path fails before the training
+        checkpoint = None
+        if every:
+            (output.parent / "checkpoints").mkdir(exist_ok=True)
+            checkpoint = Checkpoint(output.parent / "checkpoints" / f"{spec.key}.pt", every, spec.key)
+        result = run_experiment(spec, progress=not args.quiet and sys.stderr.isatty(), checkpoint=checkpoint)
+        print(format_report(result))
+        results.append(result.to_record())
+        if checkpoint is not None:
+            checkpoint.remove()
+    print(f"  result appended to {output}")
+    return 0
+
+
+def _sweep(args: argparse.Namespace) -> int:
+    specs = load_sweep(args.grid)
+    if args.output == DEFAULT_OUTPUT:
+        args.output.parent.mkdir(exist_ok=True)
+    ResultsFile(args.output).close()  # a store that cannot be written is refused before any run
+    report = run_sweep(specs, Store(args.output), workers=args.workers, scheduler=args.scheduler,
+                       retry_failed=args.retry_failed, progress=not args.quiet and sys.stderr.isatty())
+    print(f"{report.runs} runs: {report.skipped} already in {args.output}, {report.completed} done now, "
+          f"{report.failed} failed ({report.seconds:.0f} s)")
+    return 1 if report.failed else 0
+
+
+def _report(args: argparse.Namespace) -> int:
+    if not args.results.is_file():
+        raise SettingError("results", f"{str(args.results)!r} is not a results file")
+    by = [b.strip() for b in args.by.split(",") if b.strip()]
+    rows = summarise(Store(args.results).records(), by)
+    print(format_table(rows, by))
+    if args.csv is not None:
+        args.csv.write_text(to_csv(rows))
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; bad input ends in one line and exit code 2, Ctrl-C in one line and
     130, anything unexpected in one line and 1 (``IDENTIFIABILITY_DEBUG=1`` shows its traceback)."""
-    parser, run = build_parser()
+    parser, commands = build_parser()
     args = parser.parse_args(argv)
+    command = commands[args.command]
     try:
-        spec = spec_from_arguments(args)
-        output: Path = args.output
-        if output == DEFAULT_OUTPUT:
-            output.parent.mkdir(exist_ok=True)
-        with ResultsFile(output) as results:  # opened now: a bad path fails before the training
-            result = run_experiment(spec, progress=not args.quiet and sys.stderr.isatty())
-            print(format_report(result))
-            results.append(result.to_record())
+        return {"run": _run, "sweep": _sweep, "report": _report}[args.command](args)
     except SettingError as error:
-        run.error(_flag(error))
+        command.error(_flag(error))
     except ValueError as error:
-        run.error(str(error))
+        command.error(str(error))
+    except Interrupted as stop:
+        where = f"; the checkpoint {stop.checkpoint} resumes it: start the same run again" if stop.checkpoint else ""
+        print(f"{command.prog}: interrupted{where}", file=sys.stderr)
+        return 130
     except KeyboardInterrupt:
-        print(f"{run.prog}: interrupted; nothing was written", file=sys.stderr)
+        print(f"{command.prog}: interrupted; what finished is recorded", file=sys.stderr)
         return 130
     except Exception as error:  # one line, not a traceback, unless asked for
         if os.environ.get("IDENTIFIABILITY_DEBUG"):
             raise
-        print(f"{run.prog}: error: {type(error).__name__}: {error} (IDENTIFIABILITY_DEBUG=1 shows where)", file=sys.stderr)
+        print(f"{command.prog}: error: {type(error).__name__}: {error} (IDENTIFIABILITY_DEBUG=1 shows where)", file=sys.stderr)
         return 1
-    print(f"  result appended to {output}")
-    return 0
+    return 2  # unreachable: command.error exits

@@ -1,0 +1,196 @@
+"""Sweeps: many runs in parallel, on one machine or a Dask cluster, each record streamed into a store.
+
+A sweep file (TOML) names the runs::
+
+    plugins = ["my_estimators"]        # optional: modules that register parts of one's own
+    [base]                             # settings every run takes (flat, as on the command line)
+    steps = 2000
+    [grid]                             # every combination of these values (also [[grid]]: several)
+    generator = ["sphere", "box", "jump"]
+    objective = ["infonce", "plane-kde-ldm", "byol"]
+    seed = [0, 1, 2, 3]
+    [[runs]]                           # and single runs, each beside [base]
+    generator = "jump"
+    objective = "adassl-v"
+
+``run_sweep`` skips the runs the store holds as done (and, unless asked, those that failed), groups
+the rest that differ only in their seeds into one job (trained batched where the parts allow it),
+and hands the jobs to an executor: worker processes on this machine, or a Dask cluster (a
+``LocalCluster``, a scheduler's address, or Slurm through dask-jobqueue), all through one code path,
+a ``concurrent.futures.Executor``. A failing run is recorded with its error and the sweep goes on.
+"""
+
+from __future__ import annotations
+
+import itertools
+import multiprocessing
+import time
+import tomllib
+import traceback
+from collections.abc import Iterator
+from concurrent.futures import Executor, ProcessPoolExecutor, as_completed
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import torch
+from tqdm.auto import tqdm
+
+from foundation import SettingError, check_int
+
+from .experiment import run_experiments, seedless
+from .specs import ExperimentSpec
+from .store import FAILED, Store
+
+SWEEP_FIELDS = {"plugins", "base", "grid", "runs"}
+
+
+def read_sweep(text: str) -> list[ExperimentSpec]:
+    """The runs a sweep file (TOML text) names, in order: the grid's combinations, then the runs."""
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        raise SettingError("sweep", f"is not valid TOML: {error}") from None
+    unknown = sorted(set(data) - SWEEP_FIELDS)
+    if unknown:
+        raise SettingError(unknown[0], f"is not a field of a sweep file ({', '.join(sorted(SWEEP_FIELDS))})")
+    base, plugins = data.get("base", {}), tuple(data.get("plugins", ()))
+    grids = data.get("grid", [])
+    grids = [grids] if isinstance(grids, dict) else grids
+    points: list[dict[str, Any]] = []
+    for grid in grids:
+        names = list(grid)
+        values = [v if isinstance(v, list) else [v] for v in grid.values()]
+        points += [dict(zip(names, combination)) for combination in itertools.product(*values)]
+    points += list(data.get("runs", []))
+    if not points:
+        raise SettingError("grid", "names no run: give a [grid] of values or [[runs]]")
+    specs = []
+    for index, point in enumerate(points):
+        settings = {**base, **point}
+        try:
+            specs.append(ExperimentSpec.from_settings(plugins=plugins, **settings))
+        except SettingError as error:
+            where = ", ".join(f"{k}={v}" for k, v in point.items())
+            raise SettingError(error.name, f"{error.reason} (in run {index}: {where})") from None
+    return specs
+
+
+@dataclass(frozen=True)
+class SweepReport:
+    """What a sweep did: runs named, skipped as done (or as failed before), run now, failed now."""
+
+    runs: int
+    skipped: int
+    completed: int
+    failed: int
+    seconds: float
+
+
+def run_job(specs: list[dict[str, Any]], checkpoints: str | None, every: int) -> list[dict[str, Any]]:
+    """Run specs (given as dicts) in a worker, one torch thread: their records, a failed record
+    (with the error) for each run that raised. Runs of one job are tried together (batched where
+    they allow it), and one by one where that fails."""
+    torch.set_num_threads(1)  # oversubscribed threads made training about 10x slower on 2 cores
+    folder = None if checkpoints is None else Path(checkpoints)
+    built = [ExperimentSpec.from_dict(s) for s in specs]
+    try:
+        return [r.to_record() for r in run_experiments(built, checkpoints=folder, every=every)]
+    except Exception:
+        if len(built) == 1:
+            return [_failed(built[0], traceback.format_exc())]
+    records = []
+    for spec in built:
+        try:
+            records += [r.to_record() for r in run_experiments([spec], checkpoints=folder, every=every)]
+        except Exception:
+            records.append(_failed(spec, traceback.format_exc()))
+    return records
+
+
+def _failed(spec: ExperimentSpec, trace: str) -> dict[str, Any]:
+    lines = [line for line in trace.strip().splitlines() if line.strip()]
+    return {
+        "key": spec.key, "status": FAILED, "spec": spec.to_dict(), "error": lines[-1], "traceback": trace,
+        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+    }
+
+
+@contextmanager
+def executor(workers: int = 1, scheduler: str | None = None) -> Iterator[Executor]:
+    """Where jobs run: ``workers`` processes on this machine (``scheduler`` None), or a Dask cluster:
+    "local" (a ``LocalCluster`` of ``workers`` single-threaded processes), "slurm" (``workers`` jobs
+    of dask-jobqueue's ``SLURMCluster``, configured by its jobqueue.yaml), or a scheduler's address
+    ("tcp://host:8786")."""
+    workers = check_int("workers", workers, low=1)
+    if scheduler is None:
+        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+            yield pool
+        return
+    from distributed import Client, LocalCluster
+
+    cluster = None
+    if scheduler == "local":
+        cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None)
+    elif scheduler == "slurm":
+        try:
+            from dask_jobqueue import SLURMCluster
+        except ImportError:
+            raise SettingError("scheduler", "slurm needs dask-jobqueue: pip install identifiability[slurm]") from None
+        cluster = SLURMCluster()
+        cluster.scale(jobs=workers)
+    client = Client(cluster if cluster is not None else scheduler)
+    try:
+        yield client.get_executor(pure=False)
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()
+
+
+def run_sweep(
+    specs: list[ExperimentSpec],
+    store: Store,
+    *,
+    workers: int = 1,
+    scheduler: str | None = None,
+    retry_failed: bool = False,
+    batch_seeds: bool = True,
+    every: int = 500,
+    progress: bool = False,
+) -> SweepReport:
+    """Run the ``specs`` the ``store`` does not hold as done, in parallel, appending each record as
+    its job finishes. Runs trained one by one checkpoint into the store's folder
+    (``checkpoints/KEY.pt``, every ``every`` steps) and a re-run resumes them."""
+    began = time.perf_counter()
+    done, failed = store.done(), store.failed()
+    todo = [s for s in specs if s.key not in done and (retry_failed or s.key not in failed)]
+    todo = list({s.key: s for s in todo}.values())  # a run named twice runs once
+    jobs: dict[Any, list[ExperimentSpec]] = {}
+    for spec in todo:
+        jobs.setdefault(seedless(spec) if batch_seeds else spec.key, []).append(spec)
+    folder = store.path.parent / "checkpoints"
+    folder.mkdir(exist_ok=True)
+    completed = failures = 0
+    with executor(workers, scheduler) as pool:
+        futures = [pool.submit(run_job, [s.to_dict() for s in job], str(folder), every) for job in jobs.values()]
+        bar = tqdm(total=len(todo), disable=not progress, desc="sweep", unit="run")
+        for future in as_completed(futures):
+            for record in future.result():
+                store.append(record)
+                completed += record["status"] != FAILED
+                failures += record["status"] == FAILED
+                bar.update()
+        bar.close()
+    return SweepReport(len(specs), len(specs) - len(todo), completed, failures, time.perf_counter() - began)
+
+
+def load_sweep(path: str | Path) -> list[ExperimentSpec]:
+    """``read_sweep`` of a file."""
+    try:
+        text = Path(path).read_text()
+    except OSError as error:
+        raise SettingError("sweep", f"cannot read {str(path)!r}: {error.strerror}") from None
+    return read_sweep(text)
