@@ -16,7 +16,7 @@ from .registry import ENCODERS, GENERATORS, OBJECTIVES
 from .report import format_report
 from .results import ResultsFile
 from .specs import Evaluation, ExperimentSpec, Training
-from .store import Store, format_table, summarise, to_csv
+from .store import BASELINES, SCORES, Store, format_table, summarise, to_csv, value_of
 from .sweeps import load_sweep, run_sweep
 from .training import Checkpoint, Interrupted
 
@@ -155,6 +155,9 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.Argument
                         help="comma-separated fields to group by: generator, encoder, objective, a part's setting "
                              "(generator.latent_dim), seed, problem_seed, or a dotted path into the record")
     report.add_argument("--csv", type=Path, default=None, metavar="FILE", help="also write the table as CSV")
+    report.add_argument("--scores", default="affine_r2,mcc",
+                        help=f"comma-separated scores with a mean and interval per cell: {', '.join(k for k in SCORES if k not in BASELINES)}")
+    report.add_argument("--failed", action="store_true", help="list the runs whose last record failed, with their error")
     return parser, {"run": run, "sweep": sweep, "report": report}
 
 
@@ -169,6 +172,8 @@ def spec_from_arguments(args: argparse.Namespace) -> ExperimentSpec:
             spec = ExperimentSpec.from_toml(args.config.read_text())
         except OSError as error:
             raise SettingError("config", f"cannot read {str(args.config)!r}: {error.strerror}") from None
+        except SettingError as error:  # named as the file's field, not as a flag
+            raise SettingError("config", f"{args.config}: {error}") from None
         return spec if args.device == "auto" else replace(spec, device=args.device)
     return ExperimentSpec.from_settings(
         generator=args.generator, encoder=args.encoder, objective=args.objective, seed=args.seed,
@@ -203,23 +208,45 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def _sweep(args: argparse.Namespace) -> int:
-    specs = load_sweep(args.grid)
-    if args.output == DEFAULT_OUTPUT:
-        args.output.parent.mkdir(exist_ok=True)
+    try:
+        specs = load_sweep(args.grid)
+    except SettingError as error:  # named as the file's field, not as a flag
+        raise ValueError(f"{args.grid}: {error}") from None
+    try:  # a sweep's store is a folder of its own: records and checkpoints
+        args.output.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise SettingError("output", f"cannot make the folder {str(args.output.parent)!r}: {error.strerror}") from None
     ResultsFile(args.output).close()  # a store that cannot be written is refused before any run
     report = run_sweep(specs, Store(args.output), workers=args.workers, scheduler=args.scheduler,
                        retry_failed=args.retry_failed, progress=not args.quiet and sys.stderr.isatty())
     print(f"{report.runs} runs: {report.skipped} already in {args.output}, {report.completed} done now, "
           f"{report.failed} failed ({report.seconds:.0f} s)")
-    return 1 if report.failed else 0
+    if report.failed:
+        print(f"  failed runs are recorded with their error (retry them with --retry-failed); "
+              f"`identifiability report {args.output} --failed` lists them")
+    if report.lost:
+        print(f"  {report.lost} runs lost with their worker ({report.lost_reason}); run the same sweep again to complete them")
+    return 1 if report.failed or report.lost else 0
 
 
 def _report(args: argparse.Namespace) -> int:
     if not args.results.is_file():
         raise SettingError("results", f"{str(args.results)!r} is not a results file")
+    store = Store(args.results)
+    if args.failed:
+        if not store.failed():
+            print(f"no failed runs in {args.results}")
+        for key, record in store.failed().items():
+            where = ", ".join(f"{b}={value_of(record, b)}" for b in ("generator", "encoder", "objective", "seed"))
+            print(f"{key}  {where}: {record.get('error')}")
+        return 0
     by = [b.strip() for b in args.by.split(",") if b.strip()]
-    rows = summarise(Store(args.results).records(), by)
-    print(format_table(rows, by))
+    scores = [s.strip() for s in args.scores.split(",") if s.strip()]
+    unknown = [s for s in scores if s not in SCORES or s in BASELINES]
+    if unknown:
+        raise SettingError("scores", f"has {unknown[0]!r}; the scores are {', '.join(k for k in SCORES if k not in BASELINES)}")
+    rows = summarise(store.records(), by, scores)
+    print(format_table(rows, by, scores))
     if args.csv is not None:
         args.csv.write_text(to_csv(rows))
     return 0

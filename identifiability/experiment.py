@@ -35,8 +35,13 @@ class Built:
     def geometry(self) -> dict[str, Any]:
         """Where the objective reads its code, where the data's latents live, and whether they agree
         (a mismatch is a legitimate misspecification experiment, and is named)."""
-        objective, data = self.objective.geometry, self.data.latent_geometry
+        objective, data = geometry_of(self.objective), self.data.latent_geometry
         return {"objective": objective, "data": data, "matched": objective == data}
+
+
+def geometry_of(objective: torch.nn.Module) -> str:
+    """Where an objective reads its code: its ``geometry``, "plane" for a plain module of one's own."""
+    return getattr(objective, "geometry", "plane")
 
 
 def build(spec: ExperimentSpec) -> Built:
@@ -49,7 +54,7 @@ def build(spec: ExperimentSpec) -> Built:
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(derive_seed(spec.seed, "objective-init"))
         objective, objective_settings = OBJECTIVES.build(spec.objective.name, context, spec.objective.given)
-    context = replace(context, geometry=objective.geometry)
+    context = replace(context, geometry=geometry_of(objective))
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(derive_seed(spec.seed, "init"))
         encoder, encoder_settings = ENCODERS.build(spec.encoder.name, context, spec.encoder.given)
@@ -61,7 +66,8 @@ def start(parts: Built, spec: ExperimentSpec) -> Any:
     """The encoder's data-dependent start (a flow standardises its input) on a batch drawn from the
     training seed's "start" stream; returns that batch."""
     batch = parts.data.sample(spec.training.batch_size, derive_seed(spec.seed, "start"))
-    parts.encoder.initialize(batch.x)
+    if hasattr(parts.encoder, "initialize"):  # a plain module of one's own has no data-dependent start
+        parts.encoder.initialize(batch.x)
     return batch
 
 
@@ -169,7 +175,7 @@ def evaluate(spec: ExperimentSpec, parts: Built, log: TrainingLog, device: torch
     x, z = held_out.x[:, 0], held_out.z[:, 0]
     with torch.no_grad():
         z_hat = parts.encoder(x)
-        filtered = parts.objective.filtered(parts.encoder(held_out.x))
+        filtered = parts.objective.filtered(parts.encoder(held_out.x)) if hasattr(parts.objective, "filtered") else None
     raw = raw_observation_baseline(x.flatten(1), z)
     scores = {
         "r2": affine_r2(z_hat, z, null=True),

@@ -209,15 +209,21 @@ class ExperimentSpec:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> ExperimentSpec:
-        def part(value: Mapping[str, Any]) -> Part:
-            return Part(value["name"], tuple(value.get("settings", {}).items()))
+        """The spec ``to_dict`` wrote; a missing field takes its default, an unknown one is refused."""
+        data = _table("spec", data, ExperimentSpec().to_dict())
+
+        def part(kind: str) -> Part:
+            value = _table(kind, data[kind] if kind in data else getattr(cls, kind).to_dict(), ("name", "settings"))
+            if not isinstance(value.get("name"), str):
+                raise SettingError(kind, "needs a name (a registered part's)")
+            return Part(value["name"], tuple(_table(f"{kind}.settings", value.get("settings", {}), None).items()))
 
         return cls(
-            generator=part(data["generator"]),
-            encoder=part(data["encoder"]),
-            objective=part(data["objective"]),
-            training=Training(**data.get("training", {})),
-            evaluation=Evaluation(**data.get("evaluation", {})),
+            generator=part("generator"),
+            encoder=part("encoder"),
+            objective=part("objective") if "objective" in data else None,
+            training=Training(**_table("training", data.get("training", {}), [f.name for f in fields(Training)])),
+            evaluation=Evaluation(**_table("evaluation", data.get("evaluation", {}), [f.name for f in fields(Evaluation)])),
             seed=data.get("seed", 0),
             problem_seed=data.get("problem_seed"),
             device=data.get("device", "auto"),
@@ -236,15 +242,18 @@ class ExperimentSpec:
             data = tomllib.loads(text)
         except tomllib.TOMLDecodeError as error:
             raise SettingError("config", f"is not valid TOML: {error}") from None
-        unknown = sorted(set(data) - set(ExperimentSpec().to_dict()))
-        if unknown:
-            raise SettingError(unknown[0], "is not a field of an experiment spec")
-        defaults = ExperimentSpec().to_dict()
-        for name in ("generator", "encoder", "objective"):
-            part = data.get(name, defaults[name])
-            if not isinstance(part, dict) or "name" not in part:
-                raise SettingError(name, "must be a table with a name (and a settings table)")
-        return cls.from_dict({**defaults, **data})
+        return cls.from_dict(data)
+
+
+def _table(name: str, value: Any, fields: Any) -> Mapping[str, Any]:
+    """``value`` as a table (a mapping with string keys) holding only ``fields`` (any, where None)."""
+    if not isinstance(value, Mapping):
+        raise SettingError(name, f"must be a table, not {type(value).__name__} {value!r}")
+    unknown = sorted(str(k) for k in value if fields is not None and k not in fields)
+    if unknown:
+        where = "a spec" if name == "spec" else name
+        raise SettingError(unknown[0], f"is not a field of {where} (its fields: {', '.join(fields)})")
+    return value
 
 
 def _nobody_takes(name: str, spec: ExperimentSpec) -> str:

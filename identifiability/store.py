@@ -71,12 +71,17 @@ class Store:
 SCORES = {
     "affine_r2": ("metrics", "affine_r2", "score"),
     "mcc": ("metrics", "mcc", "score"),
+    "dci": ("metrics", "dci_disentanglement"),
+    "filtered_affine_r2": ("metrics", "filtered_affine_r2", "score"),
+    "train_s": ("timings", "train_s"),
     "affine_r2_null": ("metrics", "affine_r2", "null", "upper"),
+    "mcc_null": ("metrics", "mcc", "null", "upper"),
     "raw_affine_r2": ("baselines", "raw_x", "affine_r2"),
     "raw_mcc": ("baselines", "raw_x", "mcc"),
-    "rotation_mcc": ("baselines", "rotation_mcc"),
-    "train_s": ("timings", "train_s"),
 }
+# What gives a score its meaning, shown beside it as a mean: the nulls' 95th percentiles and the
+# raw observations' scores. Header of each in the table.
+BASELINES = {"affine_r2_null": "null R^2 (95%)", "mcc_null": "null MCC (95%)", "raw_affine_r2": "raw x R^2", "raw_mcc": "raw x MCC"}
 
 
 def _get(record: dict[str, Any], path: Sequence[str]) -> Any:
@@ -104,7 +109,7 @@ def value_of(record: dict[str, Any], name: str) -> Any:
 def summarise(records: Iterable[dict[str, Any]], by: Sequence[str], scores: Sequence[str] = ("affine_r2", "mcc")) -> list[dict[str, Any]]:
     """One row per distinct value of the ``by`` fields among successful records: the count, and for
     each score the mean and a 95 % interval over the records (mean +- 1.96 standard errors; the
-    single value where there is one), beside the mean null and raw-observation baselines."""
+    single value where there is one), beside the mean of each of the ``BASELINES``."""
     groups: dict[tuple, list[dict[str, Any]]] = {}
     for record in records:
         if record.get("status", OK) == OK:
@@ -112,7 +117,7 @@ def summarise(records: Iterable[dict[str, Any]], by: Sequence[str], scores: Sequ
     rows = []
     for values, members in groups.items():
         row: dict[str, Any] = dict(zip(by, values)) | {"runs": len(members)}
-        for score in (*scores, "affine_r2_null", "raw_affine_r2", "raw_mcc"):
+        for score in (*scores, *BASELINES):
             numbers = [v for v in (value_of(m, score) for m in members) if isinstance(v, (int, float))]
             if not numbers:
                 continue
@@ -127,7 +132,7 @@ def summarise(records: Iterable[dict[str, Any]], by: Sequence[str], scores: Sequ
 
 def format_table(rows: list[dict[str, Any]], by: Sequence[str], scores: Sequence[str] = ("affine_r2", "mcc")) -> str:
     """A Markdown table of ``summarise``'s rows."""
-    head = [*by, "runs", *(s for s in scores), "null R^2 (95%)", "raw x R^2", "raw x MCC"]
+    head = [*by, "runs", *scores, *BASELINES.values()]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for row in rows:
         cells = [str(row[b]) for b in by] + [str(row["runs"])]
@@ -137,7 +142,7 @@ def format_table(rows: list[dict[str, Any]], by: Sequence[str], scores: Sequence
                 cells.append(f"{row[score]:.3f} [{low:.3f}, {high:.3f}]" if row["runs"] > 1 else f"{row[score]:.3f}")
             else:
                 cells.append("-")
-        cells += [f"{row[k]:.3f}" if k in row else "-" for k in ("affine_r2_null", "raw_affine_r2", "raw_mcc")]
+        cells += [f"{row[k]:.3f}" if k in row else "-" for k in BASELINES]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
 

@@ -87,6 +87,8 @@ class SweepReport:
     completed: int
     failed: int
     seconds: float
+    lost: int = 0
+    lost_reason: str = ""
 
 
 def run_job(specs: list[dict[str, Any]], checkpoints: str | None, every: int) -> list[dict[str, Any]]:
@@ -113,7 +115,8 @@ def run_job(specs: list[dict[str, Any]], checkpoints: str | None, every: int) ->
 def _failed(spec: ExperimentSpec, trace: str) -> dict[str, Any]:
     lines = [line for line in trace.strip().splitlines() if line.strip()]
     return {
-        "key": spec.key, "status": FAILED, "spec": spec.to_dict(), "error": lines[-1], "traceback": trace,
+        "key": spec.key, "status": FAILED, "spec": spec.to_dict(), "seed": spec.seed, "problem_seed": spec.problem,
+        "error": lines[-1], "traceback": trace,
         "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
     }
 
@@ -173,18 +176,25 @@ def run_sweep(
         jobs.setdefault(seedless(spec) if batch_seeds else spec.key, []).append(spec)
     folder = store.path.parent / "checkpoints"
     folder.mkdir(exist_ok=True)
-    completed = failures = 0
+    completed = failures = lost = 0
+    reason = ""
     with executor(workers, scheduler) as pool:
-        futures = [pool.submit(run_job, [s.to_dict() for s in job], str(folder), every) for job in jobs.values()]
+        futures = {pool.submit(run_job, [s.to_dict() for s in job], str(folder), every): len(job) for job in jobs.values()}
         bar = tqdm(total=len(todo), disable=not progress, desc="sweep", unit="run")
         for future in as_completed(futures):
-            for record in future.result():
+            try:
+                records = future.result()
+            except Exception as error:  # the worker itself was lost (killed, out of memory): not the run's fault,
+                lost += futures[future]  # so nothing is recorded and a re-run of the sweep runs it again
+                reason = reason or f"{type(error).__name__}: {error}".strip().rstrip(":")
+                continue
+            for record in records:
                 store.append(record)
                 completed += record["status"] != FAILED
                 failures += record["status"] == FAILED
                 bar.update()
         bar.close()
-    return SweepReport(len(specs), len(specs) - len(todo), completed, failures, time.perf_counter() - began)
+    return SweepReport(len(specs), len(specs) - len(todo), completed, failures, time.perf_counter() - began, lost, reason)
 
 
 def load_sweep(path: str | Path) -> list[ExperimentSpec]:

@@ -48,7 +48,7 @@ def _ema(ema: float) -> float:
 def _grid() -> dict[str, Callable[..., LDM]]:
     """The LDM paper's ablation grid {plane, sphere} x {logdet, kde, knn} x {ldm, mi}. The sphere's
     temperature defaults to 0.1 (beta = 10, the grid's value when it was measured, see
-    benchmarks/ldm_grid.py); the plane has no setting (its sigma sets only the code's scale)."""
+    benchmarks/sweeps/ldm_grid.toml); the plane has no setting (its sigma sets only the code's scale)."""
 
     def plane(entropy: Callable[[], Any], mi: bool) -> Callable[..., LDM]:
         return lambda dim: LDM(Plane(1.0), entropy(), mi=mi)
