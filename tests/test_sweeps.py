@@ -87,16 +87,6 @@ BAD_SPECS = {
 }
 
 
-@pytest.mark.parametrize("text", BAD_SPECS)
-def test_a_bad_config_file_is_one_line_naming_the_field(tmp_path, capsys, text):
-    config = tmp_path / "spec.toml"
-    config.write_text(text)
-    with pytest.raises(SystemExit) as exit_:
-        main(["run", "--config", str(config), "--output", str(tmp_path / "r.jsonl")])
-    err = capsys.readouterr().err
-    assert exit_.value.code == 2 and err.count("\n") == 1 and BAD_SPECS[text] in err and "--config" in err, err
-
-
 BAD_SWEEPS = {
     "[grid]\nseed = [0, 1]\n[extra]\nx = 1": "extra",
     "[grid]\nseed = [0, 1]\nlatnt_dim = [3]": "latnt_dim",
@@ -105,17 +95,19 @@ BAD_SWEEPS = {
     "[base]\nsteps = 10": "names no run",
     "[grid\n": "TOML",
 }
+BAD_FILES = [("run", text, named) for text, named in BAD_SPECS.items()] + [("sweep", t, n) for t, n in BAD_SWEEPS.items()]
 
 
-@pytest.mark.parametrize("text", BAD_SWEEPS)
-def test_a_bad_sweep_file_is_one_line_naming_the_field_and_run(tmp_path, capsys, text):
-    grid = tmp_path / "grid.toml"
-    grid.write_text(text)
+@pytest.mark.parametrize("command, text, named", BAD_FILES)
+def test_a_bad_spec_or_sweep_file_is_one_line_naming_the_field(tmp_path, capsys, command, text, named):
+    path, out = tmp_path / "file.toml", tmp_path / "r.jsonl"
+    path.write_text(text)
     with pytest.raises(SystemExit) as exit_:
-        main(["sweep", str(grid), "--output", str(tmp_path / "r.jsonl")])
+        main(["run", "--config", str(path), "--output", str(out)] if command == "run" else ["sweep", str(path), "--output", str(out)])
     err = capsys.readouterr().err
-    assert exit_.value.code == 2 and err.count("\n") == 1 and BAD_SWEEPS[text] in err and "grid.toml" in err, err
-    assert not (tmp_path / "r.jsonl").exists()
+    where = "--config" if command == "run" else "file.toml"  # the flag, or the sweep file and its run
+    assert exit_.value.code == 2 and err.count("\n") == 1 and named in err and where in err, err
+    assert not (out.exists() and out.read_text())
 
 
 def test_a_sweep_file_names_the_grid_then_the_runs_each_beside_the_base():
