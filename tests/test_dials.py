@@ -293,20 +293,22 @@ part_settings = st.fixed_dictionaries({}, optional={"latent_dim": st.integers(2,
     generator=st.sampled_from(["sphere", "box", "jump"]),
     objective=st.sampled_from([None, "infonce", "byol", "adassl-v", "simvae"]),
     hidden=st.lists(st.integers(1, 64), min_size=1, max_size=3),
-    training=st.builds(Training, steps=st.integers(1, 10**6), batch_size=st.integers(2, 4096)),
+    training=st.builds(Training, steps=st.integers(1, 10**6), batch_size=st.integers(2, 4096), lr=st.floats(1e-8, 10.0)),
     seed=st.integers(0, 2**63 - 1),
     problem_seed=st.none() | st.integers(0, 2**63 - 1),
     device=st.sampled_from(["auto", "cpu", "cuda", "cuda:1"]),
     settings=part_settings,
 )
-def test_specs_round_trip_through_json_equal_and_hashable(generator, objective, hidden, training, seed, problem_seed, device, settings):
+def test_specs_round_trip_through_json_and_toml_equal_hashable_and_keyed(generator, objective, hidden, training, seed, problem_seed, device, settings):
     spec = ExperimentSpec(
         generator=Part.of(generator, **settings), encoder=Part.of("mlp", hidden=hidden),
         objective=None if objective is None else Part(objective), training=training, seed=seed,
         problem_seed=problem_seed, device=device,
     )  # a CUDA device is accepted here on any machine: it is checked when the run starts
     back = ExperimentSpec.from_dict(json.loads(json.dumps(spec.to_dict())))
-    assert back == spec and hash(back) == hash(spec)
+    assert back == spec and hash(back) == hash(spec) and back.key == spec.key
+    edited = ExperimentSpec.from_toml(spec.to_toml())
+    assert edited == spec and edited.key == spec.key
 
 
 def test_run_help_lists_every_part_one_line_each(capsys):
