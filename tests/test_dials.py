@@ -17,6 +17,7 @@ from identifiability.encoders.log_volume import decoder_jacobian
 from identifiability.experiment import start
 from identifiability.objectives import LDM, FlowExact, OracleEdit, Plane, preset
 from identifiability.objectives.latent_models import log_vmf_normalizer
+from identifiability.objectives.base import INPUTS
 from identifiability.objectives.presets import PRESETS, settings_of
 from identifiability.registry import ENCODERS, GENERATORS, OBJECTIVES
 from identifiability.training import train
@@ -112,7 +113,7 @@ def test_the_oracle_on_a_distillation_base_distils_from_the_ema_target():
 def test_each_objective_is_handed_exactly_what_it_requires():
     for name in OBJECTIVES.names():
         objective = build(ExperimentSpec.from_settings(generator="jump", objective=name, latent_dim=4, device="cpu")).objective
-        assert objective.requires <= {"log_volume", "action", "observations", "target"}
+        assert objective.requires <= INPUTS.keys()
     assert LDM(Plane(), FlowExact()).requires == {"log_volume"}
 
 

@@ -14,6 +14,8 @@ INPUTS = {
     "action": "the generator's latent action per transition, (n, T - 1, ...)",
     "observations": "the batch's observations x, (n, T, ...)",
     "target": "the batch's encodings by an EMA copy of the encoder, (n, T, d), without gradient",
+    "segment": "the segment index of each sequence, (n,) (a segment-modulated generator's auxiliary variable)",
+    "latents": "the batch's true latents z, (n, T, d): for supervised baselines only, never for an estimator",
 }
 
 

@@ -11,6 +11,7 @@ from typing import Any
 from foundation import SettingError
 
 from ..objectives.presets import PRESETS, needs_of, preset, settings_of
+from ..objectives.supervised import Supervised
 from ..registry import Context, register_objective
 
 SUMMARIES = {
@@ -84,3 +85,9 @@ def _register(name: str) -> None:
 
 for _name in PRESETS:
     _register(_name)
+
+
+@register_objective("supervised")
+def supervised(context: Context) -> Supervised:
+    """Regress the true latents: the upper-bound baseline of a verdict, not a self-supervised method."""
+    return Supervised()

@@ -135,6 +135,12 @@ def _inputs(
         inputs["action"] = batch.r
     if "observations" in requires:
         inputs["observations"] = batch.x
+    if "segment" in requires:
+        if batch.u is None:
+            raise ValueError("the objective requires the segment of each sample, which this generator does not return (ica with segments > 0 does)")
+        inputs["segment"] = batch.u
+    if "latents" in requires:
+        inputs["latents"] = batch.z.to(z.dtype)
     return z, inputs
 
 
