@@ -9,8 +9,10 @@ from .heteroscedastic import HeteroscedasticInfoNCE
 from .kalman_filter import KalmanFilterLDM
 from .latent_models import KalmanPredictive, LatentModel, NonlinearPredictive, Plane, Sphere
 from .ldm import LDM
+from .pcl import PCL
 from .presets import PRESETS, preset, settings_of
 from .simvae import SimVAE
+from .tcl import TCL
 
 __all__ = [
     "AdaSSL",
@@ -19,7 +21,9 @@ __all__ = [
     "INPUTS",
     "Objective",
     "OracleEdit",
+    "PCL",
     "SimVAE",
+    "TCL",
     "gaussian_kl",
     "straight_through_bernoulli",
     "KDE",

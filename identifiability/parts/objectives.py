@@ -24,6 +24,8 @@ SUMMARIES = {
     "cpc": "CPC: InfoNCE with a bilinear critic",
     "kalman": "Kalman-predictive LDM on pairs: z' | z ~ N(A z + b, I), contrastive entropy",
     "kalman-filter": "Kalman-predictive LDM on sequences, through a sampling-free Kalman filter",
+    "kalman-alignment": "the Kalman alignment term without entropy: collapses (a negative control)",
+    "kalman-flow": "Kalman-predictive LDM with a flow's exact entropy (maximum likelihood; --encoder flow)",
     "adassl-v": "AdaSSL, variational: a latent r absorbs one-to-many pairs (contrastive base)",
     "adassl-s": "AdaSSL, sparse: a gated latent r (contrastive base)",
     "adassl-v-byol": "AdaSSL, variational, on BYOL's distillation base",
@@ -91,3 +93,29 @@ for _name in PRESETS:
 def supervised(context: Context) -> Supervised:
     """Regress the true latents: the upper-bound baseline of a verdict, not a self-supervised method."""
     return Supervised()
+
+
+def _segments(context: Context) -> int:
+    """The number of segments of a segment-modulated generator (``ica`` with segments > 0)."""
+    data = context.data
+    segments = getattr(data, "segments", 0)
+    if "segment_modulated" not in getattr(data, "assumptions", ()) or not segments:
+        raise SettingError("objective", f"tcl classifies the segment of each sample, and {data!r} has none: "
+                                        "use the generator ica with segments > 0")
+    return segments
+
+
+@register_objective("tcl")
+def tcl(context: Context) -> TCL:
+    """TCL: a logistic regression on (z, z^2) tells each sample's segment (needs ica with segments > 0)."""
+    from ..objectives.tcl import TCL
+
+    return TCL(context.latent_dim, _segments(context))
+
+
+@register_objective("pcl")
+def pcl(context: Context, *, form: str = "mlp", width: int = 16) -> PCL:
+    """PCL: a logistic regression sum_i B_i(z_t,i, z_t+1,i) tells consecutive pairs from permuted ones."""
+    from ..objectives.pcl import PCL
+
+    return PCL(context.latent_dim, form, width)
