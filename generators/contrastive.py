@@ -85,8 +85,8 @@ class ContrastivePairs(MixedProcess):
     @property
     def assumptions(self) -> tuple[str, ...]:
         """Names of the properties this process satisfies, for claims to check."""
-        mixing = self.mixing.assumption
-        return (f"{self.space}_latents", f"{self.marginal}_marginal", f"{self.conditional}_conditional", mixing)
+        mixing = self.mixing.assumptions
+        return (f"{self.space}_latents", f"{self.marginal}_marginal", f"{self.conditional}_conditional", *mixing)
 
     def _marginal(self, n: int, gen: torch.Generator) -> torch.Tensor:
         if self.space == "sphere":

@@ -107,9 +107,11 @@ class LatentDynamics(MixedProcess):
     @property
     def assumptions(self) -> tuple[str, ...]:
         """Names of the properties this process satisfies, for claims to check."""
-        mixing = self.mixing.assumption
+        mixing = self.mixing.assumptions
         extra = ("nuisance_dimensions",) if self.nuisance_dim else ()
-        return ("markov", *_ASSUMPTIONS[self.preset], mixing, *extra)
+        independent = self.uncertainty == 1 and self.preset in ("gauss_ar1", "laplace_ar1", "sparse_resample")
+        dependent = () if independent else ("temporally_dependent",)  # at uncertainty 1 each step is a fresh draw
+        return ("markov", *dependent, *_ASSUMPTIONS[self.preset], *mixing, *extra)
 
     def _transition(self, z: torch.Tensor, u: torch.Tensor | None, gen: torch.Generator):
         """One step for every sequence at once: (z', r, noise)."""

@@ -70,7 +70,7 @@ class NonlinearICA(MixedProcess):
     @property
     def assumptions(self) -> tuple[str, ...]:
         """Names of the properties this process satisfies, for claims to check."""
-        out = ["independent_sources", self.mixing.assumption]
+        out = ["independent_sources", *self.mixing.assumptions]
         if self.law != "gaussian" and not (self.law == "gennorm" and self.beta == 2):
             out.append("non_gaussian")
         if self.segments:

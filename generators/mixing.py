@@ -122,9 +122,11 @@ class MLPMixing(Constants):
         }
 
     @property
-    def assumption(self) -> str:
-        """The assumption name this map satisfies: "injective_mixing" (lifted) or "invertible_mixing"."""
-        return "injective_mixing" if self.lift is not None else "invertible_mixing"
+    def assumptions(self) -> tuple[str, ...]:
+        """The assumption names this map satisfies: "injective_mixing" (lifted) or
+        "invertible_mixing", and "linear_mixing" where it has at most one layer."""
+        kind = "injective_mixing" if self.lift is not None else "invertible_mixing"
+        return (kind, "linear_mixing") if self.n_layers <= 1 else (kind,)
 
     @property
     def condition_numbers(self) -> torch.Tensor:
