@@ -88,6 +88,16 @@ def memory_plan(spec: ExperimentSpec, data: Any, hidden: tuple[int, ...]) -> dic
 
 
 @dataclass(frozen=True)
+class HeldOut:
+    """The held-out samples a run was scored on, on the CPU: its codes ``z_hat`` (n, d), the true
+    latents ``z`` (n, d) and the observations ``x`` (n, D), flattened, of the first step."""
+
+    z_hat: torch.Tensor
+    z: torch.Tensor
+    x: torch.Tensor
+
+
+@dataclass(frozen=True)
 class ExperimentResult:
     """A finished run: its spec and parts, its scores, the baselines that give them meaning, and its
     timings."""
@@ -107,6 +117,7 @@ class ExperimentResult:
     eval_seconds: float
     filtered_r2: R2Result | None = None
     dci_score: float | None = None
+    codes: HeldOut | None = None
     created: str = field(default_factory=lambda: datetime.now(timezone.utc).isoformat(timespec="seconds"))
 
     def to_record(self) -> dict[str, Any]:
@@ -166,10 +177,12 @@ def _prepared(spec: ExperimentSpec, device: torch.device) -> Built:
     return parts
 
 
-def evaluate(spec: ExperimentSpec, parts: Built, log: TrainingLog, device: torch.device) -> ExperimentResult:
+def evaluate(
+    spec: ExperimentSpec, parts: Built, log: TrainingLog, device: torch.device, *, keep_codes: bool = False
+) -> ExperimentResult:
     """Score trained parts on held-out samples drawn from the problem seed: affine R^2 and MCC with
     their nulls, the raw observations' scores, the rotation baseline, and where asked DCI and a
-    filter's state."""
+    filter's state; with ``keep_codes`` the result keeps the held-out codes (``HeldOut``)."""
     began = time.perf_counter()
     held_out = parts.data.sample(spec.evaluation.eval_samples, derive_seed(spec.problem, "eval"), device=device)
     x, z = held_out.x[:, 0], held_out.z[:, 0]
@@ -185,6 +198,7 @@ def evaluate(spec: ExperimentSpec, parts: Built, log: TrainingLog, device: torch
         "rotation_mcc": rotation_baseline(z),
         "filtered_r2": None if filtered is None else affine_r2(filtered, held_out.z[:, -1]),
         "dci_score": dci(z_hat, z).score if spec.evaluation.dci else None,
+        "codes": HeldOut(z_hat.cpu(), z.cpu(), x.flatten(1).cpu()) if keep_codes else None,
     }
     assert spec.objective is not None
     return ExperimentResult(
@@ -202,7 +216,8 @@ def evaluate(spec: ExperimentSpec, parts: Built, log: TrainingLog, device: torch
 
 
 def run_experiment(
-    spec: ExperimentSpec = ExperimentSpec(), *, progress: bool = False, checkpoint: Checkpoint | None = None
+    spec: ExperimentSpec = ExperimentSpec(), *, progress: bool = False, checkpoint: Checkpoint | None = None,
+    keep_codes: bool = False,
 ) -> ExperimentResult:
     """Build the parts, train the encoder and score it on held-out samples against the true latents.
 
@@ -210,7 +225,8 @@ def run_experiment(
     training. Flow encoders (any encoder with a data-dependent start) are initialised on a batch of
     the training stream first. The evaluation set is drawn from the problem seed, so trainings of one
     problem are scored on the same samples. With a ``checkpoint`` the training saves itself and
-    resumes from it (see ``training.train``).
+    resumes from it (see ``training.train``). With ``keep_codes`` the result keeps the held-out
+    codes, latents and observations (``HeldOut``).
     """
     device = resolve_device(spec.device)
     parts = _prepared(spec, device)
@@ -218,7 +234,7 @@ def run_experiment(
         parts.encoder, parts.objective, parts.data, steps=spec.training.steps, batch_size=spec.training.batch_size,
         lr=spec.training.lr, seed=spec.seed, device=device, progress=progress, checkpoint=checkpoint,
     )
-    return evaluate(spec, parts, log, device)
+    return evaluate(spec, parts, log, device, keep_codes=keep_codes)
 
 
 def seedless(spec: ExperimentSpec) -> ExperimentSpec:
@@ -227,7 +243,8 @@ def seedless(spec: ExperimentSpec) -> ExperimentSpec:
 
 
 def run_experiments(
-    specs: list[ExperimentSpec], *, progress: bool = False, checkpoints: Path | None = None, every: int = 500
+    specs: list[ExperimentSpec], *, progress: bool = False, checkpoints: Path | None = None, every: int = 500,
+    keep_codes: bool = False,
 ) -> list[ExperimentResult]:
     """Several runs, in the order given. Runs that differ only in their seeds and whose parts allow
     it (``training.batchable``) train as one batched model (``training.train_seeds``), the others one
@@ -247,7 +264,7 @@ def run_experiments(
                 [(p.encoder, p.objective, p.data, specs[i].seed) for p, i in zip(built, members)],
                 steps=budget.steps, batch_size=budget.batch_size, lr=budget.lr, device=device, progress=progress,
             )
-            results.update({i: evaluate(specs[i], p, log, device) for i, p, log in zip(members, built, logs)})
+            results.update({i: evaluate(specs[i], p, log, device, keep_codes=keep_codes) for i, p, log in zip(members, built, logs)})
             continue
         for i, parts in zip(members, built):
             key = specs[i].key
@@ -256,7 +273,7 @@ def run_experiments(
                 parts.encoder, parts.objective, parts.data, steps=budget.steps, batch_size=budget.batch_size,
                 lr=budget.lr, seed=specs[i].seed, device=device, progress=progress, checkpoint=checkpoint,
             )
-            results[i] = evaluate(specs[i], parts, log, device)
+            results[i] = evaluate(specs[i], parts, log, device, keep_codes=keep_codes)
             if checkpoint is not None:
                 checkpoint.remove()
     return [results[i] for i in range(len(specs))]

@@ -26,15 +26,18 @@ from identifiability.training import train
 
 OTHER = {  # a value other than the default, for each setting a preset may have
     "temperature": 0.37, "ema": 0.5, "editor": "mlp", "beta": 5.0, "warmup": 3, "l0": 0.7, "rank": 1,
-    "view_variance": 0.5, "learn_view_variance": True, "hidden": (16,), "noise_scale": 1.0,
+    "view_variance": 0.5, "learn_view_variance": True, "hidden": (16,), "noise_scale": 1.0, "learn_noise": False,
 }
+# The parts an objective needs besides the default problem (jump, mlp): a segmented generator, a flow.
+NEEDS = {"tcl": {"generator": "ica", "law": "gaussian", "segments": 4}, "kalman-flow": {"encoder": "flow"}}
 
 
 def losses(objective: str, **settings) -> torch.Tensor:
     """Three training steps' losses on the same batches, from the same initial weights, and the
     trained encoder's code of a fixed batch (the stop-gradient family's loss value is 0 by
     construction: only its gradient tells the settings apart)."""
-    spec = ExperimentSpec.from_settings(generator="jump", objective=objective, latent_dim=4, seed=3, device="cpu", **settings)
+    spec = ExperimentSpec.from_settings(**{"generator": "jump", **NEEDS.get(objective, {})}, objective=objective, latent_dim=4,
+                                        seed=3, device="cpu", **settings)
     parts = build(spec)
     log = train(parts.encoder, parts.objective, parts.data, steps=3, batch_size=64, seed=1)
     with torch.no_grad():
@@ -112,7 +115,8 @@ def test_the_oracle_on_a_distillation_base_distils_from_the_ema_target():
 
 def test_each_objective_is_handed_exactly_what_it_requires():
     for name in OBJECTIVES.names():
-        objective = build(ExperimentSpec.from_settings(generator="jump", objective=name, latent_dim=4, device="cpu")).objective
+        objective = build(ExperimentSpec.from_settings(**{"generator": "jump", **NEEDS.get(name, {})}, objective=name, latent_dim=4,
+                                                       device="cpu")).objective
         assert objective.requires <= INPUTS.keys()
     assert LDM(Plane(), FlowExact()).requires == {"log_volume"}
 
@@ -238,7 +242,8 @@ class Syncs(TorchDispatchMode):
 
 def cases():
     for name in OBJECTIVES.names():
-        yield "jump" if name in ("adassl-oracle", "simvae") else "sphere", name, "mlp"
+        needs = NEEDS.get(name, {})
+        yield needs.get("generator", "jump" if name in ("adassl-oracle", "simvae") else "sphere"), name, needs.get("encoder", "mlp")
     for name in GENERATORS.names():
         yield name, "plane-kde-ldm", "conv" if name == "video" else "mlp"
     yield "box", "plane-kde-ldm", "flow"
@@ -249,6 +254,7 @@ def test_no_training_step_waits_for_the_host(generator, objective, encoder):
     # The reads do not grow with the step count (the end of training reads the final loss once),
     # and no op has a data-dependent output shape.
     extra = {"seq_len": 3} if generator not in ("sphere", "box", "real") else {}
+    extra |= {k: v for k, v in NEEDS.get(objective, {}).items() if k not in ("generator", "encoder")}
     parts = build(ExperimentSpec.from_settings(generator=generator, objective=objective, encoder=encoder, latent_dim=4,
                                                device="cpu", **extra))
     train(parts.encoder, parts.objective, parts.data, steps=1, batch_size=16)  # state created lazily on the first step

@@ -2,7 +2,7 @@
 
 from .devices import parse_device, resolve_device
 from .checkpoint import Checkpoint
-from .loop import FINAL_WINDOW, LOSS_RECORD, MAX_STEPS, Interrupted, TrainingLog, train
+from .loop import FINAL_WINDOW, LOSS_RECORD, MAX_STEPS, Diverged, Interrupted, TrainingLog, train
 from .seeds import batchable, train_seeds
 
 __all__ = [
@@ -10,6 +10,7 @@ __all__ = [
     "LOSS_RECORD",
     "MAX_STEPS",
     "Checkpoint",
+    "Diverged",
     "Interrupted",
     "TrainingLog",
     "batchable",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import math
 import signal
 import threading
 import time
@@ -75,10 +76,19 @@ class LossRecord:
         self.window.copy_(state["window"])
 
     def logs(self, seconds: float, device: torch.device) -> list[TrainingLog]:
-        """One log per run (the only host reads of the run)."""
+        """One log per run (the only host reads of the run); a run whose last losses are not finite
+        raises ``Diverged``."""
         losses, finals = self.losses.cpu(), self.window.mean(0).tolist()
+        bad = [i for i, final in enumerate(finals) if not math.isfinite(final)]
+        if bad:
+            raise Diverged(f"training diverged: the final loss is {finals[bad[0]]}" + (f" for run {bad[0]}" if len(finals) > 1 else "")
+                           + "; lower --lr, or see the objective's notes")
         steps = torch.arange(0, self.steps, self.stride)
         return [TrainingLog(losses[:, i], steps, finals[i], seconds, str(device)) for i in range(losses.shape[1])]
+
+
+class Diverged(ArithmeticError):
+    """Training left the finite numbers: a loss or a parameter became NaN or infinite."""
 
 
 class Interrupted(KeyboardInterrupt):
@@ -109,6 +119,20 @@ def step_boundaries() -> Iterator[list[bool]]:
         yield requested
     finally:
         signal.signal(signal.SIGINT, previous)
+
+
+@contextmanager
+def _diverging(parameters: list[torch.Tensor]) -> Iterator[None]:
+    """Name a failure inside the loop for what it is where the parameters have left the finite
+    numbers (a linear-algebra routine meeting NaN fails with a message about itself); checked only
+    when something fails, so no step waits for the host."""
+    try:
+        yield
+    except (RuntimeError, ValueError) as error:
+        if any(not torch.isfinite(p).all() for p in parameters):
+            raise Diverged(f"training diverged: parameters became non-finite ({type(error).__name__}: "
+                           f"{str(error).splitlines()[0]}); lower --lr, or see the objective's notes") from error
+        raise
 
 
 def optimizer_for(parameters: Iterable[torch.Tensor], lr: float) -> torch.optim.Optimizer:
@@ -199,7 +223,7 @@ def train(
         checkpoint.save(capture(step, modules, optimizer, gen, {**record.state(), "seconds": time.perf_counter() - start}))
 
     bar = tqdm(range(first, steps), disable=not progress, desc="training", unit="step", leave=False)
-    with step_boundaries() as stop:
+    with step_boundaries() as stop, _diverging([*encoder.parameters(), *objective.parameters()]):
         for step in bar:
             batch = data.sample(batch_size, gen, device=device)
             z, inputs = _inputs(requires, encoder, target, batch)
