@@ -73,9 +73,9 @@ class NonlinearICA(MixedProcess):
         out = ["independent_sources", *self.mixing.assumptions]
         if self.law != "gaussian" and not (self.law == "gennorm" and self.beta == 2):
             out.append("non_gaussian")
-        if self.segments:
+        if self.segments > 1:  # one segment modulates nothing
             out.append("segment_modulated")
-        if self.autoregression is not None:
+        if self.autoregression:  # None or 0: each step a fresh draw
             out.append("temporally_dependent")
         return tuple(out)
 

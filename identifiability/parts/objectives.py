@@ -9,6 +9,7 @@ import inspect
 from typing import Any
 
 from foundation import SettingError
+from generators import NonlinearICA
 
 from ..objectives.presets import PRESETS, needs_of, preset, settings_of
 from ..objectives.supervised import Supervised
@@ -98,8 +99,8 @@ def supervised(context: Context) -> Supervised:
 def _segments(context: Context) -> int:
     """The number of segments of a segment-modulated generator (``ica`` with segments > 0)."""
     data = context.data
-    segments = getattr(data, "segments", 0)
-    if "segment_modulated" not in getattr(data, "assumptions", ()) or not segments:
+    segments = data.segments if isinstance(data, NonlinearICA) else 0  # nonstat_noise's segments are not per sample
+    if not segments:
         raise SettingError("objective", f"tcl classifies the segment of each sample, and {data!r} has none: "
                                         "use the generator ica with segments > 0")
     return segments
