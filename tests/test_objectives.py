@@ -211,7 +211,8 @@ def test_sphere_normalizer_matches_the_closed_form_on_the_circle_and_s2():
 def test_every_preset_builds_and_unknown_names_are_rejected():
     z = torch.randn(16, 2, 4, generator=gen(8))
     needs = {"adassl-oracle": ({"action_dim": 1}, {"action": torch.ones(16, 1)}),
-             "simvae": ({"observed_dim": 6}, {"observations": torch.randn(16, 2, 6, generator=gen(9))})}
+             "simvae": ({"observed_dim": 6}, {"observations": torch.randn(16, 2, 6, generator=gen(9))}),
+             "kalman-flow": ({}, {"log_volume": torch.randn(16, 2, generator=gen(10))})}
     for name in PRESETS:
         settings, inputs = needs.get(name, ({}, {}))
         loss = preset(name, 4, **settings)(z, **inputs)
