@@ -90,3 +90,24 @@ def test_run_can_add_dci_to_its_record():
     result = run_experiment(ExperimentSpec.from_settings(steps=3, batch_size=32, eval_samples=400, dci=True, device="cpu"))
     assert 0 <= result.dci_score <= 1
     assert result.to_record()["metrics"]["dci_disentanglement"] == result.dci_score
+
+
+class BlowsUp(torch.nn.Module):
+    """A finite loss for ``after`` steps, then an infinite one (its gradients NaN)."""
+
+    def __init__(self, after):
+        super().__init__()
+        self.after, self.calls = after, 0
+
+    def forward(self, z):
+        self.calls += 1
+        return z.square().mean() * (1.0 if self.calls <= self.after else float("inf"))
+
+
+@pytest.mark.parametrize("after", [0, 5])
+def test_a_run_that_leaves_the_finite_numbers_says_so(after):
+    from identifiability.training import Diverged
+
+    encoder = MLPEncoder(4, 4, (16,))
+    with pytest.raises(Diverged, match="training diverged"):
+        train(encoder, BlowsUp(after), ContrastivePairs(latent_dim=4), steps=30, batch_size=32, seed=0)
