@@ -17,6 +17,7 @@ from foundation import check_fits, derive_seed
 from generators import fingerprint
 
 from .metrics import MCCResult, MetricResult, R2Result, affine_r2, dci, mcc, raw_observation_baseline, rotation_baseline
+from .metrics.profile import LINEAR_CLASSES, Profile, profile
 from .registry import ENCODERS, GENERATORS, OBJECTIVES, Context
 from .specs import Evaluation, ExperimentSpec, Training
 from .training import Checkpoint, TrainingLog, batchable, resolve_device, train, train_seeds
@@ -117,6 +118,7 @@ class ExperimentResult:
     eval_seconds: float
     filtered_r2: R2Result | None = None
     dci_score: float | None = None
+    profile: Profile | None = None
     codes: HeldOut | None = None
     created: str = field(default_factory=lambda: datetime.now(timezone.utc).isoformat(timespec="seconds"))
 
@@ -141,6 +143,8 @@ class ExperimentResult:
                 "mcc": self.mcc.to_dict(),
                 **({"filtered_affine_r2": self.filtered_r2.to_dict()} if self.filtered_r2 else {}),
                 **({"dci_disentanglement": self.dci_score} if self.dci_score is not None else {}),
+                **({"profile": {"scores": self.profile.scores, "finest": list(self.profile.finest),
+                                "tolerance": self.profile.tolerance}} if self.profile is not None else {}),
             },
             "baselines": {
                 "raw_x": {"affine_r2": self.raw_r2.score, "mcc": self.raw_mcc.score},
@@ -177,6 +181,14 @@ def _prepared(spec: ExperimentSpec, device: torch.device) -> Built:
     return parts
 
 
+def _linear_profile(z_hat: torch.Tensor, z: torch.Tensor) -> Profile | None:
+    """The codes' distance to the classes of linear maps (milliseconds), or None where it is
+    undefined (a code constant in every column: collapsed)."""
+    if not bool((z_hat.amax(0) > z_hat.amin(0)).any()):
+        return None
+    return profile(z_hat, z, classes=LINEAR_CLASSES)
+
+
 def evaluate(
     spec: ExperimentSpec, parts: Built, log: TrainingLog, device: torch.device, *, keep_codes: bool = False
 ) -> ExperimentResult:
@@ -198,6 +210,7 @@ def evaluate(
         "rotation_mcc": rotation_baseline(z),
         "filtered_r2": None if filtered is None else affine_r2(filtered, held_out.z[:, -1]),
         "dci_score": dci(z_hat, z).score if spec.evaluation.dci else None,
+        "profile": _linear_profile(z_hat, z),
         "codes": HeldOut(z_hat.cpu(), z.cpu(), x.flatten(1).cpu()) if keep_codes else None,
     }
     assert spec.objective is not None
