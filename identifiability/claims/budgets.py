@@ -1,0 +1,29 @@
+"""How much a claim test spends: seeds, held-out samples and generators drawn per test."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Budget:
+    """A budget for verifying claims; each recipe names its own training steps per budget.
+
+    Attributes:
+        name: "fast" (the default test run) or "full" (``--claims-budget=full``, slow tests).
+        seeds: the seeds of each verification; each seed is a new problem and a new training.
+        eval_samples: held-out samples scored per seed.
+        examples: generators Hypothesis draws per claim test.
+    """
+
+    name: str
+    seeds: tuple[int, ...]
+    eval_samples: int
+    examples: int
+
+
+BUDGETS = {
+    # one seed and one generator per claim: the whole library and its controls in under 5 minutes on 2 cores
+    "fast": Budget("fast", seeds=(0,), eval_samples=4000, examples=1),
+    "full": Budget("full", seeds=(0, 1, 2, 3, 4), eval_samples=10_000, examples=3),
+}

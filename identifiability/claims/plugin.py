@@ -1,0 +1,18 @@
+"""The pytest plugin (entry point ``pytest11``): ``--claims-budget`` and the ``claims_budget`` fixture."""
+
+from __future__ import annotations
+
+import pytest
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.getgroup("identifiability").addoption(
+        "--claims-budget", choices=("fast", "full"), default="fast",
+        help="budget of claim tests: fast (the default: 2 seeds, short training) or full (5 seeds, the measured budget)",
+    )
+
+
+@pytest.fixture
+def claims_budget(request: pytest.FixtureRequest) -> str:
+    """The budget claim tests run at: "fast" or "full" (``--claims-budget``)."""
+    return request.config.getoption("--claims-budget")

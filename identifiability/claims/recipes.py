@@ -1,0 +1,114 @@
+"""Estimator recipes a claim names: trained by the toolkit, or fitted scikit-learn style.
+
+A recipe gives, for each seed of a budget, the held-out codes of the estimator and of its supervised
+counterpart (the same model told z at the same budget): the claim scores both.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from functools import lru_cache
+from typing import Any, Protocol
+
+import torch
+from sklearn.linear_model import LinearRegression
+
+from foundation import check_int, derive_seed
+from ..experiment import HeldOut, run_experiments
+from ..registry import GENERATORS, Context
+from ..specs import Evaluation, ExperimentSpec, Part, Training
+from .budgets import Budget
+
+
+@dataclass(frozen=True)
+class Codes:
+    """One seed's held-out codes: the estimator's and the supervised upper bound's."""
+
+    estimator: HeldOut
+    supervised: HeldOut
+
+
+class Recipe(Protocol):
+    def codes(self, generator: Part, budget: Budget, *, device: str = "cpu") -> list[Codes]: ...
+
+    def describe(self, budget: Budget) -> str: ...
+
+
+@dataclass(frozen=True)
+class Trained:
+    """An encoder and an objective by name (with settings), trained for ``fast`` or ``full`` steps.
+
+    The supervised upper bound trains the same encoder with the ``supervised`` objective (regress z)
+    at the same budget. Seeds of one budget train together where the parts allow it.
+    """
+
+    encoder: Part
+    objective: Part
+    fast: int
+    full: int
+    batch_size: int = 512
+    lr: float = 3e-3
+
+    def __post_init__(self) -> None:
+        check_int("fast", self.fast, low=1)
+        check_int("full", self.full, low=1)
+
+    def specs(self, generator: Part, budget: Budget, device: str = "cpu") -> list[ExperimentSpec]:
+        """The runs behind one verification: one per seed (each seed its own problem)."""
+        training = Training(steps=self.full if budget.name == "full" else self.fast, batch_size=self.batch_size, lr=self.lr)
+        return [ExperimentSpec(generator=generator, encoder=self.encoder, objective=self.objective, training=training,
+                               evaluation=Evaluation(eval_samples=budget.eval_samples), seed=seed, device=device)
+                for seed in budget.seeds]
+
+    def codes(self, generator: Part, budget: Budget, *, device: str = "cpu") -> list[Codes]:
+        return list(_trained_codes(self, generator, budget, device))
+
+    def describe(self, budget: Budget) -> str:
+        steps = self.full if budget.name == "full" else self.fast
+        return f"{self.encoder.name} + {self.objective.name}, {steps} steps x batch {self.batch_size}"
+
+
+@lru_cache(maxsize=16)
+def _trained_codes(recipe: Trained, generator: Part, budget: Budget, device: str) -> tuple[Codes, ...]:
+    """The codes of a recipe's runs, kept for the process: a claim and its control that share a
+    recipe and a generator (a different target or class of the same codes) train once."""
+    specs = recipe.specs(generator, budget, device)
+    supervised = [replace(spec, objective=Part("supervised")) for spec in specs]
+    results = run_experiments(specs + supervised, keep_codes=True)
+    n = len(specs)
+    return tuple(Codes(r.codes, s.codes) for r, s in zip(results[:n], results[n:]))  # type: ignore[arg-type]
+
+
+@dataclass(frozen=True)
+class Fitted:
+    """An estimator fitted outside the trainer, scikit-learn style: ``make(seed)`` gives an object
+    with ``fit(x)`` and ``transform(x)``, fitted on ``fast`` or ``full`` draws of the first step's
+    observations (flattened); the supervised upper bound is ``supervised(seed)``, fitted as
+    ``fit(x, z)`` and read with ``predict`` (default: least squares, the linear model told z)."""
+
+    name: str
+    make: Callable[[int], Any]
+    fast: int
+    full: int
+    supervised: Callable[[int], Any] = lambda seed: LinearRegression()  # noqa: E731
+
+    def codes(self, generator: Part, budget: Budget, *, device: str = "cpu") -> list[Codes]:
+        samples = self.full if budget.name == "full" else self.fast
+        out = []
+        for seed in budget.seeds:
+            data, _ = GENERATORS.build(generator.name, Context(seed=seed, problem_seed=seed), generator.given)
+            train = data.sample(samples, derive_seed(seed, "train"))
+            held = data.sample(budget.eval_samples, derive_seed(seed, "eval"))  # as experiment.evaluate draws it
+            x, z = train.x[:, 0].flatten(1).numpy(), train.z[:, 0].numpy()
+            x_held, z_held = held.x[:, 0].flatten(1), held.z[:, 0]
+            estimator = self.make(seed).fit(x)
+            told = self.supervised(seed).fit(x, z)
+            out.append(Codes(
+                HeldOut(torch.as_tensor(estimator.transform(x_held.numpy())), z_held, x_held),
+                HeldOut(torch.as_tensor(told.predict(x_held.numpy())), z_held, x_held),
+            ))
+        return out
+
+    def describe(self, budget: Budget) -> str:
+        return f"{self.name}, fitted on {self.full if budget.name == 'full' else self.fast} samples"

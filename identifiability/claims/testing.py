@@ -1,0 +1,70 @@
+"""Claims as tests: one helper call checks a claim on every generator a Hypothesis strategy draws.
+
+    def test_infonce_inverts_the_mixing(claims_budget):
+        assert_holds(CONTRASTIVE, sphere_problems(), claims_budget)
+
+``claims_budget`` is the pytest plugin's fixture (``--claims-budget=fast|full``). Each drawn
+generator is one verification (every seed of the budget trains); Hypothesis runs without deadline,
+derandomised (the same generators on every run, in CI too) and without a database, and on failure
+shrinks the generator and reports it with the verdict: the scores, the null and the baselines.
+"""
+
+from __future__ import annotations
+
+from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import strategies as st
+
+from ..specs import Part
+from .budgets import BUDGETS, Budget
+from .claim import Claim, Verdict
+
+
+class ClaimFailed(AssertionError):
+    """A claim did not hold where it should, or held where its control says it must not."""
+
+
+def _for_each(generators: st.SearchStrategy[Part], budget: Budget, check) -> None:
+    @settings(max_examples=budget.examples, deadline=None, derandomize=True, database=None,
+              phases=(Phase.explicit, Phase.generate, Phase.shrink), suppress_health_check=list(HealthCheck))
+    @given(generators)
+    def each(generator: Part) -> None:
+        check(generator)
+
+    each()
+
+
+def _budget(budget: str | Budget) -> Budget:
+    return BUDGETS[budget] if isinstance(budget, str) else budget
+
+
+def assert_holds(claim: Claim, generators: st.SearchStrategy[Part], budget: str | Budget = "fast") -> list[Verdict]:
+    """Check that ``claim`` holds on every generator drawn (each must declare the claim's
+    assumptions); returns the verdicts. Raises ``ClaimFailed`` with the verdict otherwise."""
+    verdicts: list[Verdict] = []
+
+    def check(generator: Part) -> None:
+        verdict = claim.verify(generator, _budget(budget))
+        verdicts.append(verdict)
+        if verdict.missing:
+            raise ClaimFailed(f"the strategy drew a generator the claim does not apply to:\n{verdict}")
+        if not verdict.holds:
+            raise ClaimFailed(f"the claim does not hold:\n{verdict}")
+
+    _for_each(generators, _budget(budget), check)
+    return verdicts
+
+
+def assert_fails(claim: Claim, generators: st.SearchStrategy[Part], budget: str | Budget = "fast") -> list[Verdict]:
+    """Check a negative control: ``claim`` does not hold on any generator drawn (a generator that
+    violates an assumption, or the claim with a recipe that violates one); returns the verdicts.
+    Raises ``ClaimFailed`` with the verdict where it holds anyway."""
+    verdicts: list[Verdict] = []
+
+    def check(generator: Part) -> None:
+        verdict = claim.verify(generator, _budget(budget))
+        verdicts.append(verdict)
+        if verdict.holds:
+            raise ClaimFailed(f"the control holds, so the claim's test cannot tell:\n{verdict}")
+
+    _for_each(generators, _budget(budget), check)
+    return verdicts
