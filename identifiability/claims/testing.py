@@ -37,34 +37,32 @@ def _budget(budget: str | Budget) -> Budget:
     return BUDGETS[budget] if isinstance(budget, str) else budget
 
 
-def assert_holds(claim: Claim, generators: st.SearchStrategy[Part], budget: str | Budget = "fast") -> list[Verdict]:
-    """Check that ``claim`` holds on every generator drawn (each must declare the claim's
-    assumptions); returns the verdicts. Raises ``ClaimFailed`` with the verdict otherwise."""
+def _verdicts(claim: Claim, generators: st.SearchStrategy[Part], budget: str | Budget, problem) -> list[Verdict]:
+    """Verify ``claim`` on every generator drawn; ``problem(verdict)`` says what is wrong with a
+    verdict (None: nothing), raised as ``ClaimFailed`` with the verdict."""
     verdicts: list[Verdict] = []
 
     def check(generator: Part) -> None:
         verdict = claim.verify(generator, _budget(budget))
         verdicts.append(verdict)
-        if verdict.missing:
-            raise ClaimFailed(f"the strategy drew a generator the claim does not apply to:\n{verdict}")
-        if not verdict.holds:
-            raise ClaimFailed(f"the claim does not hold:\n{verdict}")
+        if (message := problem(verdict)) is not None:
+            raise ClaimFailed(f"{message}:\n{verdict}")
 
     _for_each(generators, _budget(budget), check)
     return verdicts
+
+
+def assert_holds(claim: Claim, generators: st.SearchStrategy[Part], budget: str | Budget = "fast") -> list[Verdict]:
+    """Check that ``claim`` holds on every generator drawn (each must declare the claim's
+    assumptions); returns the verdicts. Raises ``ClaimFailed`` with the verdict otherwise."""
+    return _verdicts(claim, generators, budget, lambda v: (
+        "the strategy drew a generator the claim does not apply to" if v.missing
+        else None if v.holds else "the claim does not hold"))
 
 
 def assert_fails(claim: Claim, generators: st.SearchStrategy[Part], budget: str | Budget = "fast") -> list[Verdict]:
     """Check a negative control: ``claim`` does not hold on any generator drawn (a generator that
     violates an assumption, or the claim with a recipe that violates one); returns the verdicts.
     Raises ``ClaimFailed`` with the verdict where it holds anyway."""
-    verdicts: list[Verdict] = []
-
-    def check(generator: Part) -> None:
-        verdict = claim.verify(generator, _budget(budget))
-        verdicts.append(verdict)
-        if verdict.holds:
-            raise ClaimFailed(f"the control holds, so the claim's test cannot tell:\n{verdict}")
-
-    _for_each(generators, _budget(budget), check)
-    return verdicts
+    return _verdicts(claim, generators, budget,
+                     lambda v: "the control holds, so the claim's test cannot tell" if v.holds else None)
