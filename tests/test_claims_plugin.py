@@ -42,10 +42,10 @@ def test_a_claim_that_holds_passes_and_one_that_fails_reports_its_numbers(pytest
 def test_the_budget_is_chosen_per_run(pytester):
     pytester.makepyfile(test_budget="def test_budget(claims_budget):\n    print('BUDGET', claims_budget)\n")
     for flags, budget in (((), "fast"), (("--claims-budget=full",), "full")):
-        result = pytester.runpytest_subprocess("-s", *flags)
+        result = pytester.runpytest("-s", *flags)
         result.assert_outcomes(passed=1)
         result.stdout.fnmatch_lines([f"*BUDGET {budget}*"])
-    pytester.runpytest_subprocess("--claims-budget=huge").stderr.fnmatch_lines(["*invalid choice: 'huge'*"])
+    pytester.runpytest("--claims-budget=huge").stderr.fnmatch_lines(["*invalid choice: 'huge'*"])
 
 
 @pytest.mark.slow
