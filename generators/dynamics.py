@@ -57,7 +57,8 @@ class LatentDynamics(MixedProcess):
         action_dim: m, for "action".
         segments: number of noise segments, for "nonstat_noise".
         nuisance_dim: k extra N(0, 1) dimensions drawn fresh each step and mixed into x, not in z.
-        mixing_layers, observed_dim, seed: as in ``NonlinearICA``; the mixing acts on d + k dims.
+        mixing_layers, observed_dim, observation_noise, seed: as in ``NonlinearICA``; the mixing
+            acts on d + k dims.
     """
 
     def __init__(
@@ -74,9 +75,11 @@ class LatentDynamics(MixedProcess):
         nuisance_dim: int = 0,
         mixing_layers: int = 3,
         observed_dim: int | None = None,
+        observation_noise: float = 0.0,
         seed: int = 0,
     ) -> None:
         self.preset = check_choice("preset", preset, PRESETS)
+        self.observation_noise = check_float("observation_noise", observation_noise, low=0)
         self.latent_dim = check_int("latent_dim", latent_dim, low=1)
         self.uncertainty = check_float("uncertainty", uncertainty, low=0, high=1)
         self.seq_len = check_int("seq_len", seq_len, low=2)
@@ -111,7 +114,16 @@ class LatentDynamics(MixedProcess):
         extra = ("nuisance_dimensions",) if self.nuisance_dim else ()
         independent = self.uncertainty == 1 and self.preset in ("gauss_ar1", "laplace_ar1", "sparse_resample")
         dependent = () if independent else ("temporally_dependent",)  # at uncertainty 1 each step is a fresh draw
-        return ("markov", *dependent, *_ASSUMPTIONS[self.preset], *mixing, *extra)
+        return ("markov", *dependent, *_ASSUMPTIONS[self.preset], *mixing, *extra, *self._noise_assumptions())
+
+    @property
+    def linear_gaussian(self) -> tuple[torch.Tensor, torch.Tensor] | None:
+        """(A, Q) of z' = A z + N(0, Q), z_0 ~ N(0, I), where the process is that (gauss_ar1 without
+        nuisance dimensions: A = sqrt(1 - s^2) I, Q = s^2 I, s the uncertainty); else None."""
+        if self.preset != "gauss_ar1" or self.nuisance_dim:
+            return None
+        eye = torch.eye(self.latent_dim, dtype=torch.float64)
+        return math.sqrt(1 - self.uncertainty**2) * eye, self.uncertainty**2 * eye
 
     def _transition(self, z: torch.Tensor, u: torch.Tensor | None, gen: torch.Generator):
         """One step for every sequence at once: (z', r, noise)."""
@@ -168,11 +180,11 @@ class LatentDynamics(MixedProcess):
         if r is not None and r.is_floating_point():
             r = r.to(dtype)
         return Batch(
-            x=self.mixing(latent), z=zs, u=u, r=r, noise=torch.stack(noises, 1).to(dtype), nuisance=nuisance
+            x=self.observe(latent, gen), z=zs, u=u, r=r, noise=torch.stack(noises, 1).to(dtype), nuisance=nuisance
         )
 
     def __repr__(self) -> str:
         return (
             f"LatentDynamics(preset={self.preset!r}, latent_dim={self.latent_dim}, uncertainty={self.uncertainty:g}, "
-            f"seq_len={self.seq_len}, mixing_layers={self.mixing.n_layers}, seed={self.seed})"
+            f"seq_len={self.seq_len}, mixing_layers={self.mixing.n_layers}{self._noise_repr()}, seed={self.seed})"
         )

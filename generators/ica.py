@@ -45,9 +45,11 @@ class NonlinearICA(MixedProcess):
         autoregression: float | None = None,
         seq_len: int | None = None,
         min_of: int | None = None,
+        observation_noise: float = 0.0,
         seed: int = 0,
     ) -> None:
         self.latent_dim = check_int("latent_dim", latent_dim, low=1)
+        self.observation_noise = check_float("observation_noise", observation_noise, low=0)
         self.law = check_choice("law", law, LAWS)
         self.beta = check_float("beta", beta, low=0, low_open=True)
         self.segments = check_int("segments", segments, low=0)
@@ -77,7 +79,7 @@ class NonlinearICA(MixedProcess):
             out.append("segment_modulated")
         if self.autoregression:  # None or 0: each step a fresh draw
             out.append("temporally_dependent")
-        return tuple(out)
+        return (*out, *self._noise_assumptions())
 
     def sample(
         self, n: int, seed: Seed, *, device: torch.device | str = "cpu", dtype: torch.dtype = torch.float32
@@ -97,9 +99,10 @@ class NonlinearICA(MixedProcess):
             u = torch.randint(self.segments, (n,), generator=gen, device=gen.device)
             s = self.segment_means.to(s.device)[u, None] + self.segment_scales.to(s.device)[u, None] * s
         z = s.to(dtype)
-        return Batch(x=self.mixing(z), z=z, u=u)
+        return Batch(x=self.observe(z, gen), z=z, u=u)
 
     def __repr__(self) -> str:
         extra = f", segments={self.segments}" if self.segments else ""
         extra += f", autoregression={self.autoregression}, seq_len={self.seq_len}" if self.autoregression is not None else ""
+        extra += self._noise_repr()
         return f"NonlinearICA(latent_dim={self.latent_dim}, law={self.law!r}, mixing={self.mixing!r}{extra}, seed={self.seed})"

@@ -158,9 +158,36 @@ class MLPMixing(Constants):
 
 
 class MixedProcess(Constants):
-    """A process observed through an ``MLPMixing`` held in ``self.mixing``."""
+    """A process observed through an ``MLPMixing`` held in ``self.mixing``, with additive Gaussian
+    observation noise of standard deviation ``self.observation_noise`` (sigma_x)."""
 
     mixing: MLPMixing
+    observation_noise: float = 0.0
+
+    def observe(self, latent: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
+        """x = g(latent) + sigma_x eps, eps ~ N(0, I) drawn from ``gen`` after the latents (in float64,
+        cast to x's dtype; sigma_x = 0 draws nothing, so noiseless streams are unchanged)."""
+        x = self.mixing(latent)
+        if not self.observation_noise:
+            return x
+        eps = torch.randn(x.shape, generator=gen, device=gen.device, dtype=torch.float64)
+        return x + (self.observation_noise * eps).to(x.dtype)
+
+    def latent_observation_noise(self, latent: torch.Tensor) -> torch.Tensor:
+        """The observation noise as seen in the coordinates of the mixed latents, (m, m) for rows
+        ``latent`` (n, m): the mean over the rows of sigma_x^2 (J^T J)^{-1}, J = dg/dz there (D, m),
+        the covariance of g^{-1}(g(z) + sigma_x eps) - z to first order in sigma_x."""
+        def g(v: torch.Tensor) -> torch.Tensor:
+            return self.mixing(v[None])[0]
+
+        jac = torch.func.vmap(torch.func.jacrev(g))(latent.double())  # (n, D, m)
+        return self.observation_noise**2 * torch.linalg.inv(jac.mT @ jac).mean(0)
+
+    def _noise_assumptions(self) -> tuple[str, ...]:
+        return ("noisy_observations",) if self.observation_noise else ()
+
+    def _noise_repr(self) -> str:
+        return f", observation_noise={self.observation_noise:g}" if self.observation_noise else ""
 
     @staticmethod
     def make_mixing(dim: int, n_layers: int, *, dim_name: str = "latent_dim", **kwargs: Any) -> MLPMixing:
