@@ -18,6 +18,7 @@ from generators import fingerprint
 
 from .metrics import MCCResult, MetricResult, R2Result, affine_r2, dci, mcc, raw_observation_baseline, rotation_baseline
 from .metrics.profile import LINEAR_CLASSES, Profile, profile
+from .oracle import oracle_r2
 from .registry import ENCODERS, GENERATORS, OBJECTIVES, Context
 from .specs import Evaluation, ExperimentSpec, Training
 from .training import Checkpoint, TrainingLog, batchable, resolve_device, train, train_seeds
@@ -117,6 +118,7 @@ class ExperimentResult:
     rotation_mcc: float
     eval_seconds: float
     filtered_r2: R2Result | None = None
+    oracle: tuple[float, float] | None = None
     dci_score: float | None = None
     profile: Profile | None = None
     codes: HeldOut | None = None
@@ -142,6 +144,7 @@ class ExperimentResult:
                 "affine_r2": self.r2.to_dict(),
                 "mcc": self.mcc.to_dict(),
                 **({"filtered_affine_r2": self.filtered_r2.to_dict()} if self.filtered_r2 else {}),
+                **({"oracle_r2": {"per_frame": self.oracle[0], "filtered": self.oracle[1]}} if self.oracle else {}),
                 **({"dci_disentanglement": self.dci_score} if self.dci_score is not None else {}),
                 **({"profile": {"scores": self.profile.scores, "finest": list(self.profile.finest),
                                 "tolerance": self.profile.tolerance}} if self.profile is not None else {}),
@@ -181,6 +184,17 @@ def _prepared(spec: ExperimentSpec, device: torch.device) -> Built:
     return parts
 
 
+def _oracle(data: Any, z: torch.Tensor) -> tuple[float, float] | None:
+    """The exact Kalman filter's (per-frame, filtered) R^2 on the true latent model, where the process
+    is linear-Gaussian (``oracle.oracle_r2``); the observation noise pulled back through g at up to
+    2000 of the held-out latents ``z``."""
+    model = getattr(data, "linear_gaussian", None)
+    if model is None:
+        return None
+    r = data.latent_observation_noise(z[:2000].cpu())
+    return oracle_r2(*model, r, data.seq_len)
+
+
 def _linear_profile(z_hat: torch.Tensor, z: torch.Tensor) -> Profile | None:
     """The codes' distance to the classes of linear maps (milliseconds), or None where it is
     undefined (a code constant in every column: collapsed)."""
@@ -209,6 +223,7 @@ def evaluate(
         "raw_mcc": raw["mcc"],
         "rotation_mcc": rotation_baseline(z),
         "filtered_r2": None if filtered is None else affine_r2(filtered, held_out.z[:, -1]),
+        "oracle": None if filtered is None else _oracle(parts.data, z),
         "dci_score": dci(z_hat, z).score if spec.evaluation.dci else None,
         "profile": _linear_profile(z_hat, z),
         "codes": HeldOut(z_hat.cpu(), z.cpu(), x.flatten(1).cpu()) if keep_codes else None,

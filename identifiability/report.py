@@ -36,6 +36,8 @@ def format_report(result: ExperimentResult) -> str:
         f"  {'reverse R^2':<16}{result.r2.reverse:>8.3f}   (z_hat ~ z: low if z_hat has dimensions z does not explain)",
         *([f"  {'filtered R^2':<16}{result.filtered_r2.score:>8.3f}   (the Kalman filter's state at the last step)"]
           if result.filtered_r2 is not None else []),
+        *([f"  {'oracle R^2':<16}{result.oracle[1]:>8.3f}   filtered, {result.oracle[0]:.3f} per frame: the exact Kalman filter "
+           "on the true model, noise pulled back through g to first order: a bound only where that noise is small"] if result.oracle is not None else []),
         f"  {'profile':<16}" + (result.profile.line() if result.profile else "undefined: the code is constant (collapsed)"),
         *[f"  ! {warning}" for r in (result.r2, result.mcc, result.filtered_r2) if r is not None for warning in r.warnings],
         "",

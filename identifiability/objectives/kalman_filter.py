@@ -8,80 +8,95 @@ import torch
 from torch import nn
 
 from .base import Objective
-from .entropy import EntropyEstimator, LogDet
 from .latent_models import KalmanPredictive
 
 
 class KalmanFilterLDM(Objective):
-    """The encodings y_t = f(x_t) are pseudo-observations of a linear-Gaussian state model
+    """The encodings y_t = f(x_t) (n, T, d) are pseudo-observations of a linear-Gaussian state model
     s_{t+1} = A s_t + b + N(0, Q), y_t = s_t + N(0, R), s_0 ~ N(0, I). A Kalman filter runs the
-    predict / update recursion; the loss is the negative log-likelihood of each stop-gradient
-    encoding under its one-step prediction N(A m_{t-1} + b, A P A^T + Q + R) (the plug-in of the
-    conditional entropy), minus the marginal log-density log N(y_t; 0, I) and the entropy estimate
-    of the encodings' marginal, averaged over the T steps (n samples each).
+    predict / update recursion, which gives each y_t a predictive law N(m_t, S_t) from y_1..y_{t-1},
+    S_t = A P_{t-1} A^T + Q + R.
 
-    The covariance recursion does not depend on the data, so P_t is one (d, d) matrix per step
-    shared by every sequence, and only the means are batched: a loop over time, never over samples.
+    The loss is latent distribution matching with that predictive law as the transition:
+    -E[log N(y_t; m_t, S_t)] - H[y_t | y_<t] - E[log N(y_t; 0, I)] over t >= 1, the conditional
+    entropy estimated contrastively under the same kernel (-<log (1/n) sum_j N(y_t^i; m_t^j, S_t)>,
+    every other sequence's prediction a centre), and the marginal N(0, I) fixing the scale. With
+    P = 0 and R = 0 (observations exact) each term is the pair method ``kalman`` on (y_{t-1}, y_t);
+    with noise the filter's prediction pools every past step.
+
+    The covariance recursion does not depend on the data, so P_t and S_t are one (d, d) matrix per
+    step shared by every sequence, and only the means are batched: a loop over time, never over
+    samples, and no host synchronisation.
 
     Args:
         dim: d.
-        entropy: the marginal entropy estimator (log-det by default).
-        learn_noise: learn Q (else Q = I).
+        rho_max: bound on A's spectral norm.
+        learn_noise: learn Q (else Q = I, which fixes the kernel's bandwidth).
     """
 
-    def __init__(
-        self, dim: int, entropy: EntropyEstimator | None = None, rho_max: float = 0.999, learn_noise: bool = True
-    ) -> None:
+    def __init__(self, dim: int, rho_max: float = 0.999, learn_noise: bool = True) -> None:
         super().__init__()
         self.latent_model = KalmanPredictive(dim, rho_max, learn_noise=learn_noise)
-        self.entropy = entropy if entropy is not None else LogDet()
         self.raw_obs_chol = nn.Parameter(torch.full((dim,), -2.0))  # diagonal R, softplus-parametrised
-        self.requires = frozenset({"log_volume"}) if self.entropy.needs_log_volume else frozenset()
-
 
     @property
     def observation_noise(self) -> torch.Tensor:
         """R, (d, d) diagonal."""
         return torch.diag(nn.functional.softplus(self.raw_obs_chol) ** 2 + 1e-6)
 
-    def filter(self, y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """Filtered means (n, T, d) and one-step negative log-likelihoods (n, T) of y (n, T, d)."""
+    def predictions(self, y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """The filter on y (n, T, d): predictive means (n, T, d), Cholesky factors of the predictive
+        covariances S_t (T, d, d), and filtered means (n, T, d)."""
         n, steps, d = y.shape
         y = y.float() if y.dtype in (torch.float16, torch.bfloat16) else y
         model = self.latent_model
         a, b, q, r = model.transition, model.bias, model.noise, self.observation_noise
-        target = y.detach()
         mean = y.new_zeros(n, d)
         cov = torch.eye(d, dtype=y.dtype, device=y.device)
-        means, nlls = [], []
+        predicted, chols, filtered = [], [], []
         for t in range(steps):
             if t:
                 mean = mean @ a.T + b
                 cov = a @ cov @ a.T + q
             chol = torch.linalg.cholesky_ex(cov + r)[0]  # positive definite by construction; no host check
-            white = torch.linalg.solve_triangular(chol, (target[:, t] - mean).T, upper=False).T
-            nlls.append(0.5 * (white**2).sum(-1) + chol.diagonal().log().sum() + 0.5 * d * math.log(2 * math.pi))
+            predicted.append(mean)
+            chols.append(chol)
             gain = torch.cholesky_solve(cov, chol).T  # K = P S^{-1}
             mean = mean + (y[:, t] - mean) @ gain.T
             cov = cov - gain @ (cov + r) @ gain.T
-            means.append(mean)
-        return torch.stack(means, 1), torch.stack(nlls, 1)
+            filtered.append(mean)
+        return torch.stack(predicted, 1), torch.stack(chols), torch.stack(filtered, 1)
+
+    def filter(self, y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Filtered means (n, T, d) and one-step negative log-likelihoods -log N(y_t; m_t, S_t) (n, T)."""
+        predicted, chols, filtered = self.predictions(y)
+        return filtered, -_log_normal(y.to(predicted.dtype), predicted, chols)
 
     def filtered(self, z: torch.Tensor) -> torch.Tensor:
         """The filtered mean at the last step, (n, d)."""
-        return self.filter(z)[0][:, -1]
+        return self.predictions(z)[2][:, -1]
 
-    def forward(self, z: torch.Tensor, log_volume: torch.Tensor | None = None) -> torch.Tensor:
-        """Scalar loss for encodings z (n, T, d)."""
-        _, nll = self.filter(z)
-        # H[z, z'] = H[z] + H[z' | z]: the conditional part is the stop-gradient likelihood above
-        # (the plug-in), the marginal part an estimate from the encodings with its own kernel, held
-        # in scale by the marginal N(0, I). An estimate under the transition kernel would grow
-        # without bound as predictions worsen (measured: the loss ran to -1e22). The marginal is
-        # estimated per step and averaged: T estimates on n samples cost T n^2, one on n T, (n T)^2.
-        steps = range(z.shape[1])
-        entropy = sum(
-            self.entropy(z[:, t], log_volume=None if log_volume is None else log_volume[:, t]) for t in steps
-        ) / len(steps)
-        marginal = self.latent_model.marginal_log_prob(z.reshape(-1, z.shape[-1])).mean()
-        return nll.mean() - marginal - entropy
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        """Scalar loss for encodings z (n, T, d), T >= 2."""
+        if z.shape[1] < 2:
+            raise ValueError(f"the Kalman filter objective needs sequences of T >= 2 steps, got T = {z.shape[1]}")
+        predicted, chols, _ = self.predictions(z)
+        y = z.to(predicted.dtype)[:, 1:]
+        m, chol = predicted[:, 1:], chols[1:]
+        # whiten both sides by each step's S_t: |L^{-1}(y_i - m_j)|^2 is a distance matrix per step
+        w_y = torch.linalg.solve_triangular(chol, y.permute(1, 2, 0), upper=False).transpose(1, 2)  # (T-1, n, d)
+        w_m = torch.linalg.solve_triangular(chol, m.permute(1, 2, 0), upper=False).transpose(1, 2)
+        log_norm = chol.diagonal(dim1=-2, dim2=-1).log().sum(-1) + 0.5 * z.shape[-1] * math.log(2 * math.pi)  # (T-1,)
+        log_k = -0.5 * torch.cdist(w_m, w_y) ** 2 - log_norm[:, None, None]  # (T-1, n, n): [t, i, j] log N(y_j; m_i, S_t)
+        alignment = log_k.diagonal(dim1=-2, dim2=-1).mean()
+        # every sequence's observation a centre for each prediction, as the pair method's KDE
+        entropy = -(log_k.logsumexp(2) - math.log(z.shape[0])).mean()
+        marginal = self.latent_model.marginal_log_prob(z.to(y.dtype).reshape(-1, z.shape[-1])).mean()
+        return -(alignment + entropy + marginal)
+
+
+def _log_normal(y: torch.Tensor, mean: torch.Tensor, chols: torch.Tensor) -> torch.Tensor:
+    """log N(y_t; mean_t, L_t L_t^T) for y, mean (n, T, d) and chols (T, d, d): (n, T)."""
+    white = torch.linalg.solve_triangular(chols, (y - mean).permute(1, 2, 0), upper=False)  # (T, d, n)
+    d = y.shape[-1]
+    return -(0.5 * white.square().sum(1) + chols.diagonal(dim1=-2, dim2=-1).log().sum(-1)[:, None]).T - 0.5 * d * math.log(2 * math.pi)

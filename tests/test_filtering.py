@@ -1,0 +1,118 @@
+"""Filtering: the oracle bound against a brute-force Kalman filter, observation noise in the vector
+generators, and the Kalman-filter objective against its pair-method limit."""
+
+import math
+
+import numpy as np
+import pytest
+import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from scipy.linalg import solve_discrete_are
+
+from generators import LatentDynamics, NonlinearICA
+from identifiability.objectives import KalmanFilterLDM
+from identifiability.objectives.latent_models import KalmanPredictive
+from identifiability.oracle import filtered_covariances, oracle_r2
+
+
+def _spd(rng, d, scale):
+    m = rng.normal(size=(d, d))
+    return scale * (m @ m.T / d + 0.1 * np.eye(d))
+
+
+def _numpy_kalman(y, a, q, r):
+    """Filtered means of y (n, T, d) by the textbook recursion, one sequence at a time."""
+    n, steps, d = y.shape
+    out = np.empty_like(y)
+    for i in range(n):
+        m, p = np.zeros(d), np.eye(d)
+        for t in range(steps):
+            if t:
+                m, p = a @ m, a @ p @ a.T + q
+            k = p @ np.linalg.inv(p + r)
+            m, p = m + k @ (y[i, t] - m), p - k @ p
+            out[i, t] = m
+    return out
+
+
+@settings(max_examples=5, deadline=None)
+@given(st.integers(0, 2**16), st.integers(2, 3), st.floats(0.2, 0.9))
+def test_the_oracle_covariance_is_the_error_of_a_brute_force_kalman_filter(seed, d, sigma):
+    rng = np.random.default_rng(seed)
+    n, steps = 4000, 6
+    a, q, r = math.sqrt(1 - sigma**2) * np.eye(d), sigma**2 * np.eye(d), _spd(rng, d, 0.5)
+    z = np.empty((n, steps, d))
+    z[:, 0] = rng.normal(size=(n, d))
+    for t in range(1, steps):
+        z[:, t] = z[:, t - 1] @ a.T + rng.multivariate_normal(np.zeros(d), q, n)
+    y = z + rng.multivariate_normal(np.zeros(d), r, (n, steps))
+    error = _numpy_kalman(y, a, q, r)[:, -1] - z[:, -1]
+    predicted = filtered_covariances(*(torch.as_tensor(m) for m in (a, q, r)), steps)[-1].numpy()
+    # the empirical error covariance of n draws: each entry within 5 standard errors
+    tolerance = 5 * np.sqrt((predicted.diagonal()[:, None] * predicted.diagonal()[None] + predicted**2) / n)
+    np.testing.assert_array_less(np.abs(error.T @ error / n - predicted), tolerance)
+
+
+def test_the_filter_converges_to_the_steady_state_of_the_riccati_equation():
+    rng = np.random.default_rng(3)
+    a, q, r = 0.8 * np.eye(3) + 0.05 * rng.normal(size=(3, 3)), _spd(rng, 3, 0.3), _spd(rng, 3, 0.7)
+    predicted = solve_discrete_are(a.T, np.eye(3), q, r)  # the stationary one-step-ahead covariance
+    filtered = predicted - predicted @ np.linalg.inv(predicted + r) @ predicted
+    got = filtered_covariances(*(torch.as_tensor(m) for m in (a, q, r)), 200)[-1].numpy()
+    np.testing.assert_allclose(got, filtered, atol=1e-10)
+
+
+def test_the_oracle_is_perfect_without_noise_and_filtering_helps_only_with_memory():
+    a, q = math.sqrt(1 - 0.25) * torch.eye(2), 0.25 * torch.eye(2)
+    assert oracle_r2(a, q, torch.zeros(2, 2), 8) == (1.0, 1.0)
+    frame, filtered = oracle_r2(a, q, 0.5 * torch.eye(2), 8)
+    assert frame == pytest.approx(1 - 0.5 / 1.5) and filtered > frame + 0.05  # one frame: prior 1, noise 0.5
+    # i.i.d. latents (A = 0, Q = I): past frames carry nothing about the present
+    assert oracle_r2(torch.zeros(2, 2), torch.eye(2), 0.5 * torch.eye(2), 8) == pytest.approx((frame, frame))
+
+
+@pytest.mark.parametrize("make", [
+    lambda noise: LatentDynamics("gauss_ar1", 3, seq_len=4, observation_noise=noise),
+    lambda noise: NonlinearICA(3, autoregression=0.5, seq_len=3, observation_noise=noise),
+])
+def test_observation_noise_has_its_stated_variance_and_reproduces_under_a_seed(make):
+    clean, noisy = make(0.0).sample(20_000, 5, dtype=torch.float64), make(0.3).sample(20_000, 5, dtype=torch.float64)
+    torch.testing.assert_close(noisy.z, clean.z)  # the noise is drawn after the latents
+    eps = (noisy.x - clean.x) / 0.3
+    assert eps.mean().abs() < 0.01 and (eps.var() - 1).abs() < 0.02  # 240 000 draws: 5 standard errors
+    torch.testing.assert_close(make(0.3).sample(100, 5).x, make(0.3).sample(100, 5).x, rtol=0, atol=0)
+    assert "noisy_observations" in make(0.3).assumptions and "noisy_observations" not in make(0.0).assumptions
+    assert "observation_noise=0.3" in repr(make(0.3)) and "observation_noise" not in repr(make(0.0))
+    with pytest.raises(ValueError, match="observation_noise"):
+        make(-1.0)
+
+
+def test_the_latent_observation_noise_of_a_linear_mixing_is_its_inverse_gram():
+    data = LatentDynamics("gauss_ar1", 3, mixing_layers=1, observation_noise=0.2)
+    w = data.mixing.weights[0].double()
+    expected = 0.04 * torch.linalg.inv(w.T @ w)
+    torch.testing.assert_close(data.latent_observation_noise(torch.randn(50, 3)), expected)
+
+
+def test_without_observation_noise_the_filter_loss_is_the_pair_method_on_consecutive_steps():
+    # R -> 0 and T = 2: the filtered state after y_0 is y_0 (P -> 0), the prediction A y_0 + b with
+    # S = Q: the loss is -[log N(y_1; A y_0 + b, Q) + contrastive entropy under that kernel + log N(y; 0, I)]
+    torch.manual_seed(0)
+    d = 3
+    objective = KalmanFilterLDM(d).double()
+    with torch.no_grad():
+        objective.raw_obs_chol.fill_(-30.0)  # R = 1e-6 I (the floor)
+        for p in objective.latent_model.parameters():
+            p.add_(0.2 * torch.randn_like(p))
+    z = torch.randn(64, 2, d, dtype=torch.float64)
+    model: KalmanPredictive = objective.latent_model
+    log_k = model.log_prob_matrix(z[:, 0], z[:, 1])  # [i, j] log p(y1_j | y0_i)
+    expected = -(log_k.diagonal().mean() - (log_k.logsumexp(1) - math.log(64)).mean()
+                 + model.marginal_log_prob(z.reshape(-1, d)).mean())
+    torch.testing.assert_close(objective(z), expected, rtol=1e-4, atol=1e-4)
+
+
+def test_the_filter_refuses_single_steps():
+    with pytest.raises(ValueError, match="T >= 2"):
+        KalmanFilterLDM(2)(torch.randn(8, 1, 2))
