@@ -95,6 +95,17 @@ KALMAN_FLOW = KALMAN.but(
 KALMAN_FLOW_PROBLEMS = problems("gauss_ar1", latent_dim=st.integers(2, 4), uncertainty=st.sampled_from([0.3, 0.5]),
                                 mixing_layers=st.integers(1, 3))
 
+# the LDM paper's filter: the same claim for the sampling-free Kalman filter on sequences (per-frame codes)
+KALMAN_FILTER = KALMAN.but(
+    name="kalman-filter-ldm-affine",
+    statement="the Kalman-filter LDM on sequences (T = 8) recovers linear-Gaussian latents up to an affine map",
+    recipe=Trained(Part("mlp"), Part("kalman-filter"), fast=800, full=2000, batch_size=256),
+)
+KALMAN_FILTER_PROBLEMS = problems("gauss_ar1", latent_dim=st.integers(2, 4), uncertainty=st.sampled_from([0.3, 0.5]),
+                                  seq_len=8, mixing_layers=st.integers(1, 3))
+KALMAN_FILTER_IID = problems("gauss_ar1", latent_dim=st.integers(2, 4), uncertainty=1.0, seq_len=8,
+                             mixing_layers=st.integers(1, 3))
+
 # --- one-to-many transitions: AdaSSL, and what InfoNCE keeps -----------------------------------------
 
 ADASSL = Claim(
