@@ -10,7 +10,7 @@ from foundation import Seed, as_generator, check_choice, check_float, check_int,
 
 from .batch import Batch, check_draw
 from .laws import sample_standard
-from .mixing import MixedProcess, MLPMixing
+from .mixing import MAX_OBSERVATION_NOISE, MixedProcess, MLPMixing
 
 PRESETS: dict[str, str] = {
     "gauss_ar1": "the Kalman case: z' = rho z + sigma eps, Gaussian, rho^2 + sigma^2 = 1 (stationary N(0, I))",
@@ -79,7 +79,7 @@ class LatentDynamics(MixedProcess):
         seed: int = 0,
     ) -> None:
         self.preset = check_choice("preset", preset, PRESETS)
-        self.observation_noise = check_float("observation_noise", observation_noise, low=0)
+        self.observation_noise = check_float("observation_noise", observation_noise, low=0, high=MAX_OBSERVATION_NOISE)
         self.latent_dim = check_int("latent_dim", latent_dim, low=1)
         self.uncertainty = check_float("uncertainty", uncertainty, low=0, high=1)
         self.seq_len = check_int("seq_len", seq_len, low=2)

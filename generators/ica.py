@@ -10,7 +10,7 @@ from foundation import Seed, SettingError, as_generator, check_choice, check_flo
 
 from .batch import Batch, check_draw
 from .laws import LAWS, Law, sample_standard
-from .mixing import MixedProcess, MLPMixing
+from .mixing import MAX_OBSERVATION_NOISE, MixedProcess, MLPMixing
 
 
 class NonlinearICA(MixedProcess):
@@ -49,7 +49,7 @@ class NonlinearICA(MixedProcess):
         seed: int = 0,
     ) -> None:
         self.latent_dim = check_int("latent_dim", latent_dim, low=1)
-        self.observation_noise = check_float("observation_noise", observation_noise, low=0)
+        self.observation_noise = check_float("observation_noise", observation_noise, low=0, high=MAX_OBSERVATION_NOISE)
         self.law = check_choice("law", law, LAWS)
         self.beta = check_float("beta", beta, low=0, low_open=True)
         self.segments = check_int("segments", segments, low=0)

@@ -157,6 +157,10 @@ class MLPMixing(Constants):
         return f"MLPMixing(dim={self.dim}, n_layers={self.n_layers}{lift}, slope={self.slope})"
 
 
+# x = g(z) is of order 1: noise a thousand times larger is all noise (and near float32's range, inf)
+MAX_OBSERVATION_NOISE = 1e3
+
+
 class MixedProcess(Constants):
     """A process observed through an ``MLPMixing`` held in ``self.mixing``, with additive Gaussian
     observation noise of standard deviation ``self.observation_noise`` (sigma_x)."""

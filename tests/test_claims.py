@@ -102,6 +102,8 @@ def test_claims_refuse_what_they_cannot_measure():
         lib.LINEAR_ICA.but(equivalence="block")
     with pytest.raises(ValueError, match="threshold"):
         lib.LINEAR_ICA.but(threshold=0.0)
+    with pytest.raises(ValueError, match="budget must be one of fast, full"):
+        lib.LINEAR_ICA.verify("ica", "medium")
 
 
 # --- the metrics' own invariances: claims about the instruments, with their controls ----------------

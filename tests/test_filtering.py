@@ -84,8 +84,9 @@ def test_observation_noise_has_its_stated_variance_and_reproduces_under_a_seed(m
     torch.testing.assert_close(make(0.3).sample(100, 5).x, make(0.3).sample(100, 5).x, rtol=0, atol=0)
     assert "noisy_observations" in make(0.3).assumptions and "noisy_observations" not in make(0.0).assumptions
     assert "observation_noise=0.3" in repr(make(0.3)) and "observation_noise" not in repr(make(0.0))
-    with pytest.raises(ValueError, match="observation_noise"):
-        make(-1.0)
+    for bad in (-1.0, 1e300):  # 1e300 would overflow float32 observations into inf
+        with pytest.raises(ValueError, match="observation_noise"):
+            make(bad)
 
 
 def test_the_latent_observation_noise_of_a_linear_mixing_is_its_inverse_gram():

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from foundation import SettingError
+
 
 @dataclass(frozen=True)
 class Budget:
@@ -27,3 +29,12 @@ BUDGETS = {
     "fast": Budget("fast", seeds=(0,), eval_samples=4000, examples=1),
     "full": Budget("full", seeds=(0, 1, 2, 3, 4), eval_samples=10_000, examples=3),
 }
+
+
+def as_budget(budget: str | Budget) -> Budget:
+    """A budget by name ("fast", "full") or as given."""
+    if isinstance(budget, Budget):
+        return budget
+    if budget not in BUDGETS:
+        raise SettingError("budget", f"must be one of {', '.join(BUDGETS)} or a Budget, got {budget!r}")
+    return BUDGETS[budget]

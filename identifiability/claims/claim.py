@@ -24,7 +24,7 @@ from foundation import SettingError, check_float
 from ..metrics.profile import CLASSES, Profile, profile
 from ..registry import GENERATORS, Context
 from ..specs import Part
-from .budgets import BUDGETS, Budget
+from .budgets import Budget, as_budget
 from .recipes import Recipe
 
 Target = Callable[[torch.Tensor], torch.Tensor]
@@ -75,7 +75,7 @@ class Claim:
     def verify(self, generator: Part | str, budget: str | Budget = "fast", *, device: str = "cpu") -> Verdict:
         """Test the claim on data from ``generator`` at ``budget`` ("fast", "full" or a ``Budget``)."""
         generator = Part(generator) if isinstance(generator, str) else generator
-        budget = BUDGETS[budget] if isinstance(budget, str) else budget
+        budget = as_budget(budget)
         declared = _assumptions(generator)
         codes = self.recipe.codes(generator, budget, device=device)
 

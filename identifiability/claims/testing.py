@@ -15,7 +15,7 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
 from ..specs import Part
-from .budgets import BUDGETS, Budget
+from .budgets import Budget, as_budget
 from .claim import Claim, Verdict
 
 
@@ -33,22 +33,18 @@ def _for_each(generators: st.SearchStrategy[Part], budget: Budget, check) -> Non
     each()
 
 
-def _budget(budget: str | Budget) -> Budget:
-    return BUDGETS[budget] if isinstance(budget, str) else budget
-
-
 def _verdicts(claim: Claim, generators: st.SearchStrategy[Part], budget: str | Budget, problem) -> list[Verdict]:
     """Verify ``claim`` on every generator drawn; ``problem(verdict)`` says what is wrong with a
     verdict (None: nothing), raised as ``ClaimFailed`` with the verdict."""
     verdicts: list[Verdict] = []
 
     def check(generator: Part) -> None:
-        verdict = claim.verify(generator, _budget(budget))
+        verdict = claim.verify(generator, as_budget(budget))
         verdicts.append(verdict)
         if (message := problem(verdict)) is not None:
             raise ClaimFailed(f"{message}:\n{verdict}")
 
-    _for_each(generators, _budget(budget), check)
+    _for_each(generators, as_budget(budget), check)
     return verdicts
 
 
