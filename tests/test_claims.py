@@ -104,6 +104,18 @@ def test_claims_refuse_what_they_cannot_measure():
         lib.LINEAR_ICA.but(threshold=0.0)
     with pytest.raises(ValueError, match="budget must be one of fast, full"):
         lib.LINEAR_ICA.verify("ica", "medium")
+    for bad in ((), (-1,)):
+        with pytest.raises(ValueError, match="seeds"):
+            lib.LINEAR_ICA.verify("ica", seeds=bad)
+
+
+def test_a_verdict_has_one_score_per_seed_asked_for_and_their_interval():
+    generator = Part.of("ica", latent_dim=3, law="uniform", mixing_layers=1, autoregression=0.0)
+    verdict = lib.LINEAR_ICA.verify(generator, seeds=(3, 4, 5))
+    assert verdict.budget.seeds == (3, 4, 5) and len(verdict.scores) == 3 and verdict.holds
+    low, high = verdict.interval
+    assert low < verdict.mean < high or low == high == verdict.mean
+    assert verdict.to_dict()["scores"] == list(verdict.scores)
 
 
 # --- the metrics' own invariances: claims about the instruments, with their controls ----------------

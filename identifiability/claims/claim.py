@@ -13,14 +13,14 @@ from __future__ import annotations
 
 import math
 import statistics
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
 import torch
 from scipy import stats
 
-from foundation import SettingError, check_float
+from foundation import SettingError, check_float, check_seed
 from ..metrics.profile import CLASSES, Profile, profile
 from ..registry import GENERATORS, Context
 from ..specs import Part
@@ -72,10 +72,19 @@ class Claim:
         """The claim with some fields changed: a control's recipe or threshold, say."""
         return replace(self, **changes)
 
-    def verify(self, generator: Part | str, budget: str | Budget = "fast", *, device: str = "cpu") -> Verdict:
-        """Test the claim on data from ``generator`` at ``budget`` ("fast", "full" or a ``Budget``)."""
+    def verify(
+        self, generator: Part | str, budget: str | Budget = "fast", *, seeds: Sequence[int] | None = None,
+        device: str = "cpu",
+    ) -> Verdict:
+        """Test the claim on data from ``generator`` at ``budget`` ("fast", "full" or a ``Budget``),
+        on the budget's seeds or on ``seeds`` (each a new problem and a new training)."""
         generator = Part(generator) if isinstance(generator, str) else generator
         budget = as_budget(budget)
+        if seeds is not None:
+            checked = tuple(check_seed("seeds", s) for s in seeds)
+            if not checked:
+                raise SettingError("seeds", "must hold at least one seed")
+            budget = replace(budget, seeds=checked)
         declared = _assumptions(generator)
         codes = self.recipe.codes(generator, budget, device=device)
 
