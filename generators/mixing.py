@@ -181,6 +181,9 @@ class MixedProcess(Constants):
         """The observation noise as seen in the coordinates of the mixed latents, (m, m) for rows
         ``latent`` (n, m): the mean over the rows of sigma_x^2 (J^T J)^{-1}, J = dg/dz there (D, m),
         the covariance of g^{-1}(g(z) + sigma_x eps) - z to first order in sigma_x."""
+        if not self.observation_noise:  # no Jacobians needed
+            return torch.zeros(latent.shape[1], latent.shape[1], dtype=torch.float64)
+
         def g(v: torch.Tensor) -> torch.Tensor:
             return self.mixing(v[None])[0]
 

@@ -80,7 +80,8 @@ def test_observation_noise_has_its_stated_variance_and_reproduces_under_a_seed(m
     clean, noisy = make(0.0).sample(20_000, 5, dtype=torch.float64), make(0.3).sample(20_000, 5, dtype=torch.float64)
     torch.testing.assert_close(noisy.z, clean.z)  # the noise is drawn after the latents
     eps = (noisy.x - clean.x) / 0.3
-    assert eps.mean().abs() < 0.01 and (eps.var() - 1).abs() < 0.02  # 240 000 draws: 5 standard errors
+    # >= 180 000 draws: the mean's standard error is 0.0024, the variance's 0.0033 (4 and 6 of them)
+    assert eps.mean().abs() < 0.01 and (eps.var() - 1).abs() < 0.02
     torch.testing.assert_close(make(0.3).sample(100, 5).x, make(0.3).sample(100, 5).x, rtol=0, atol=0)
     assert "noisy_observations" in make(0.3).assumptions and "noisy_observations" not in make(0.0).assumptions
     assert "observation_noise=0.3" in repr(make(0.3)) and "observation_noise" not in repr(make(0.0))
@@ -111,6 +112,7 @@ def test_without_observation_noise_the_filter_loss_is_the_pair_method_on_consecu
     log_k = model.log_prob_matrix(z[:, 0], z[:, 1])  # [i, j] log p(y1_j | y0_i)
     expected = -(log_k.diagonal().mean() - (log_k.logsumexp(1) - math.log(64)).mean()
                  + model.marginal_log_prob(z.reshape(-1, d)).mean())
+    # the floor R = 1e-6 I (and P_0 ~ R) moves the loss by ~1e-5; a wrong term or direction moves it by O(1)
     torch.testing.assert_close(objective(z), expected, rtol=1e-4, atol=1e-4)
 
 
