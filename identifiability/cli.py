@@ -149,7 +149,7 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.Argument
     sweep.add_argument("--quiet", action="store_true", help="no progress bar")
 
     report = commands.add_parser(
-        "report", help="a table of a results store: mean and 95% interval per cell across seeds",
+        "report", help="a table of a results store: mean and 95%% interval per cell across seeds",
         description="Group the successful records of a results store and print, per group, the number of runs, "
                     "the mean affine R^2 and MCC with a 95% interval across them, the null's 95th percentile and "
                     "the raw observations' scores.",

@@ -16,6 +16,14 @@ def test_help_documents_the_knobs(capsys):
         assert knob in out
 
 
+@pytest.mark.parametrize("argv", [["--help"], ["run", "--help"], ["sweep", "--help"], ["report", "--help"]])
+def test_every_help_page_prints(argv, capsys):
+    # argparse %-formats help strings: a bare "95%" in one turned the top-level --help into a traceback
+    with pytest.raises(SystemExit) as exit_:
+        main(argv)
+    assert exit_.value.code == 0 and "usage: identifiability" in capsys.readouterr().out
+
+
 @pytest.mark.parametrize(
     "argv,message",
     [
