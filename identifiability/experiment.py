@@ -92,7 +92,8 @@ def memory_plan(spec: ExperimentSpec, data: Any, hidden: tuple[int, ...]) -> dic
 @dataclass(frozen=True)
 class HeldOut:
     """The held-out samples a run was scored on, on the CPU: its codes ``z_hat`` (n, d), the true
-    latents ``z`` (n, d) and the observations ``x`` (n, D), flattened, of the first step."""
+    latents ``z`` (n, d) and the observations ``x`` (n, D), flattened, of the first step (for a
+    filter's state: its state, the latents and the observations of the last step)."""
 
     z_hat: torch.Tensor
     z: torch.Tensor
@@ -122,6 +123,7 @@ class ExperimentResult:
     dci_score: float | None = None
     profile: Profile | None = None
     codes: HeldOut | None = None
+    state: HeldOut | None = None
     created: str = field(default_factory=lambda: datetime.now(timezone.utc).isoformat(timespec="seconds"))
 
     def to_record(self) -> dict[str, Any]:
@@ -195,6 +197,19 @@ def _oracle(data: Any, z: torch.Tensor) -> tuple[float, float] | None:
     return oracle_r2(*model, r, data.seq_len)
 
 
+def _filtered_state(spec: ExperimentSpec, parts: Built, x: torch.Tensor, device: torch.device) -> torch.Tensor | None:
+    """A filtering objective's state at the last step of the held-out sequences ``x``, or None. An
+    objective that can ``calibrate`` its filter first refits it, encoder fixed, on the encodings of as
+    many fresh sequences from the training stream (never the held-out ones)."""
+    if not hasattr(parts.objective, "filtered"):
+        return None
+    with torch.no_grad():
+        if hasattr(parts.objective, "calibrate"):
+            fresh = parts.data.sample(x.shape[0], derive_seed(spec.seed, "calibrate"), device=device)
+            parts.objective.calibrate(parts.encoder(fresh.x))
+        return parts.objective.filtered(parts.encoder(x))
+
+
 def _linear_profile(z_hat: torch.Tensor, z: torch.Tensor) -> Profile | None:
     """The codes' distance to the classes of linear maps (milliseconds), or None where it is
     undefined (a code constant in every column: collapsed)."""
@@ -212,9 +227,9 @@ def evaluate(
     began = time.perf_counter()
     held_out = parts.data.sample(spec.evaluation.eval_samples, derive_seed(spec.problem, "eval"), device=device)
     x, z = held_out.x[:, 0], held_out.z[:, 0]
+    filtered = _filtered_state(spec, parts, held_out.x, device)
     with torch.no_grad():
         z_hat = parts.encoder(x)
-        filtered = parts.objective.filtered(parts.encoder(held_out.x)) if hasattr(parts.objective, "filtered") else None
     raw = raw_observation_baseline(x.flatten(1), z)
     scores = {
         "r2": affine_r2(z_hat, z, null=True),
@@ -227,6 +242,8 @@ def evaluate(
         "dci_score": dci(z_hat, z).score if spec.evaluation.dci else None,
         "profile": _linear_profile(z_hat, z),
         "codes": HeldOut(z_hat.cpu(), z.cpu(), x.flatten(1).cpu()) if keep_codes else None,
+        "state": (HeldOut(filtered.cpu(), held_out.z[:, -1].cpu(), held_out.x[:, -1].flatten(1).cpu())
+                  if keep_codes and filtered is not None else None),
     }
     assert spec.objective is not None
     return ExperimentResult(
@@ -254,7 +271,7 @@ def run_experiment(
     the training stream first. The evaluation set is drawn from the problem seed, so trainings of one
     problem are scored on the same samples. With a ``checkpoint`` the training saves itself and
     resumes from it (see ``training.train``). With ``keep_codes`` the result keeps the held-out
-    codes, latents and observations (``HeldOut``).
+    codes, latents and observations (``HeldOut``), and a filter's state its last step's (``state``).
     """
     device = resolve_device(spec.device)
     parts = _prepared(spec, device)

@@ -15,42 +15,56 @@ class KalmanFilterLDM(Objective):
     """The encodings y_t = f(x_t) (n, T, d) are pseudo-observations of a linear-Gaussian state model
     s_{t+1} = A s_t + b + N(0, Q), y_t = s_t + N(0, R), s_0 ~ N(0, I). A Kalman filter runs the
     predict / update recursion, which gives each y_t a predictive law N(m_t, S_t) from y_1..y_{t-1},
-    S_t = A P_{t-1} A^T + Q + R.
+    S_t = A P_{t-1} A^T + Q + R, and a filtered state E[s_t | y_1..y_t].
 
-    The loss is latent distribution matching with that predictive law as the transition:
-    -E[log N(y_t; m_t, S_t)] - H[y_t | y_<t] - E[log N(y_t; 0, I)] over t >= 1, the conditional
-    entropy estimated contrastively under the same kernel (-<log (1/n) sum_j N(y_t^i; m_t^j, S_t)>,
-    every other sequence's prediction a centre), and the marginal N(0, I) fixing the scale. With
-    P = 0 and R = 0 (observations exact) each term is the pair method ``kalman`` on (y_{t-1}, y_t);
-    with noise the filter's prediction pools every past step.
+    Two terms, each training its own part:
 
-    The covariance recursion does not depend on the data, so P_t and S_t are one (d, d) matrix per
-    step shared by every sequence, and only the means are batched: a loop over time, never over
-    samples, and no host synchronisation.
+    - the encoder: latent distribution matching with the filter's predictive law as the transition,
+      -E[log N(y_t; m_t, S_t)] - H[y_t | y_<t] - E[log N(y_t; 0, I)] over t >= 1, the conditional
+      entropy estimated contrastively under the same kernel (-<log (1/n) sum_j N(y_t^j; m_t^i, S_t)>,
+      every other sequence's prediction a centre) and the marginal N(0, I) fixing the scale; the
+      filter's parameters are held fixed in it;
+    - the filter (A, b, Q, R): the exact sequence likelihood of the encodings, -sum_t log N(y_t;
+      m_t, S_t), the encodings held fixed.
+
+    The split is what makes the filter filter: trained by the contrastive term, R goes to its floor
+    (a sharper kernel always separates the sequences better) and the filtered state is the last
+    encoding (measured on gauss_ar1 with observation noise: filtered R^2 = per-frame R^2 to 0.002);
+    fitted by likelihood, R and Q are the noise the codes carry and the filtered state reaches the
+    exact filter's R^2 (0.943 against the oracle's 0.944, per frame 0.915). With P = 0 and R = 0 the
+    first term is the pair method ``kalman`` on (y_{t-1}, y_t).
+
+    The likelihood moves Adam's parameters slowly (Q from its start at I by about a factor e^2 per
+    1000 steps at lr 3e-3), so ``calibrate`` refits the filter to convergence on encodings of fresh
+    sequences before its state is scored. The covariance recursion does not depend on the data: P_t
+    and S_t are one (d, d) matrix per step shared by every sequence and only the means are batched;
+    a loop over time, never over samples, and no host synchronisation.
 
     Args:
         dim: d.
         rho_max: bound on A's spectral norm.
-        learn_noise: learn Q (else Q = I, which fixes the kernel's bandwidth).
     """
 
-    def __init__(self, dim: int, rho_max: float = 0.999, learn_noise: bool = True) -> None:
+    def __init__(self, dim: int, rho_max: float = 0.999) -> None:
         super().__init__()
-        self.latent_model = KalmanPredictive(dim, rho_max, learn_noise=learn_noise)
-        self.raw_obs_chol = nn.Parameter(torch.full((dim,), -2.0))  # diagonal R, softplus-parametrised
+        self.latent_model = KalmanPredictive(dim, rho_max, learn_noise=True)
+        self.log_obs_std = nn.Parameter(torch.full((dim,), -2.0))  # diagonal R = exp(2 log_obs_std)
 
     @property
     def observation_noise(self) -> torch.Tensor:
         """R, (d, d) diagonal."""
-        return torch.diag(nn.functional.softplus(self.raw_obs_chol) ** 2 + 1e-6)
+        return torch.diag(torch.exp(2 * self.log_obs_std) + 1e-6)
 
-    def predictions(self, y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    def predictions(self, y: torch.Tensor, fixed: bool = False) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """The filter on y (n, T, d): predictive means (n, T, d), Cholesky factors of the predictive
-        covariances S_t (T, d, d), and filtered means (n, T, d)."""
+        covariances S_t (T, d, d), and filtered means (n, T, d); with ``fixed`` no gradient reaches
+        the filter's parameters."""
         n, steps, d = y.shape
         y = y.float() if y.dtype in (torch.float16, torch.bfloat16) else y
         model = self.latent_model
         a, b, q, r = model.transition, model.bias, model.noise, self.observation_noise
+        if fixed:
+            a, b, q, r = a.detach(), b.detach(), q.detach(), r.detach()
         mean = y.new_zeros(n, d)
         cov = torch.eye(d, dtype=y.dtype, device=y.device)
         predicted, chols, filtered = [], [], []
@@ -76,11 +90,30 @@ class KalmanFilterLDM(Objective):
         """The filtered mean at the last step, (n, d)."""
         return self.predictions(z)[2][:, -1]
 
+    def calibrate(self, y: torch.Tensor, max_iter: int = 200) -> float:
+        """Fit the filter (A, b, Q, R) to encodings y (n, T, d) by maximum likelihood (L-BFGS on the
+        exact sequence likelihood, y held fixed), in place; returns the final mean negative
+        log-likelihood per step."""
+        y = y.detach()
+        params = list(self.parameters())
+        optimizer = torch.optim.LBFGS(params, max_iter=max_iter, line_search_fn="strong_wolfe")
+
+        def closure() -> torch.Tensor:
+            optimizer.zero_grad()
+            loss = self.filter(y)[1].mean()
+            loss.backward()
+            return loss
+
+        with torch.enable_grad():
+            optimizer.step(closure)
+            with torch.no_grad():
+                return float(self.filter(y)[1].mean())
+
     def forward(self, z: torch.Tensor) -> torch.Tensor:
         """Scalar loss for encodings z (n, T, d), T >= 2."""
         if z.shape[1] < 2:
             raise ValueError(f"the Kalman filter objective needs sequences of T >= 2 steps, got T = {z.shape[1]}")
-        predicted, chols, _ = self.predictions(z)
+        predicted, chols, _ = self.predictions(z, fixed=True)
         y = z.to(predicted.dtype)[:, 1:]
         m, chol = predicted[:, 1:], chols[1:]
         # whiten both sides by each step's S_t: |L^{-1}(y_i - m_j)|^2 is a distance matrix per step
@@ -92,7 +125,8 @@ class KalmanFilterLDM(Objective):
         # every sequence's observation a centre for each prediction, as the pair method's KDE
         entropy = -(log_k.logsumexp(2) - math.log(z.shape[0])).mean()
         marginal = self.latent_model.marginal_log_prob(z.to(y.dtype).reshape(-1, z.shape[-1])).mean()
-        return -(alignment + entropy + marginal)
+        likelihood = self.filter(z.detach())[1].mean()
+        return likelihood - (alignment + entropy + marginal)
 
 
 def _log_normal(y: torch.Tensor, mean: torch.Tensor, chols: torch.Tensor) -> torch.Tensor:
