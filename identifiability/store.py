@@ -73,6 +73,8 @@ SCORES = {
     "mcc": ("metrics", "mcc", "score"),
     "dci": ("metrics", "dci_disentanglement"),
     "filtered_affine_r2": ("metrics", "filtered_affine_r2", "score"),
+    "oracle_filtered_r2": ("metrics", "oracle_r2", "filtered"),
+    "oracle_per_frame_r2": ("metrics", "oracle_r2", "per_frame"),
     "train_s": ("timings", "train_s"),
     "affine_r2_null": ("metrics", "affine_r2", "null", "upper"),
     "mcc_null": ("metrics", "mcc", "null", "upper"),

@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 
 from identifiability.claims import ClaimFailed, assert_fails, assert_holds
 from identifiability.claims import library as lib
+from identifiability.claims.recipes import Trained
 from identifiability.metrics import affine_r2, dci, mcc
 from identifiability.specs import Part
 
@@ -30,6 +31,7 @@ HOLDS = {
     "kalman-ldm-identifies-up-to-affine-maps": (lib.KALMAN, lib.KALMAN_PROBLEMS),
     "kalman-flow-ldm-identifies-up-to-affine-maps": (lib.KALMAN_FLOW, lib.KALMAN_FLOW_PROBLEMS),
     "kalman-filter-ldm-identifies-up-to-affine-maps": (lib.KALMAN_FILTER, lib.KALMAN_FILTER_PROBLEMS),
+    "the-kalman-filter-state-beats-any-one-frame-code": (lib.KALMAN_FILTER_DENOISES, lib.KALMAN_FILTER_NOISY),
     "tcl-recovers-segment-modulated-sources": (lib.TCL, lib.TCL_PROBLEMS),
     "pcl-recovers-temporally-dependent-sources": (lib.PCL, lib.PCL_PROBLEMS),
     "infonce-keeps-the-jump-invariants": (lib.JUMP_INVARIANTS, lib.JUMP_PROBLEMS),
@@ -41,6 +43,8 @@ FAILS = {
     "kalman-ldm-on-iid-latents": (lib.KALMAN, lib.KALMAN_IID, ("temporally_dependent",)),
     "kalman-alignment-without-entropy": (lib.KALMAN_COLLAPSE, lib.KALMAN_PROBLEMS, ()),
     "kalman-filter-on-iid-latents": (lib.KALMAN_FILTER, lib.KALMAN_FILTER_IID, ("temporally_dependent",)),
+    "the-per-frame-code-under-observation-noise": (lib.KALMAN_FILTER_PER_FRAME, lib.KALMAN_FILTER_NOISY, ()),
+    "the-kalman-filter-state-on-noisy-iid-latents": (lib.KALMAN_FILTER_DENOISES, lib.KALMAN_FILTER_NOISY_IID, ("temporally_dependent",)),
     "tcl-with-one-segment": (lib.TCL, lib.TCL_CONTROLS, ("segment_modulated",)),
     "pcl-on-independent-steps": (lib.PCL, lib.PCL_CONTROLS, ("temporally_dependent",)),
     "infonce-does-not-recover-the-jump-latents": (lib.JUMP_NOT_AFFINE, lib.JUMP_PROBLEMS, ()),
@@ -119,6 +123,12 @@ def test_claims_refuse_what_they_cannot_measure():
     for bad in ((), (-1,)):
         with pytest.raises(ValueError, match="seeds"):
             lib.LINEAR_ICA.verify("ica", seeds=bad)
+
+
+def test_a_filter_state_is_scored_only_where_the_objective_filters():
+    claim = lib.KALMAN.but(recipe=Trained(Part("mlp"), Part("kalman"), fast=1, full=1, batch_size=32, state=True))
+    with pytest.raises(ValueError, match="'kalman' has no filter state"):
+        claim.verify(Part.of("gauss_ar1", latent_dim=2, mixing_layers=1))
 
 
 def test_a_verdict_has_one_score_per_seed_asked_for_and_their_interval():

@@ -14,8 +14,8 @@ from typing import Any, Protocol
 import torch
 from sklearn.linear_model import LinearRegression
 
-from foundation import check_int, derive_seed
-from ..experiment import HeldOut, run_experiments
+from foundation import SettingError, check_int, derive_seed
+from ..experiment import ExperimentResult, HeldOut, run_experiments
 from ..registry import GENERATORS, Context
 from ..specs import Evaluation, ExperimentSpec, Part, Training
 from .budgets import Budget
@@ -40,7 +40,9 @@ class Trained:
     """An encoder and an objective by name (with settings), trained for ``fast`` or ``full`` steps.
 
     The supervised upper bound trains the same encoder with the ``supervised`` objective (regress z)
-    at the same budget. Seeds of one budget train together where the parts allow it.
+    at the same budget. Seeds of one budget train together where the parts allow it. With ``state``
+    the held-out codes are a filtering objective's state at the last step of each sequence (scored
+    against that step's latents) instead of the per-frame codes; the supervised bound stays per frame.
     """
 
     encoder: Part
@@ -49,6 +51,7 @@ class Trained:
     full: int
     batch_size: int = 512
     lr: float = 3e-3
+    state: bool = False
 
     def __post_init__(self) -> None:
         check_int("fast", self.fast, low=1)
@@ -62,22 +65,29 @@ class Trained:
                 for seed in budget.seeds]
 
     def codes(self, generator: Part, budget: Budget, *, device: str = "cpu") -> list[Codes]:
-        return list(_trained_codes(self, generator, budget, device))
+        runs = _trained_runs(replace(self, state=False), generator, budget, device)
+        if self.state and any(r.state is None for r, _ in runs):
+            raise SettingError("state", f"the objective {self.objective.name!r} has no filter state to score")
+        return [Codes(r.state if self.state else r.codes, s.codes) for r, s in runs]  # type: ignore[arg-type]
 
     def describe(self, budget: Budget) -> str:
         steps = self.full if budget.name == "full" else self.fast
-        return f"{self.encoder.name} + {self.objective.name}, {steps} steps x batch {self.batch_size}"
+        scored = ", the filter's state scored" if self.state else ""
+        return f"{self.encoder.name} + {self.objective.name}, {steps} steps x batch {self.batch_size}{scored}"
 
 
 @lru_cache(maxsize=16)
-def _trained_codes(recipe: Trained, generator: Part, budget: Budget, device: str) -> tuple[Codes, ...]:
-    """The codes of a recipe's runs, kept for the process: a claim and its control that share a
-    recipe and a generator (a different target or class of the same codes) train once."""
+def _trained_runs(
+    recipe: Trained, generator: Part, budget: Budget, device: str
+) -> tuple[tuple[ExperimentResult, ExperimentResult], ...]:
+    """The (estimator, supervised) results of a recipe's runs, with their codes, kept for the
+    process: a claim and its control that share a recipe and a generator (a different target, class
+    or scored state of the same training) train once."""
     specs = recipe.specs(generator, budget, device)
     supervised = [replace(spec, objective=Part("supervised")) for spec in specs]
     results = run_experiments(specs + supervised, keep_codes=True)
     n = len(specs)
-    return tuple(Codes(r.codes, s.codes) for r, s in zip(results[:n], results[n:]))  # type: ignore[arg-type]
+    return tuple(zip(results[:n], results[n:]))
 
 
 @dataclass(frozen=True)
