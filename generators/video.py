@@ -11,6 +11,7 @@ from foundation import Seed, SettingError, as_generator, check_choice, check_flo
 
 from .batch import Batch, Constants, check_draw
 from .dynamics import _JUMP_ANGLE, LatentDynamics
+from .mixing import MAX_OBSERVATION_NOISE
 from .render import render_splats
 
 PATHS = ("circle", "square", "figure8")
@@ -83,7 +84,7 @@ class VideoSequences(Constants):
         self.speed = check_float("speed", speed)
         self.jump_rate = check_float("jump_rate", jump_rate, low=0, high=1)
         self.blob_width = check_float("blob_width", blob_width, low=0, low_open=True)
-        self.pixel_noise = check_float("pixel_noise", pixel_noise, low=0)
+        self.pixel_noise = check_float("pixel_noise", pixel_noise, low=0, high=MAX_OBSERVATION_NOISE)  # frames are in [0, 1]
         self.noise_mode = check_choice("noise_mode", noise_mode, ("constant", "random", "state"))
         self.path = None if path is None else check_choice("path", path, PATHS)
         self.seed = check_seed("seed", seed)
@@ -161,4 +162,5 @@ class VideoSequences(Constants):
 
     def __repr__(self) -> str:
         motion = f"path={self.path!r}" if self.path else f"dynamics={self.dynamics!r}"
-        return f"VideoSequences(n_objects={self.n_objects}, size={self.size}, {motion}, seq_len={self.seq_len}, seed={self.seed})"
+        noise = f", pixel_noise={self.pixel_noise:g}" + (f" ({self.noise_mode})" if self.noise_mode != "constant" else "") if self.pixel_noise else ""
+        return f"VideoSequences(n_objects={self.n_objects}, size={self.size}, {motion}, seq_len={self.seq_len}{noise}, seed={self.seed})"

@@ -68,6 +68,7 @@ PART_FLAGS = {
     "segments": (_int, "segments modulating the sources (ica; 0: none)"),
     "observed-dim": (_int, "D, observations' dimension: g lifts injectively into R^D when D > d (ica, dynamics; 0: D = d)"),
     "observation-noise": (_float, "sigma_x of Gaussian noise added to x = g(z) (ica, dynamics presets; 0: none)"),
+    "pixel-noise": (_float, "standard deviation of Gaussian noise added to each pixel (video; 0: none)"),
     "hidden": (_widths, "hidden widths, comma-separated (mlp and flow encoders, simvae's decoder)"),
     "temperature": (_float, "temperature of the contrastive objectives (default: 1 / kappa on the sphere)"),
     "ema": (_float, "decay of the EMA target (byol and AdaSSL on it)"),

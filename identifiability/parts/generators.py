@@ -59,8 +59,11 @@ for _preset in PRESETS:
 
 
 @register_generator("video")
-def video(context: Context, *, latent_dim: int = 4, uncertainty: float = 0.5, seq_len: int = 2) -> VideoSequences:
-    """latent_dim / 2 Gaussian blobs moving by gauss_ar1 dynamics, rendered into 16 x 16 frames."""
+def video(
+    context: Context, *, latent_dim: int = 4, uncertainty: float = 0.5, seq_len: int = 2, pixel_noise: float = 0.0,
+) -> VideoSequences:
+    """latent_dim / 2 Gaussian blobs moving by gauss_ar1 dynamics, rendered into 16 x 16 frames (+ pixel_noise * N(0, I))."""
     if latent_dim % 2:
         raise SettingError("latent_dim", f"must be even for video (2 latents per blob), got {latent_dim}")
-    return VideoSequences(latent_dim // 2, 16, uncertainty=uncertainty, seq_len=seq_len, seed=context.problem_seed)
+    return VideoSequences(latent_dim // 2, 16, uncertainty=uncertainty, seq_len=seq_len, pixel_noise=pixel_noise,
+                          seed=context.problem_seed)
