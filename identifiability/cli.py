@@ -78,12 +78,14 @@ PART_FLAGS = {
 def _catalogue() -> str:
     """One line per registered part, with its settings: the epilog of ``run --help``."""
     lines = []
-    for registry in (GENERATORS, ENCODERS, OBJECTIVES):
+    registries = (GENERATORS, ENCODERS, OBJECTIVES)
+    width = 2 + max(len(name) for registry in registries for name in registry.names())  # a name never runs into its summary
+    for registry in registries:
         lines.append(f"{registry.kind}s:")
         for name in registry.names():
             entry = registry[name]
             settings = ", ".join(f"{k}={v}" for k, v in entry.settings.items())
-            lines.append(f"  {name:<18}{entry.summary}{f' [{settings}]' if settings else ''}")
+            lines.append(f"  {name:<{width}}{entry.summary}{f' [{settings}]' if settings else ''}")
     return "\n".join(lines)
 
 

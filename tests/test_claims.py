@@ -32,6 +32,7 @@ HOLDS = {
     "kalman-flow-ldm-identifies-up-to-affine-maps": (lib.KALMAN_FLOW, lib.KALMAN_FLOW_PROBLEMS),
     "kalman-filter-ldm-identifies-up-to-affine-maps": (lib.KALMAN_FILTER, lib.KALMAN_FILTER_PROBLEMS),
     "the-kalman-filter-state-beats-any-one-frame-code": (lib.KALMAN_FILTER_DENOISES, lib.KALMAN_FILTER_NOISY),
+    "the-flow-kalman-filter-state-beats-any-one-frame-code": (lib.KALMAN_FILTER_FLOW_DENOISES, lib.KALMAN_FILTER_NOISY),
     "tcl-recovers-segment-modulated-sources": (lib.TCL, lib.TCL_PROBLEMS),
     "pcl-recovers-temporally-dependent-sources": (lib.PCL, lib.PCL_PROBLEMS),
     "infonce-keeps-the-jump-invariants": (lib.JUMP_INVARIANTS, lib.JUMP_PROBLEMS),

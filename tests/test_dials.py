@@ -29,7 +29,8 @@ OTHER = {  # a value other than the default, for each setting a preset may have
     "view_variance": 0.5, "learn_view_variance": True, "hidden": (16,), "noise_scale": 1.0, "learn_noise": False,
 }
 # The parts an objective needs besides the default problem (jump, mlp): a segmented generator, a flow.
-NEEDS = {"tcl": {"generator": "ica", "law": "gaussian", "segments": 4}, "kalman-flow": {"encoder": "flow"}}
+NEEDS = {"tcl": {"generator": "ica", "law": "gaussian", "segments": 4}, "kalman-flow": {"encoder": "flow"},
+         "kalman-filter-flow": {"encoder": "flow"}}
 
 
 def losses(objective: str, **settings) -> torch.Tensor:

@@ -181,3 +181,35 @@ def test_the_calibrated_filter_state_is_the_textbook_kalman_filter_and_reaches_t
 def test_the_filter_refuses_single_steps():
     with pytest.raises(ValueError, match="T >= 2"):
         KalmanFilterLDM(2)(torch.randn(8, 1, 2))
+
+
+def test_with_exact_entropy_the_filter_loss_is_the_observed_sequences_negative_log_likelihood():
+    # a linear encoder y = W x has log-volume log|det W| per frame; x = W^{-1} y with y from the state
+    # model is Gaussian, so -log p(x_0..x_T) is a closed form: the loss is it per step
+    torch.manual_seed(2)
+    d, steps, n = 2, 3, 5
+    objective = KalmanFilterLDM(d, entropy="exact").double()
+    assert objective.requires == {"log_volume"}
+    w = torch.tensor([[1.5, 0.3], [-0.2, 0.7]], dtype=torch.float64)
+    x = torch.randn(n, steps, d, dtype=torch.float64)
+    y = x @ w.T
+    log_volume = torch.full((n, steps), torch.linalg.slogdet(w)[1].item(), dtype=torch.float64)
+    model = objective.latent_model
+    a, q, r = (m.detach() for m in (model.transition, model.noise, objective.observation_noise))
+    p = [torch.eye(d, dtype=torch.float64)]
+    for _ in range(steps - 1):
+        p.append(a @ p[-1] @ a.T + q)
+    cov_y = torch.zeros(steps * d, steps * d, dtype=torch.float64)
+    for t in range(steps):
+        for u in range(t + 1):
+            block = torch.linalg.matrix_power(a, t - u) @ p[u]
+            cov_y[t * d:(t + 1) * d, u * d:(u + 1) * d], cov_y[u * d:(u + 1) * d, t * d:(t + 1) * d] = block, block.T
+    cov_y += torch.block_diag(*[r] * steps)
+    w_inv = torch.block_diag(*[torch.linalg.inv(w)] * steps)
+    law = torch.distributions.MultivariateNormal(torch.zeros(steps * d, dtype=torch.float64), w_inv @ cov_y @ w_inv.T)
+    expected = -law.log_prob(x.reshape(n, -1)).mean() / steps
+    torch.testing.assert_close(objective(y, log_volume=log_volume), expected)
+    with pytest.raises(ValueError, match="log-volumes"):
+        objective(y)
+    with pytest.raises(ValueError, match="entropy must be one of"):
+        KalmanFilterLDM(d, entropy="knn")

@@ -212,7 +212,8 @@ def test_every_preset_builds_and_unknown_names_are_rejected():
     z = torch.randn(16, 2, 4, generator=gen(8))
     needs = {"adassl-oracle": ({"action_dim": 1}, {"action": torch.ones(16, 1)}),
              "simvae": ({"observed_dim": 6}, {"observations": torch.randn(16, 2, 6, generator=gen(9))}),
-             "kalman-flow": ({}, {"log_volume": torch.randn(16, 2, generator=gen(10))})}
+             "kalman-flow": ({}, {"log_volume": torch.randn(16, 2, generator=gen(10))}),
+             "kalman-filter-flow": ({}, {"log_volume": torch.randn(16, 2, generator=gen(11))})}
     for name in PRESETS:
         settings, inputs = needs.get(name, ({}, {}))
         loss = preset(name, 4, **settings)(z, **inputs)

@@ -7,6 +7,8 @@ import math
 import torch
 from torch import nn
 
+from foundation import check_choice
+
 from .base import Objective
 from .latent_models import KalmanPredictive
 
@@ -40,13 +42,22 @@ class KalmanFilterLDM(Objective):
     and S_t are one (d, d) matrix per step shared by every sequence and only the means are batched;
     a loop over time, never over samples, and no host synchronisation.
 
+    With an invertible encoder (``entropy="exact"``) the entropy is exact, H[y_0..y_T] = H[x_0..x_T]
+    + sum_t <log-volume of f at x_t>, and the loss is one likelihood: -log p(y_0..y_T) under the filter
+    (its prediction-error decomposition) minus the log-volumes, the exact negative log-likelihood of the
+    observed sequences under x = f^{-1}(y), y from the state model (up to the constant H[x]); encoder
+    and filter both descend it.
+
     Args:
         dim: d.
         rho_max: bound on A's spectral norm.
+        entropy: "contrastive" (any encoder) or "exact" (an encoder with a log-volume).
     """
 
-    def __init__(self, dim: int, rho_max: float = 0.999) -> None:
+    def __init__(self, dim: int, rho_max: float = 0.999, entropy: str = "contrastive") -> None:
         super().__init__()
+        self.entropy = check_choice("entropy", entropy, ("contrastive", "exact"))
+        self.requires = frozenset({"log_volume"}) if entropy == "exact" else frozenset()
         self.latent_model = KalmanPredictive(dim, rho_max, learn_noise=True)
         self.log_obs_std = nn.Parameter(torch.full((dim,), -2.0))  # diagonal R = exp(2 log_obs_std)
 
@@ -109,10 +120,15 @@ class KalmanFilterLDM(Objective):
             with torch.no_grad():
                 return float(self.filter(y)[1].mean())
 
-    def forward(self, z: torch.Tensor) -> torch.Tensor:
-        """Scalar loss for encodings z (n, T, d), T >= 2."""
+    def forward(self, z: torch.Tensor, log_volume: torch.Tensor | None = None) -> torch.Tensor:
+        """Scalar loss for encodings z (n, T, d), T >= 2, and with exact entropy the encoder's
+        log-volumes (n, T); per step."""
         if z.shape[1] < 2:
             raise ValueError(f"the Kalman filter objective needs sequences of T >= 2 steps, got T = {z.shape[1]}")
+        if self.entropy == "exact":
+            if log_volume is None:
+                raise ValueError("the exact-entropy filter needs the encoder's log-volumes (an invertible encoder)")
+            return (self.filter(z)[1] - log_volume.reshape(z.shape[:2]).to(z.dtype)).mean()
         predicted, chols, _ = self.predictions(z, fixed=True)
         y = z.to(predicted.dtype)[:, 1:]
         m, chol = predicted[:, 1:], chols[1:]

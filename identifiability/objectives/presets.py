@@ -138,6 +138,9 @@ _NAMED: dict[str, Callable[..., nn.Module]] = {
     # + per-step marginal KDE, 0.32); with observation noise 0.5 on linear mixing (d = 2, T = 16, 600 steps)
     # its state scores 0.873 against the exact filter's 0.892 and a one-frame oracle's 0.797
     "kalman-filter": lambda dim: KalmanFilterLDM(dim),
+    # the same filter with an invertible encoder and exact entropy: the sequences' exact likelihood (needs
+    # --encoder flow)
+    "kalman-filter-flow": lambda dim: KalmanFilterLDM(dim, entropy="exact"),
     **_grid(),
     # AdaSSL (seed 000) on the contrastive and the distillation base, its oracle and baseline. The
     # contrastive base follows the data's geometry (infonce on the sphere, plane-kde-ldm off it).

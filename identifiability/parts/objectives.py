@@ -25,6 +25,7 @@ SUMMARIES = {
     "cpc": "CPC: InfoNCE with a bilinear critic",
     "kalman": "Kalman-predictive LDM on pairs: z' | z ~ N(A z + b, I), contrastive entropy",
     "kalman-filter": "Kalman-predictive LDM on sequences, through a sampling-free Kalman filter",
+    "kalman-filter-flow": "the Kalman filter with a flow's exact entropy: the sequences' likelihood (--encoder flow)",
     "kalman-alignment": "the Kalman alignment term without entropy: collapses (a negative control)",
     "kalman-flow": "Kalman-predictive LDM with a flow's exact entropy (maximum likelihood; --encoder flow)",
     "adassl-v": "AdaSSL, variational: a latent r absorbs one-to-many pairs (contrastive base)",
