@@ -18,7 +18,7 @@ from generators import fingerprint
 
 from .metrics import MCCResult, MetricResult, R2Result, affine_r2, dci, mcc, raw_observation_baseline, rotation_baseline
 from .metrics.profile import LINEAR_CLASSES, Profile, profile
-from .oracle import oracle_r2
+from .oracle import OracleR2, oracle_r2, particle_filter_r2
 from .registry import ENCODERS, GENERATORS, OBJECTIVES, Context
 from .specs import Evaluation, ExperimentSpec, Training
 from .training import Checkpoint, TrainingLog, batchable, resolve_device, train, train_seeds
@@ -119,7 +119,7 @@ class ExperimentResult:
     rotation_mcc: float
     eval_seconds: float
     filtered_r2: R2Result | None = None
-    oracle: tuple[float, float] | None = None
+    oracle: OracleR2 | None = None
     dci_score: float | None = None
     profile: Profile | None = None
     codes: HeldOut | None = None
@@ -146,7 +146,7 @@ class ExperimentResult:
                 "affine_r2": self.r2.to_dict(),
                 "mcc": self.mcc.to_dict(),
                 **({"filtered_affine_r2": self.filtered_r2.to_dict()} if self.filtered_r2 else {}),
-                **({"oracle_r2": {"per_frame": self.oracle[0], "filtered": self.oracle[1]}} if self.oracle else {}),
+                **({"oracle_r2": self.oracle.to_dict()} if self.oracle else {}),
                 **({"dci_disentanglement": self.dci_score} if self.dci_score is not None else {}),
                 **({"profile": {"scores": self.profile.scores, "finest": list(self.profile.finest),
                                 "tolerance": self.profile.tolerance}} if self.profile is not None else {}),
@@ -186,15 +186,20 @@ def _prepared(spec: ExperimentSpec, device: torch.device) -> Built:
     return parts
 
 
-def _oracle(data: Any, z: torch.Tensor) -> tuple[float, float] | None:
-    """The exact Kalman filter's (per-frame, filtered) R^2 on the true latent model, where the process
-    is linear-Gaussian (``oracle.oracle_r2``); the observation noise pulled back through g at up to
-    2000 of the held-out latents ``z``."""
+def _oracle(data: Any, x: torch.Tensor, z: torch.Tensor) -> OracleR2 | None:
+    """The best (per-frame, filtered) R^2 on the true model, where the process is linear-Gaussian:
+    the exact Kalman filter's closed form (``oracle.oracle_r2``) without observation noise or with a
+    linear g, else a bootstrap particle filter (``oracle.particle_filter_r2``, 1000 particles) on up
+    to 500 of the held-out sequences ``x`` (n, T, ...) with latents ``z`` (n, T, d)."""
     model = getattr(data, "linear_gaussian", None)
     if model is None:
         return None
-    r = data.latent_observation_noise(z[:2000].cpu())
-    return oracle_r2(*model, r, data.seq_len)
+    if not data.observation_noise or "linear_mixing" in data.assumptions:
+        r = data.latent_observation_noise(z[:2000, 0].cpu())
+        return OracleR2(*oracle_r2(*model, r, data.seq_len), method="exact Kalman filter")
+    per_frame, filtered, ess = particle_filter_r2(x[:500].flatten(2), z[:500], *model, data.mixing, data.observation_noise,
+                                                  particles=1000, seed=0)
+    return OracleR2(per_frame, filtered, method="particle filter (1000 particles)", effective_sample_size=ess)
 
 
 def _filtered_state(spec: ExperimentSpec, parts: Built, x: torch.Tensor, device: torch.device) -> torch.Tensor | None:
@@ -238,7 +243,7 @@ def evaluate(
         "raw_mcc": raw["mcc"],
         "rotation_mcc": rotation_baseline(z),
         "filtered_r2": None if filtered is None else affine_r2(filtered, held_out.z[:, -1]),
-        "oracle": None if filtered is None else _oracle(parts.data, z),
+        "oracle": None if filtered is None else _oracle(parts.data, held_out.x, held_out.z),
         "dci_score": dci(z_hat, z).score if spec.evaluation.dci else None,
         "profile": _linear_profile(z_hat, z),
         "codes": HeldOut(z_hat.cpu(), z.cpu(), x.flatten(1).cpu()) if keep_codes else None,

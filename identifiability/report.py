@@ -4,6 +4,15 @@ from __future__ import annotations
 
 from .experiment import ExperimentResult
 from .metrics import MetricResult
+from .oracle import OracleR2
+
+
+def _oracle_line(oracle: OracleR2) -> str:
+    head = f"  {'oracle R^2':<16}{oracle.filtered:>8.3f}   filtered, {oracle.per_frame:.3f} per frame: "
+    if oracle.effective_sample_size is None:
+        return head + f"the {oracle.method} on the true model"
+    return head + (f"a {oracle.method} on the true model, effective sample size down to {oracle.effective_sample_size:.1%}: "
+                   "a Monte-Carlo estimate, low where that is small")
 
 
 def _row(label: str, result: MetricResult, raw: MetricResult) -> str:
@@ -36,8 +45,7 @@ def format_report(result: ExperimentResult) -> str:
         f"  {'reverse R^2':<16}{result.r2.reverse:>8.3f}   (z_hat ~ z: low if z_hat has dimensions z does not explain)",
         *([f"  {'filtered R^2':<16}{result.filtered_r2.score:>8.3f}   (the Kalman filter's state at the last step)"]
           if result.filtered_r2 is not None else []),
-        *([f"  {'oracle R^2':<16}{result.oracle[1]:>8.3f}   filtered, {result.oracle[0]:.3f} per frame: the exact Kalman filter "
-           "on the true model, noise pulled back through g to first order: a bound only where that noise is small"] if result.oracle is not None else []),
+        *([_oracle_line(result.oracle)] if result.oracle is not None else []),
         f"  {'profile':<16}" + (result.profile.line() if result.profile else "undefined: the code is constant (collapsed)"),
         *[f"  ! {warning}" for r in (result.r2, result.mcc, result.filtered_r2) if r is not None for warning in r.warnings],
         "",
