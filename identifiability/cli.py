@@ -165,7 +165,22 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.Argument
     report.add_argument("--scores", default="affine_r2,mcc",
                         help=f"comma-separated scores with a mean and interval per cell: {', '.join(k for k in SCORES if k not in BASELINES)}")
     report.add_argument("--failed", action="store_true", help="list the runs whose last record failed, with their error")
-    return parser, {"run": run, "sweep": sweep, "report": report}
+
+    figs = commands.add_parser(
+        "figs", help="regenerate the theory figures (paper_figs/) from the toolkit's own runs",
+        description="Run the sweeps a figure needs that the store does not hold yet, then write NAME.png, NAME.pdf, "
+                    "the table behind it (NAME.csv) and its caption (NAME.txt). Figures: contrastive, ldm_grid, "
+                    "kalman, one_to_many, calibration, profiles, gallery. --budget small is sized for a laptop (all "
+                    "figures in under 30 minutes on 2 cores), full for a GPU or a Dask cluster (hours on a CPU).",
+    )
+    figs.add_argument("name", nargs="?", default="all", metavar="NAME", help="a figure, or all (default)")
+    figs.add_argument("--budget", default="small", help="small or full")
+    figs.add_argument("--out", type=Path, default=Path("figures"), help="the folder for the figures")
+    figs.add_argument("--store", type=Path, default=None, help="the results store (default: OUT/BUDGET.jsonl)")
+    figs.add_argument("--workers", type=_int, default=1, help="worker processes (or Dask workers, or Slurm jobs)")
+    figs.add_argument("--scheduler", default=None, metavar="ADDRESS", help="a Dask cluster, as for sweep")
+    figs.add_argument("--quiet", action="store_true", help="no progress bar")
+    return parser, {"run": run, "sweep": sweep, "report": report, "figs": figs}
 
 
 def spec_from_arguments(args: argparse.Namespace) -> ExperimentSpec:
@@ -259,6 +274,27 @@ def _report(args: argparse.Namespace) -> int:
     return 0
 
 
+def _figs(args: argparse.Namespace) -> int:
+    import paper_figs  # the figures sit above the command line (they read stores and plot); loaded only here
+
+    names = list(paper_figs.FIGURES) if args.name == "all" else [args.name]
+    if args.name != "all" and args.name not in paper_figs.FIGURES:
+        raise ValueError(f"NAME must be one of {', '.join(paper_figs.FIGURES)} or all, got {args.name!r}")
+    if args.budget not in paper_figs.BUDGETS:
+        raise SettingError("budget", f"must be one of {', '.join(paper_figs.BUDGETS)}, got {args.budget!r}")
+    failed = 0
+    for name in names:
+        made = paper_figs.make(name, args.budget, args.out, store=args.store, workers=args.workers,
+                               scheduler=args.scheduler, progress=not args.quiet and sys.stderr.isatty())
+        runs = "" if made.sweep is None else f", {made.sweep.runs} runs ({made.sweep.skipped} stored)"
+        print(f"{name}: {', '.join(str(p) for p in made.paths)} ({made.seconds:.0f} s{runs})")
+        if made.sweep is not None and (made.sweep.failed or made.sweep.lost):
+            failed += 1
+            print(f"  {made.sweep.failed} runs failed and {made.sweep.lost} were lost: the figure omits them; "
+                  f"`identifiability report {args.store or args.out / (args.budget + '.jsonl')} --failed` lists them")
+    return 1 if failed else 0
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; bad input ends in one line and exit code 2, Ctrl-C in one line and
     130, anything unexpected in one line and 1 (``IDENTIFIABILITY_DEBUG=1`` shows its traceback)."""
@@ -266,7 +302,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     command = commands[args.command]
     try:
-        return {"run": _run, "sweep": _sweep, "report": _report}[args.command](args)
+        return {"run": _run, "sweep": _sweep, "report": _report, "figs": _figs}[args.command](args)
     except SettingError as error:
         command.error(_flag(error))
     except ValueError as error:

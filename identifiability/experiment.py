@@ -16,7 +16,8 @@ import torch
 from foundation import check_fits, derive_seed
 from generators import fingerprint
 
-from .metrics import MCCResult, MetricResult, R2Result, affine_r2, dci, mcc, raw_observation_baseline, rotation_baseline
+from .metrics import (MCCResult, MetricResult, R2Result, affine_r2, dci, mcc, participation_ratio, raw_observation_baseline,
+                      rotation_baseline)
 from .metrics.profile import LINEAR_CLASSES, Profile, profile
 from .oracle import OracleR2, oracle_r2, particle_filter_r2
 from .registry import ENCODERS, GENERATORS, OBJECTIVES, Context
@@ -121,6 +122,7 @@ class ExperimentResult:
     filtered_r2: R2Result | None = None
     oracle: OracleR2 | None = None
     dci_score: float | None = None
+    participation_ratio: float | None = None
     profile: Profile | None = None
     codes: HeldOut | None = None
     state: HeldOut | None = None
@@ -148,6 +150,7 @@ class ExperimentResult:
                 **({"filtered_affine_r2": self.filtered_r2.to_dict()} if self.filtered_r2 else {}),
                 **({"oracle_r2": self.oracle.to_dict()} if self.oracle else {}),
                 **({"dci_disentanglement": self.dci_score} if self.dci_score is not None else {}),
+                **({"participation_ratio": self.participation_ratio} if self.participation_ratio is not None else {}),
                 **({"profile": {"scores": self.profile.scores, "finest": list(self.profile.finest),
                                 "tolerance": self.profile.tolerance}} if self.profile is not None else {}),
             },
@@ -245,6 +248,7 @@ def evaluate(
         "filtered_r2": None if filtered is None else affine_r2(filtered, held_out.z[:, -1]),
         "oracle": None if filtered is None else _oracle(parts.data, held_out.x, held_out.z),
         "dci_score": dci(z_hat, z).score if spec.evaluation.dci else None,
+        "participation_ratio": participation_ratio(z_hat),
         "profile": _linear_profile(z_hat, z),
         "codes": HeldOut(z_hat.cpu(), z.cpu(), x.flatten(1).cpu()) if keep_codes else None,
         "state": (HeldOut(filtered.cpu(), held_out.z[:, -1].cpu(), held_out.x[:, -1].flatten(1).cpu())

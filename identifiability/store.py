@@ -73,6 +73,7 @@ SCORES = {
     "mcc": ("metrics", "mcc", "score"),
     "dci": ("metrics", "dci_disentanglement"),
     "filtered_affine_r2": ("metrics", "filtered_affine_r2", "score"),
+    "participation_ratio": ("metrics", "participation_ratio"),
     "oracle_filtered_r2": ("metrics", "oracle_r2", "filtered"),
     "oracle_per_frame_r2": ("metrics", "oracle_r2", "per_frame"),
     "train_s": ("timings", "train_s"),

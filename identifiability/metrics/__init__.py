@@ -13,6 +13,7 @@ from .mcc import mcc, weak_mcc
 from .profile import CLASSES, Profile, profile
 from .r2 import affine_r2, nonlinear_r2
 from .result import DCIResult, MCCResult, MetricResult, Null, R2Result
+from .spectrum import participation_ratio
 
 __all__ = [
     "CLASSES",
@@ -27,6 +28,7 @@ __all__ = [
     "disentanglement_completeness",
     "mcc",
     "nonlinear_r2",
+    "participation_ratio",
     "profile",
     "random_orthogonal",
     "raw_observation_baseline",

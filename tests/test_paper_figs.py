@@ -1,0 +1,134 @@
+"""The figures render from a tiny result set in seconds, write their four files, and draw exactly the
+numbers of their tables."""
+
+import copy
+import math
+
+import numpy as np
+import pytest
+
+import paper_figs
+from identifiability.cli import main
+from identifiability.experiment import run_experiment
+from identifiability.specs import ExperimentSpec
+from identifiability.store import SCORES, Store
+from identifiability.sweeps import load_sweep
+from paper_figs import calibration
+from paper_figs.figure import sweep_file
+
+
+@pytest.fixture(scope="module")
+def template():
+    """One real record (a 2-step filter run with DCI), the schema every fabricated record copies."""
+    spec = ExperimentSpec.from_settings(generator="gauss_ar1", objective="kalman-filter", latent_dim=2, seq_len=3,
+                                        steps=2, batch_size=16, eval_samples=200, dci=True, device="cpu")
+    return run_experiment(spec).to_record()
+
+
+def _set(record, path, value):
+    for key in path[:-1]:
+        record = record.setdefault(key, {})
+    record[path[-1]] = value
+
+
+def fabricated(name, template, seed=0):
+    """A record per run of figure ``name``'s small sweep, with the spec's parts and settings and random scores."""
+    rng = np.random.default_rng(seed)
+    out = []
+    for spec in load_sweep(sweep_file(name, "small")):
+        record = copy.deepcopy(template)
+        record["key"], record["spec"] = spec.key, spec.to_dict()
+        record["settings"] = {part: dict(getattr(spec, part).given) for part in ("generator", "encoder", "objective")}
+        for score, path in SCORES.items():
+            _set(record, path, float(rng.uniform(0.05, 0.95)))
+        _set(record, ("metrics", "participation_ratio"), float(rng.uniform(1, 5)))
+        _set(record, ("baselines", "rotation_mcc"), float(rng.uniform(0.4, 0.9)))
+        for cls in ("permutation", "orthogonal", "monotone", "affine"):
+            _set(record, ("metrics", "profile", "scores", cls), float(rng.uniform(0.3, 1.0)))
+        out.append(record)
+    return out
+
+
+def plotted(fig, x=False):
+    """Every value the figure draws: lines' y data (and x data with ``x``), bar heights, images, annotations."""
+    values = []
+    for ax in fig.axes:
+        for line in ax.get_lines():
+            values += [float(v) for v in np.ravel(line.get_ydata()) if np.isfinite(v)]
+            values += [float(v) for v in np.ravel(line.get_xdata()) if x and np.isfinite(v)]
+        values += [p.get_height() for p in ax.patches]
+        for image in ax.images:
+            if ax.get_label() != "<colorbar>":
+                values += [float(v) for v in np.ravel(image.get_array()) if np.isfinite(v)]
+        values += [float(t.get_text()) for t in ax.texts if _number(t.get_text())]
+    return values
+
+
+def _number(text):
+    try:
+        float(text)
+        return True
+    except ValueError:
+        return False
+
+
+def _table_numbers(rows):
+    return [float(v) for r in rows for v in r.values() if isinstance(v, (int, float)) and math.isfinite(v)]
+
+
+def _drawn_from(values, numbers, tol=1e-9):
+    numbers = np.array(numbers)
+    return all(np.abs(numbers - v).min() <= tol * max(1.0, abs(v)) or abs(v) < 1e-12 for v in values)
+
+
+SWEPT = [name for name, figure in paper_figs.FIGURES.items() if figure.sweep]
+MAIN = {"contrastive": "affine_r2", "ldm_grid": "affine_r2", "kalman": "affine_r2", "one_to_many": "affine_r2",
+        "profiles": "affine"}
+
+
+@pytest.mark.parametrize("name", SWEPT)
+def test_a_swept_figure_draws_its_tables_numbers_and_writes_four_files(name, template, tmp_path):
+    figure = paper_figs.FIGURES[name]
+    rows = figure.table(fabricated(name, template), "small")
+    assert rows and all(r.get("runs") for r in rows)
+    values = plotted(figure.plot(rows))
+    numbers = _table_numbers(rows)
+    # nothing is drawn that the table does not hold (the y data of lines, bars, cells, annotations;
+    # annotations are rounded to 2 decimals)
+    assert values and _drawn_from([v for v in values], numbers, tol=5e-3)
+    shown = [r[MAIN[name]] for r in rows if r.get(MAIN[name]) is not None]
+    assert sum(any(abs(s - v) < 1e-12 for v in values) for s in shown) >= min(len(shown), 4)
+    paths = paper_figs.write(figure, rows, "small", tmp_path)
+    assert [p.suffix for p in paths] == [".png", ".pdf", ".csv", ".txt"] and all(p.stat().st_size > 0 for p in paths)
+    assert paths[0].read_bytes()[:4] == b"\x89PNG" and paths[1].read_bytes()[:4] == b"%PDF"
+    assert "small budget" in paths[3].read_text() or name == "profiles"
+
+
+def test_the_computed_figures_render_from_a_tiny_size(tmp_path, monkeypatch):
+    monkeypatch.setitem(calibration.SIZES, "small", dict(n=(100, 200), d=(2, 5), draws=2, rotation_d=(2, 3), layers=(1, 2)))
+    for name in ("calibration", "gallery"):
+        made = paper_figs.make(name, "small", tmp_path)
+        rows = paper_figs.FIGURES[name].table([], "small")
+        values = plotted(paper_figs.FIGURES[name].plot(rows), x=name == "gallery")
+        assert made.sweep is None and all(p.exists() for p in made.paths)
+        if name == "calibration":  # every null's 95th percentile, rotation baseline and raw score is drawn
+            shown = [r.get("p95", r.get("mean")) for r in rows if r["panel"] != "raw"] + [r["mcc"] for r in rows if r["panel"] == "raw"]
+        else:  # every latent position of the trajectories
+            shown = [r["x"] for r in rows] + [r["y"] for r in rows]
+        assert all(any(abs(s - v) < 1e-12 for v in values) for s in shown)
+
+
+def test_make_runs_only_what_the_store_lacks(template, tmp_path, monkeypatch):
+    store = Store(tmp_path / "small.jsonl")
+    for record in fabricated("profiles", template):
+        store.append(record)
+    made = paper_figs.make("profiles", "small", tmp_path)  # every run stored: nothing trains
+    assert made.sweep.skipped == made.sweep.runs and made.sweep.completed == 0
+    assert (tmp_path / "profiles.csv").read_text().startswith("objective,generator,runs")
+
+
+def test_the_command_line_refuses_unknown_figures_and_budgets(capsys):
+    for argv, message in ((["figs", "nope"], "NAME must be one of"), (["figs", "gallery", "--budget", "huge"], "--budget")):
+        with pytest.raises(SystemExit) as exit_:
+            main(argv)
+        assert exit_.value.code == 2 and message in capsys.readouterr().err
