@@ -41,12 +41,11 @@ def plot(rows: Rows):
                 ax.set_ylim(0, 1.05)
             else:
                 dim = next(r["generator.latent_dim"] for r in rows if r["generator"] == problem)
-                ax.axhline(dim, color="#777777", linestyle="--", linewidth=0.9, label=f"d = {dim}")
+                ax.axhline(dim, color="#777777", linestyle="--", linewidth=0.9, label="true latent dimension")
             ax.set_xticks(range(len(groups)), [g.replace("-", "\n") for g in groups])
             ax.set(ylabel=label, title=f"{PROBLEMS[problem]}: {label}")
             ax.grid(axis="x", visible=False)
-    axes[0, -1].legend(loc="lower right")
-    axes[1, -1].legend(loc="lower right")
+    fig.legend(*axes[1, -1].get_legend_handles_labels(), loc="outside lower center", ncols=3)
     return fig
 
 
