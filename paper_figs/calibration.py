@@ -56,7 +56,7 @@ def _null_panel(ax, rows: Rows, metrics: list[str], by_d: bool) -> None:
         for j, d in enumerate(sorted({r["d"] for r in rows if r["metric"] == metric})):
             mine = sorted((r for r in rows if r["metric"] == metric and r["d"] == d), key=lambda r: r["n"])
             colour = COLOURS[j] if by_d else COLOURS[i]
-            label = f"{metric}, d = {d}" if by_d else metric
+            label = (f"{metric}, d = {d}" if by_d else metric).replace("R^2", "R$^2$")
             ax.plot([r["n"] for r in mine], [r["p95"] for r in mine], styles[i % 3] if by_d else "-", marker="o",
                     color=colour, label=label)
     ax.set_xscale("log")

@@ -122,12 +122,14 @@ def score_metric(
     level: float = 0.95,
     result_type: type[MetricResult] = MetricResult,
     null_draws: int | None = None,
+    null_of: Callable[[int, int, int, float], dict[str, Null]] | None = None,
     **settings: Any,
 ) -> MetricResult:
     """Run ``evaluate`` and wrap it in ``result_type`` with its null and bootstrap interval.
 
     ``null_draws`` fixes the Monte-Carlo draws of the null for metrics that fit models (default:
-    from 16 to 100 depending on size)."""
+    from 16 to 100 depending on size); ``null_of(n, d_hat, d, test_size)`` replaces the Monte-Carlo
+    null with a metric's own (it must be calibrated against it)."""
     test_size = check_float("test_size", test_size, low=0, high=1, low_open=True, high_open=True)
     seed, bootstrap = check_seed("seed", seed), check_int("bootstrap", bootstrap, low=0)
     level = check_float("level", level, low=0, high=1, low_open=True, high_open=True)
@@ -136,7 +138,12 @@ def score_metric(
     data = prepare(z_hat, z, test_size, seed)
     scores = evaluate(data, **settings)
     shape = (data.z_hat.shape[0], data.z_hat.shape[1], data.z.shape[1])
-    nulls = monte_carlo_null(evaluate, *shape, test_size, draws=null_draws, **settings) if null else {}
+    if not null:
+        nulls = {}
+    elif null_of is not None:
+        nulls = null_of(*shape, test_size)
+    else:
+        nulls = monte_carlo_null(evaluate, *shape, test_size, draws=null_draws, **settings)
     interval = bootstrap_interval(evaluate, data, draws=bootstrap, level=level, seed=seed, **settings)
     fields = result_type.__dataclass_fields__
     extras = {k: v for k, v in scores.extras.items() if k in fields}
