@@ -106,8 +106,10 @@ def make(name: str, budget: str = "small", out: str | Path = "figures", *, store
     return Made(write(figure, rows, budget, out), report, time.perf_counter() - began)
 
 
-def write(figure: Figure, rows: Rows, budget: str, out: Path) -> list[Path]:
-    """The figure's four files from its rows."""
+def write(figure: Figure, rows: Rows, budget: str, out: str | Path) -> list[Path]:
+    """The figure's four files from its rows, in ``out`` (made if missing)."""
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
     paths = [out / f"{figure.name}.{ext}" for ext in ("png", "pdf", "csv", "txt")]
     with plt.rc_context(STYLE):
         drawn = figure.plot(rows)

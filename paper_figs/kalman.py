@@ -28,9 +28,9 @@ def table(records: Rows, budget: str) -> Rows:
 
 def _panels(rows: Rows) -> list[tuple[str, str, str, list[dict]]]:
     gauss = [r for r in rows if r["generator"] == "gauss_ar1"]
-    panels = [("generator.observation_noise", "observation noise $\\sigma_x$", "transition noise 0.3",
+    panels = [("generator.observation_noise", "observation noise $\\sigma_x$", "at transition noise 0.3",
                [r for r in gauss if r["generator.uncertainty"] == FIXED]),
-              ("generator.uncertainty", "transition noise (uncertainty)", "observation noise 0.3",
+              ("generator.uncertainty", "transition noise (uncertainty)", "at observation noise 0.3",
                [r for r in gauss if r["generator.observation_noise"] == FIXED])]
     video = [r for r in rows if r["generator"] == "video"]
     if video:
@@ -40,7 +40,7 @@ def _panels(rows: Rows) -> list[tuple[str, str, str, list[dict]]]:
 
 def plot(rows: Rows):
     panels = _panels(rows)
-    fig, axes = figure(1, len(panels), width=3.3 * len(panels), height=2.8)
+    fig, axes = figure(1, len(panels), width=3.4 * len(panels), height=3.4)
     for ax, (axis, label, held, cut) in zip(axes[0], panels):
         for i, (method, name) in enumerate(METHODS.items()):
             mine = sorted((r for r in cut if r["objective"] == method), key=lambda r: r[axis])
@@ -60,7 +60,7 @@ def plot(rows: Rows):
             baseline(ax, x, values(oracle, "oracle_filtered_r2"), label="exact filter on the true model", colour="#000000")
             baseline(ax, x, values(oracle, "oracle_per_frame_r2"), label="best one-frame estimate", style=":", colour="#000000")
         ax.set(xlabel=label, ylabel="affine R$^2$", ylim=(-0.05, 1.05), title=held)
-    axes[0, 0].legend(loc="lower left", fontsize=6)
+    fig.legend(*axes[0, 0].get_legend_handles_labels(), loc="outside lower center", ncols=3, fontsize=6.5)
     return fig
 
 

@@ -38,7 +38,10 @@ def plot(rows: Rows):
                            label=name, colour=COLOURS[i])
             ax.set(ylim=(-0.05, 1.05), ylabel=LABELS[score] if col == 0 else None,
                    xlabel="uncertainty" if row == len(SCORES) - 1 else None, title=generator if row == 0 else None)
-    axes[0, -1].legend(loc="lower left", fontsize=6)
+    labelled = {}
+    for ax in axes[0]:  # every method once, the oracle too (it is missing where it is not defined)
+        labelled.update(zip(ax.get_legend_handles_labels()[1], ax.get_legend_handles_labels()[0]))
+    fig.legend(labelled.values(), labelled.keys(), loc="outside lower center", ncols=len(labelled))
     return fig
 
 

@@ -156,10 +156,13 @@ def pooled_null(n: int, d_hat: int, d: int, test_size: float, importance: Import
     A draw of the null is d factor fits on an independent code. The fits of different factors on one
     code are independent given the code, and the trees see the code through its ranks only, so one
     code with ``pool`` x d independent factors fitted once gives a pool of (importance column,
-    held-out R^2) pairs, and each of ``draws`` null draws takes d of them without replacement: 4 d
-    fits instead of 16 d (the Monte-Carlo null's 16 draws), and 200 draws instead of 16.
-    Calibration against the Monte-Carlo null of independent draws is in the tests and the note of
-    issue 16 (the 95th percentiles agree within their Monte-Carlo standard errors).
+    held-out R^2) pairs, and each of ``draws`` null draws takes d of them without replacement: the fits
+    of ``pool`` Monte-Carlo draws (4 d instead of the 16 d of 16 independent draws), resampled.
+
+    Measured against 200 independent draws (``benchmarks/dci_null.py``, 8 seeds): the 95th percentiles
+    agree within 1.7 combined standard errors (no bias found) at n = 2000, d = 5 and n = 10^4, d = 10;
+    their Monte-Carlo spread is 1.0-1.3x (D, C) and 2-2.5x (I) that of 16 independent draws — the price
+    of 4x fewer fits, so the result's ``draws`` says ``pool``, the independent draws its fits are worth.
     """
     gen = torch.Generator().manual_seed(seed)
     train, test = split_indices(n, test_size, seed, torch.device("cpu"))
@@ -174,7 +177,7 @@ def pooled_null(n: int, d_hat: int, d: int, test_size: float, importance: Import
         for key, value in (("score", dis), ("disentanglement", dis), ("completeness", com),
                            ("informativeness", float(held_out[chosen].mean()))):
             numbers[key].append(value)
-    return {k: Null(float(np.mean(v)), float(np.quantile(v, 0.95)), draws) for k, v in numbers.items()}
+    return {k: Null(float(np.mean(v)), float(np.quantile(v, 0.95)), pool) for k, v in numbers.items()}
 
 
 def dci(
