@@ -17,6 +17,7 @@ from identifiability.experiment import run_experiment
 from identifiability.oracle import _systematic_resample, filtered_covariances, oracle_r2, particle_filter_r2
 from identifiability.report import format_report
 from identifiability.specs import ExperimentSpec
+from linear_gaussian import sequence_covariance
 
 
 def _spd(rng, d, scale):
@@ -199,15 +200,7 @@ def test_with_exact_entropy_the_filter_loss_is_the_observed_sequences_negative_l
     log_volume = torch.full((n, steps), torch.linalg.slogdet(w)[1].item(), dtype=torch.float64)
     model = objective.latent_model
     a, q, r = (m.detach() for m in (model.transition, model.noise, objective.observation_noise))
-    p = [torch.eye(d, dtype=torch.float64)]
-    for _ in range(steps - 1):
-        p.append(a @ p[-1] @ a.T + q)
-    cov_y = torch.zeros(steps * d, steps * d, dtype=torch.float64)
-    for t in range(steps):
-        for u in range(t + 1):
-            block = torch.linalg.matrix_power(a, t - u) @ p[u]
-            cov_y[t * d:(t + 1) * d, u * d:(u + 1) * d], cov_y[u * d:(u + 1) * d, t * d:(t + 1) * d] = block, block.T
-    cov_y += torch.block_diag(*[r] * steps)
+    cov_y = sequence_covariance(a, q, r, steps)
     w_inv = torch.block_diag(*[torch.linalg.inv(w)] * steps)
     law = torch.distributions.MultivariateNormal(torch.zeros(steps * d, dtype=torch.float64), w_inv @ cov_y @ w_inv.T)
     expected = -law.log_prob(x.reshape(n, -1)).mean() / steps

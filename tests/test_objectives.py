@@ -29,6 +29,7 @@ from identifiability.objectives import (
 from identifiability.objectives.latent_models import log_vmf_normalizer
 from identifiability.training import train
 from generators import LatentDynamics
+from linear_gaussian import sequence_covariance
 
 
 def gen(seed=0):
@@ -258,16 +259,7 @@ def test_kalman_filter_likelihood_is_the_exact_sequence_likelihood():
     y = torch.randn(6, steps, d, generator=gen(7), dtype=torch.float64)
     _, nll = objective.filter(y)
     a, q, r = objective.latent_model.transition.detach(), objective.latent_model.noise.detach(), objective.observation_noise.detach()
-    p = [torch.eye(d, dtype=torch.float64)]
-    for _ in range(steps - 1):
-        p.append(a @ p[-1] @ a.T + q)
-    cov = torch.zeros(steps * d, steps * d, dtype=torch.float64)
-    for t in range(steps):
-        for u in range(t + 1):
-            block = torch.linalg.matrix_power(a, t - u) @ p[u]
-            cov[t * d : (t + 1) * d, u * d : (u + 1) * d] = block
-            cov[u * d : (u + 1) * d, t * d : (t + 1) * d] = block.T
-    cov += torch.block_diag(*[r] * steps)
+    cov = sequence_covariance(a, q, r, steps)
     law = torch.distributions.MultivariateNormal(torch.zeros(steps * d, dtype=torch.float64), cov)
     torch.testing.assert_close(nll.sum(1), -law.log_prob(y.reshape(6, -1)))
 
