@@ -66,17 +66,11 @@ def build(spec: ExperimentSpec) -> Built:
 
 
 def start(parts: Built, spec: ExperimentSpec) -> Any:
-    """The parts' data-dependent start on a batch drawn from the training seed's "start" stream: a
-    flow standardises its input; a filtering objective fits its state model to the first encodings
-    (a filter that starts at Q = I against codes of variance 1e-3 lets the encoder collapse before
-    its likelihood catches up: measured on gauss_ar1 at transition noise 0.8, R^2 0.03 -> 0.76).
-    Returns that batch."""
+    """The encoder's data-dependent start (a flow standardises its input) on a batch drawn from the
+    training seed's "start" stream; returns that batch."""
     batch = parts.data.sample(spec.training.batch_size, derive_seed(spec.seed, "start"))
     if hasattr(parts.encoder, "initialize"):  # a plain module of one's own has no data-dependent start
         parts.encoder.initialize(batch.x)
-    if hasattr(parts.objective, "calibrate"):
-        with torch.no_grad():
-            parts.objective.calibrate(parts.encoder(batch.x))
     return batch
 
 

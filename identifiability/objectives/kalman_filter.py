@@ -36,10 +36,9 @@ class KalmanFilterLDM(Objective):
     exact filter's R^2 (0.943 against the oracle's 0.944, per frame 0.915). With P = 0 and R = 0 the
     first term is the pair method ``kalman`` on (y_{t-1}, y_t).
 
-    The likelihood moves Adam's parameters slowly (Q by about a factor e^2 per 1000 steps at lr
-    3e-3), so ``calibrate`` fits the filter to convergence: on the first batch's encodings before
-    training (``experiment.start``: a filter left at Q = I against codes of variance 1e-3 lets the
-    encoder collapse) and on encodings of fresh sequences before its state is scored. The covariance recursion does not depend on the data: P_t
+    The likelihood moves Adam's parameters slowly (Q from its start at I by about a factor e^2 per
+    1000 steps at lr 3e-3), so ``calibrate`` refits the filter to convergence on encodings of fresh
+    sequences before its state is scored. The covariance recursion does not depend on the data: P_t
     and S_t are one (d, d) matrix per step shared by every sequence and only the means are batched;
     a loop over time, never over samples, and no host synchronisation.
 
