@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from functools import lru_cache
 from typing import Literal
@@ -58,18 +59,32 @@ def _fit(importance: Importance, x_train: np.ndarray, y_train: np.ndarray, x_eva
 
 
 def _boosted(x_train: np.ndarray, y_train: np.ndarray, x_eval: list[np.ndarray]):
-    """``_fit`` for LightGBM trees: the code binned once into one Dataset, its label swapped per factor
-    (binning depends on the code alone; the trees are those of ``LGBMRegressor(**_LIGHTGBM)``)."""
-    data = lightgbm.Dataset(x_train, label=y_train[:, 0], params={**_BOOSTER, "max_bin": 255}, free_raw_data=False).construct()
-    columns, predictions = [], [[] for _ in x_eval]
-    for j in range(y_train.shape[1]):
-        data.set_label(y_train[:, j])
-        booster = lightgbm.train({**_BOOSTER, "max_bin": 255}, data, num_boost_round=_LIGHTGBM["n_estimators"])
-        gain = booster.feature_importance(importance_type="gain").astype(np.float64)
-        columns.append(gain / gain.sum() if gain.sum() > 0 else gain)
-        for out, x in zip(predictions, x_eval):
-            out.append(booster.predict(x))
-    return np.stack(columns, axis=1), [np.stack(p, axis=1) for p in predictions]
+    """``_fit`` for LightGBM trees: the code binned once into a Dataset, its label swapped per factor
+    (binning depends on the code alone; the trees are those of ``LGBMRegressor(**_LIGHTGBM)``). The
+    factors are split over ``torch.get_num_threads()`` Python threads (LightGBM releases the GIL), each
+    with its own Dataset and single-threaded trees, so the result does not depend on the thread count;
+    a worker that runs one torch thread fits them in turn."""
+    factors = y_train.shape[1]
+    chunks = [c for c in np.array_split(np.arange(factors), min(factors, max(1, torch.get_num_threads()))) if len(c)]
+
+    def fit(chunk: np.ndarray) -> list[tuple[np.ndarray, list[np.ndarray]]]:
+        data = lightgbm.Dataset(x_train, label=y_train[:, chunk[0]], params={**_BOOSTER, "max_bin": 255},
+                                free_raw_data=False).construct()
+        out = []
+        for j in chunk:
+            data.set_label(y_train[:, j])
+            booster = lightgbm.train({**_BOOSTER, "max_bin": 255}, data, num_boost_round=_LIGHTGBM["n_estimators"])
+            gain = booster.feature_importance(importance_type="gain").astype(np.float64)
+            out.append((gain / gain.sum() if gain.sum() > 0 else gain, [booster.predict(x) for x in x_eval]))
+        return out
+
+    if len(chunks) == 1:
+        fitted = fit(chunks[0])
+    else:
+        with ThreadPoolExecutor(len(chunks)) as pool:
+            fitted = [f for part in pool.map(fit, chunks) for f in part]
+    columns = np.stack([f[0] for f in fitted], axis=1)
+    return columns, [np.stack([f[1][k] for f in fitted], axis=1) for k in range(len(x_eval))]
 
 
 def _one_minus_entropy(p: np.ndarray, base: int) -> np.ndarray:
