@@ -249,3 +249,21 @@ def test_the_pooled_dci_null_agrees_with_independent_draws(importance):
         pooled = np.array([pooled_null(n, d, d, 0.5, importance, seed=s)[k].upper for s in range(4)])
         se = np.hypot(boot, pooled.std(ddof=1) / 2)
         assert abs(pooled.mean() - reference) < 4 * se, (k, pooled.mean(), reference, se)
+
+
+def test_tree_importances_do_not_depend_on_the_thread_count():
+    from identifiability.metrics.dci import _boosted
+
+    rng = np.random.default_rng(4)
+    x, y = rng.normal(size=(600, 4)), rng.normal(size=(600, 5))
+    threads = torch.get_num_threads()
+    try:
+        results = []
+        for n in (1, 2, 3):
+            torch.set_num_threads(n)
+            results.append(_boosted(x, y, [x[:20]]))
+    finally:
+        torch.set_num_threads(threads)
+    for importance, (predicted,) in results[1:]:
+        np.testing.assert_array_equal(importance, results[0][0])
+        np.testing.assert_array_equal(predicted, results[0][1][0])
