@@ -7,7 +7,6 @@ sweep's runs the results store does not hold yet.
 
 from __future__ import annotations
 
-import csv
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -20,7 +19,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
 from foundation import SettingError, check_choice  # noqa: E402
-from identifiability.store import OK, Store  # noqa: E402
+from identifiability.store import OK, Store, to_csv  # noqa: E402
 from identifiability.sweeps import SweepReport, load_sweep, run_sweep  # noqa: E402
 
 from .style import STYLE  # noqa: E402
@@ -116,12 +115,6 @@ def write(figure: Figure, rows: Rows, budget: str, out: str | Path) -> list[Path
         drawn.savefig(paths[0], dpi=200)
         drawn.savefig(paths[1])
     plt.close(drawn)
-    columns: list[str] = []
-    for row in rows:
-        columns += [c for c in row if c not in columns]
-    with open(paths[2], "w", newline="") as handle:
-        writer = csv.DictWriter(handle, columns)
-        writer.writeheader()
-        writer.writerows(rows)
+    paths[2].write_text(to_csv(rows))
     paths[3].write_text(figure.caption(rows, budget) + "\n")
     return paths

@@ -40,17 +40,22 @@ def _numpy_kalman(y, a, q, r):
     return out
 
 
+def _simulate(rng, n, steps, a, q, r):
+    d = a.shape[0]
+    s = np.empty((n, steps, d))
+    s[:, 0] = rng.normal(size=(n, d))
+    for t in range(1, steps):
+        s[:, t] = s[:, t - 1] @ a.T + rng.multivariate_normal(np.zeros(d), q, n)
+    return s, s + rng.multivariate_normal(np.zeros(d), r, (n, steps))
+
+
 @settings(max_examples=5, deadline=None)
 @given(st.integers(0, 2**16), st.integers(2, 3), st.floats(0.2, 0.9))
 def test_the_oracle_covariance_is_the_error_of_a_brute_force_kalman_filter(seed, d, sigma):
     rng = np.random.default_rng(seed)
     n, steps = 4000, 6
     a, q, r = math.sqrt(1 - sigma**2) * np.eye(d), sigma**2 * np.eye(d), _spd(rng, d, 0.5)
-    z = np.empty((n, steps, d))
-    z[:, 0] = rng.normal(size=(n, d))
-    for t in range(1, steps):
-        z[:, t] = z[:, t - 1] @ a.T + rng.multivariate_normal(np.zeros(d), q, n)
-    y = z + rng.multivariate_normal(np.zeros(d), r, (n, steps))
+    z, y = _simulate(rng, n, steps, a, q, r)
     error = _numpy_kalman(y, a, q, r)[:, -1] - z[:, -1]
     predicted = filtered_covariances(*(torch.as_tensor(m) for m in (a, q, r)), steps)[-1].numpy()
     # the empirical error covariance of n draws: each entry within 5 standard errors
@@ -137,15 +142,6 @@ def test_the_encoder_learns_from_the_predictive_law_and_the_filter_from_the_like
     for got, expected in zip(filter_grads, (p.grad for p in objective.parameters())):
         torch.testing.assert_close(got, expected)
     assert not torch.allclose(code_grad, z.grad)  # the codes' gradient is not the likelihood's
-
-
-def _simulate(rng, n, steps, a, q, r):
-    d = a.shape[0]
-    s = np.empty((n, steps, d))
-    s[:, 0] = rng.normal(size=(n, d))
-    for t in range(1, steps):
-        s[:, t] = s[:, t - 1] @ a.T + rng.multivariate_normal(np.zeros(d), q, n)
-    return s, s + rng.multivariate_normal(np.zeros(d), r, (n, steps))
 
 
 def test_calibration_recovers_the_noise_of_a_linear_gaussian_state_model():
