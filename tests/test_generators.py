@@ -9,6 +9,7 @@ from scipy.special import ive
 
 from foundation import as_generator, derive_seed
 from generators import Batch, ContrastivePairs, MLPMixing, sample_vmf, uniform_sphere
+from generators.sphere import _symmetric_beta_coordinate
 
 
 def test_same_seed_same_pairs_bit_for_bit():
@@ -71,6 +72,28 @@ def test_vmf_mean_resultant_length_matches_closed_form(d, kappa):
     expected = ive(d / 2, kappa) / ive(d / 2 - 1, kappa)  # A_d(kappa) = I_{d/2} / I_{d/2-1}
     # The standard error of the mean cosine is at most 1 / sqrt(n); allow 5 of them.
     assert abs(cos.mean().item() - expected) < 5 / math.sqrt(20_000)
+
+
+@pytest.mark.parametrize("d", [2, 3, 4, 10, 100, 1000])
+def test_polar_proposal_is_the_law_of_a_sphere_coordinate(d):
+    """Ulrich's polar draw of Wood's proposal: t = 2B - 1 with B ~ Beta((d-1)/2, (d-1)/2), the law of
+    one coordinate of a uniform point on S^{d-1} (E t^2 = 1/d); KS at 10^5 draws sees a wrong law."""
+    t = _symmetric_beta_coordinate((100_000,), d, torch.Generator().manual_seed(d)).numpy()
+    a = (d - 1) / 2
+    assert stats.kstest((1 + t) / 2, stats.beta(a, a).cdf).pvalue > 1e-3
+    # d t^2 has mean 1 and variance 2 (d - 1) / (d + 2) < 2: five standard errors
+    assert abs((t**2).mean() * d - 1) < 5 * math.sqrt(2 / 100_000)
+
+
+@pytest.mark.parametrize("d,kappa", [(3, 1.0), (5, 10.0), (20, 100.0)])
+def test_vmf_cosines_match_scipys_sampler(d, kappa):
+    """Two-sample KS of w = mu^T z against scipy's independent vMF sampler (Wood's, with its own
+    proposal): the same law."""
+    mu = torch.zeros(50_000, d, dtype=torch.float64)
+    mu[:, 0] = 1
+    ours = sample_vmf(mu, kappa, torch.Generator().manual_seed(3))[:, 0].numpy()
+    theirs = stats.vonmises_fisher(mu[0].numpy(), kappa).rvs(50_000, random_state=3)[:, 0]
+    assert stats.ks_2samp(ours, theirs).pvalue > 1e-3
 
 
 def test_vmf_on_the_circle_matches_von_mises_law():
