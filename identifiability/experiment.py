@@ -22,7 +22,7 @@ from .metrics.profile import LINEAR_CLASSES, Profile, profile
 from .oracle import OracleR2, oracle_r2, particle_filter_r2
 from .registry import ENCODERS, GENERATORS, OBJECTIVES, Context
 from .specs import Evaluation, ExperimentSpec, Training
-from .training import Checkpoint, TrainingLog, batchable, resolve_device, train, train_seeds
+from .training import Checkpoint, Probe, TrainingLog, batchable, resolve_device, train, train_seeds
 
 
 @dataclass(frozen=True)
@@ -271,7 +271,7 @@ def evaluate(
 
 def run_experiment(
     spec: ExperimentSpec = ExperimentSpec(), *, progress: bool = False, checkpoint: Checkpoint | None = None,
-    keep_codes: bool = False,
+    keep_codes: bool = False, probe: Probe | None = None,
 ) -> ExperimentResult:
     """Build the parts, train the encoder and score it on held-out samples against the true latents.
 
@@ -281,12 +281,13 @@ def run_experiment(
     problem are scored on the same samples. With a ``checkpoint`` the training saves itself and
     resumes from it (see ``training.train``). With ``keep_codes`` the result keeps the held-out
     codes, latents and observations (``HeldOut``), and a filter's state its last step's (``state``).
+    A ``probe`` looks at the training as it goes (``training.Probe``).
     """
     device = resolve_device(spec.device)
     parts = _prepared(spec, device)
     log = train(
         parts.encoder, parts.objective, parts.data, steps=spec.training.steps, batch_size=spec.training.batch_size,
-        lr=spec.training.lr, seed=spec.seed, device=device, progress=progress, checkpoint=checkpoint,
+        **spec.training.rate, seed=spec.seed, device=device, progress=progress, checkpoint=checkpoint, probe=probe,
     )
     return evaluate(spec, parts, log, device, keep_codes=keep_codes)
 
@@ -316,7 +317,7 @@ def run_experiments(
         if len(members) > 1 and all(batchable(p.encoder, p.objective) for p in built):
             logs = train_seeds(
                 [(p.encoder, p.objective, p.data, specs[i].seed) for p, i in zip(built, members)],
-                steps=budget.steps, batch_size=budget.batch_size, lr=budget.lr, device=device, progress=progress,
+                steps=budget.steps, batch_size=budget.batch_size, **budget.rate, device=device, progress=progress,
             )
             results.update({i: evaluate(specs[i], p, log, device, keep_codes=keep_codes) for i, p, log in zip(members, built, logs)})
             continue
@@ -325,7 +326,7 @@ def run_experiments(
             checkpoint = None if checkpoints is None else Checkpoint(checkpoints / f"{key}.pt", every, key)
             log = train(
                 parts.encoder, parts.objective, parts.data, steps=budget.steps, batch_size=budget.batch_size,
-                lr=budget.lr, seed=specs[i].seed, device=device, progress=progress, checkpoint=checkpoint,
+                **budget.rate, seed=specs[i].seed, device=device, progress=progress, checkpoint=checkpoint,
             )
             results[i] = evaluate(specs[i], parts, log, device, keep_codes=keep_codes)
             if checkpoint is not None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from .experiment import ExperimentResult
 from .metrics import MetricResult
 from .oracle import OracleR2
+from .specs import Training
 
 
 def _oracle_line(oracle: OracleR2) -> str:
@@ -21,6 +22,11 @@ def _row(label: str, result: MetricResult, raw: MetricResult) -> str:
     return f"  {label:<16}{result.score:>8.3f}   {chance:<17}{raw.score:>7.3f}"
 
 
+def _rate(budget: Training) -> str:
+    """How the learning rate moves: "constant", "cosine", "(warm-up 500, cosine)"."""
+    return budget.lr_schedule if not budget.lr_warmup else f"(warm-up {budget.lr_warmup}, {budget.lr_schedule})"
+
+
 def format_report(result: ExperimentResult) -> str:
     """A short, readable account of a run: the problem, the estimator, the budget, and the scores
     beside the chance level, the raw observations and (for MCC) the rotation baseline."""
@@ -32,7 +38,7 @@ def format_report(result: ExperimentResult) -> str:
         f"  data        {result.data}",
         f"  estimator   {result.estimator}",
         f"  seeds       {seeds}",
-        f"  training    {budget.steps} steps x batch {budget.batch_size}, Adam lr {budget.lr:g}, on {log.device}: "
+        f"  training    {budget.steps} steps x batch {budget.batch_size}, Adam lr {budget.lr:g} {_rate(budget)}, on {log.device}: "
         f"{log.seconds:.1f} s, final loss {log.final_loss:.4f}",
         f"  evaluation  {samples} held-out samples, half to fit and half to score: {result.eval_seconds:.1f} s",
         *([f"  ! geometry  the objective reads its code on the {geometry['objective']}, the data's latents live on the "

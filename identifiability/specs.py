@@ -23,7 +23,7 @@ from foundation import SettingError, check_float, check_int, check_seed
 
 from . import parts  # noqa: F401  (fills the registries with the built-in parts)
 from .registry import ENCODERS, GENERATORS, OBJECTIVES, Registry
-from .training import MAX_STEPS, parse_device
+from .training import MAX_STEPS, check_schedule, parse_device
 
 
 def _frozen(value: Any) -> Any:
@@ -57,16 +57,26 @@ class Part:
 
 @dataclass(frozen=True)
 class Training:
-    """The optimisation: ``steps`` of Adam at ``lr`` on fresh batches of ``batch_size``."""
+    """The optimisation: ``steps`` of Adam on fresh batches of ``batch_size``, its learning rate
+    ``lr`` warmed up linearly over ``lr_warmup`` steps, then following ``lr_schedule`` (a registered decay,
+    ``training.DECAYS``)."""
 
     steps: int = 3000
     batch_size: int = 512
     lr: float = 3e-3
+    lr_schedule: str = "constant"
+    lr_warmup: int = 0
 
     def __post_init__(self) -> None:
         check_int("steps", self.steps, low=1, high=MAX_STEPS)
         check_int("batch_size", self.batch_size, low=2)
         check_float("lr", self.lr, low=0, high=MAX_LR, low_open=True)
+        check_schedule(self.lr_schedule, self.lr_warmup, self.steps)
+
+    @property
+    def rate(self) -> dict[str, Any]:
+        """The learning rate's settings, as ``training.train`` takes them."""
+        return {"lr": self.lr, "lr_schedule": self.lr_schedule, "lr_warmup": self.lr_warmup}
 
 
 @dataclass(frozen=True)

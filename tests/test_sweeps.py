@@ -229,10 +229,11 @@ def test_report_refuses_a_missing_or_broken_store_in_one_line(tmp_path, capsys):
 @pytest.mark.parametrize("objective, encoder", [("infonce", "mlp"), ("byol", "mlp"), ("adassl-v", "mlp"), ("plane-logdet-ldm", "flow")])
 def test_a_run_stopped_mid_training_resumes_from_its_checkpoint_to_the_same_numbers(tmp_path, monkeypatch, objective, encoder):
     """Whatever the run holds (an EMA target, the objective's own noise, a flow's probes), the
-    checkpoint holds too: the resumed run ends on the uninterrupted run's numbers exactly."""
+    checkpoint holds too, and the learning rate's schedule resumes where it was: the resumed run ends
+    on the uninterrupted run's numbers exactly."""
     generator = "box" if objective.startswith("plane") else "sphere"
     spec = ExperimentSpec.from_settings(generator=generator, objective=objective, encoder=encoder, steps=30, batch_size=32,
-                                        eval_samples=300, latent_dim=3, device="cpu")
+                                        eval_samples=300, latent_dim=3, device="cpu", lr_schedule="cosine", lr_warmup=5)
     whole = run_experiment(spec)
     checkpoint = Checkpoint(tmp_path / "run.pt", every=10, identity=spec.key)
     parts = build(spec)
@@ -292,10 +293,10 @@ BATCHABLE = [name for name in OBJECTIVES.names()
              if name not in ("byol", "simvae", "tcl", "kalman-flow", "kalman-filter-flow", "supervised") and not name.startswith("adassl")]
 
 
-def _seeds(objective: str, steps: int) -> list[ExperimentSpec]:
+def _seeds(objective: str, steps: int, **training: object) -> list[ExperimentSpec]:
     generator = "box" if objective.startswith("plane") or objective in ("kalman", "kalman-filter", "vicreg-ldm", "er") else "sphere"
     return [ExperimentSpec.from_settings(generator=generator, objective=objective, seed=seed, problem_seed=0, steps=steps,
-                                         batch_size=32, eval_samples=200, latent_dim=3, device="cpu") for seed in range(3)]
+                                         batch_size=32, eval_samples=200, latent_dim=3, device="cpu", **training) for seed in range(3)]
 
 
 @pytest.mark.parametrize("objective", BATCHABLE)
@@ -313,8 +314,9 @@ def test_batched_seeds_match_sequential_seeds(objective):
     """Each seed of a batched run follows its own run to float rounding. (Adam makes a gradient of
     exactly zero in exact arithmetic, such as the output bias of a translation-invariant loss like
     plane-logdet-ldm's, into steps of size lr in the direction of its rounding noise: such runs agree
-    in law, not to rounding, over many steps, batched or not, and are not listed here.)"""
-    specs = _seeds(objective, 15)
+    in law, not to rounding, over many steps, batched or not, and are not listed here.) The learning
+    rate warms up and decays on the same schedule in both."""
+    specs = _seeds(objective, 15, lr_schedule="cosine", lr_warmup=4)
     batched, alone = run_experiments(specs), [run_experiment(s) for s in specs]
     for b, a in zip(batched, alone):
         torch.testing.assert_close(b.training.losses, a.training.losses, rtol=1e-4, atol=1e-5)

@@ -1,12 +1,17 @@
+import math
+import time
+
 import pytest
 import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from generators import ContrastivePairs
 from identifiability import ExperimentSpec, run_experiment
 from identifiability.registry import ENCODERS, GENERATORS
 from identifiability.encoders import MLPEncoder
 from identifiability.objectives import preset
-from identifiability.training import resolve_device, train
+from identifiability.training import Probe, rate_factor, resolve_device, train
 
 
 def test_short_run_beats_chance_and_the_raw_observations():
@@ -38,6 +43,73 @@ class StepCounter(torch.nn.Module):
     def forward(self, z):
         self.calls += 1
         return (z * 0).sum() + (self.calls - 1)
+
+
+class Offset(torch.nn.Module):
+    """An encoder whose code is one learned vector p, whatever the input."""
+
+    def __init__(self, d: int):
+        super().__init__()
+        self.p = torch.nn.Parameter(torch.zeros(d, dtype=torch.float64))
+
+    def forward(self, x):
+        return x.to(torch.float64) * 0 + self.p
+
+
+class Mean(torch.nn.Module):
+    """The code's mean, times ``scale``: a constant gradient."""
+
+    def __init__(self, scale: float = 1.0):
+        super().__init__()
+        self.scale = scale
+
+    def forward(self, z):
+        return z.mean() * self.scale
+
+
+@pytest.mark.parametrize("schedule, warmup", [("constant", 0), ("constant", 7), ("cosine", 0), ("cosine", 12)])
+def test_every_step_moves_by_the_scheduled_learning_rate(schedule, warmup):
+    """With a constant gradient Adam's step is the learning rate itself (m / sqrt(v) = 1 after the
+    bias correction), so p after k steps is minus the sum of the first k scheduled rates: the rate
+    each step used, read off the parameter, at every step a probe looks."""
+    steps, lr, seen = 40, 0.01, {}
+    encoder = Offset(4)
+    probe = Probe(every=5, look=lambda done, seconds: seen.__setitem__(done, encoder.p.detach().clone()))
+    train(encoder, Mean(4), ContrastivePairs(latent_dim=4), steps=steps, batch_size=2, lr=lr,
+          lr_schedule=schedule, lr_warmup=warmup, probe=probe)
+    rates = torch.tensor([lr * rate_factor(s, steps, schedule, warmup) for s in range(steps)], dtype=torch.float64)
+    assert sorted(seen) == list(range(5, steps + 1, 5))
+    for done, p in seen.items():
+        torch.testing.assert_close(p, -rates[:done].sum().expand(4), rtol=1e-6, atol=0)
+
+
+@settings(max_examples=200, deadline=None)
+@given(steps=st.integers(2, 10**6), data=st.data())
+def test_the_schedules_factor_warms_up_linearly_then_decays_from_one(steps, data):
+    warmup = data.draw(st.integers(0, steps - 1))
+    step = data.draw(st.integers(0, steps - 1))
+    assert rate_factor(step, steps, "constant", warmup) == (min(1.0, (step + 1) / warmup) if warmup else 1.0)
+    cosine = rate_factor(step, steps, "cosine", warmup)
+    assert 0 < cosine <= 1 and rate_factor(warmup, steps, "cosine", warmup) == 1.0
+    if step >= warmup and step + 1 < steps:
+        assert rate_factor(step + 1, steps, "cosine", warmup) <= cosine  # decays, never rises again
+    assert rate_factor(steps - 1, steps, "cosine", 0) == pytest.approx(0.5 * (1 + math.cos(math.pi * (steps - 1) / steps)))
+
+
+@pytest.mark.parametrize("bad, message", [({"lr_schedule": "cos"}, "schedule"), ({"lr_warmup": 40}, "warmup"), ({"lr_warmup": -1}, "warmup")])
+def test_a_schedule_that_does_not_exist_or_does_not_fit_is_refused(bad, message):
+    with pytest.raises(ValueError, match=message):
+        train(Offset(2), Mean(), ContrastivePairs(latent_dim=2), steps=40, batch_size=2, **bad)
+    with pytest.raises(ValueError, match=message):
+        ExperimentSpec.from_settings(steps=40, **bad)
+
+
+def test_a_probes_time_is_not_training_time():
+    def slow(done, seconds):
+        time.sleep(0.2)
+    log = train(Offset(2), Mean(), ContrastivePairs(latent_dim=2), steps=10, batch_size=2,
+                probe=Probe(every=2, look=slow))
+    assert log.seconds < 0.5  # five looks sleep 1 s in all
 
 
 def test_the_loss_record_stays_bounded_for_any_step_count():

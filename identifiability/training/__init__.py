@@ -2,7 +2,8 @@
 
 from .devices import parse_device, resolve_device
 from .checkpoint import Checkpoint
-from .loop import FINAL_WINDOW, LOSS_RECORD, MAX_STEPS, Diverged, Interrupted, TrainingLog, train
+from .loop import FINAL_WINDOW, LOSS_RECORD, MAX_STEPS, Diverged, Interrupted, Probe, TrainingLog, train
+from .schedule import DECAYS, check_schedule, rate_factor
 from .seeds import batchable, train_seeds
 
 __all__ = [
@@ -10,11 +11,15 @@ __all__ = [
     "LOSS_RECORD",
     "MAX_STEPS",
     "Checkpoint",
+    "DECAYS",
     "Diverged",
     "Interrupted",
+    "Probe",
     "TrainingLog",
     "batchable",
+    "check_schedule",
     "parse_device",
+    "rate_factor",
     "resolve_device",
     "train",
     "train_seeds",

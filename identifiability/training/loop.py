@@ -7,7 +7,7 @@ import math
 import signal
 import threading
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,6 +22,7 @@ from generators import Batch
 from ..objectives.base import INPUTS
 from .checkpoint import Checkpoint, capture, restore
 from .devices import resolve_device
+from .schedule import check_schedule, rate_factor
 
 
 class PairSource(Protocol):
@@ -140,6 +141,24 @@ def optimizer_for(parameters: Iterable[torch.Tensor], lr: float) -> torch.optim.
     return torch.optim.Adam(list(parameters), lr=lr, fused=True)
 
 
+def set_rate(optimizer: torch.optim.Optimizer, lr: float) -> None:
+    """Set every parameter group's learning rate (a Python float: no host round trip)."""
+    for group in optimizer.param_groups:
+        group["lr"] = lr
+
+
+@dataclass(frozen=True)
+class Probe:
+    """A look at a run as it trains: ``look(steps_done, training_seconds)`` after every ``every``-th
+    step, with the encoder in eval mode; the time it takes is not counted as training time."""
+
+    every: int
+    look: Callable[[int, float], object]
+
+    def __post_init__(self) -> None:
+        check_int("every", self.every, low=1)
+
+
 def _inputs(
     requires: frozenset[str], encoder: torch.nn.Module, target: torch.nn.Module | None, batch: Batch
 ) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
@@ -176,10 +195,13 @@ def train(
     steps: int,
     batch_size: int,
     lr: float = 1e-3,
+    lr_schedule: str = "constant",
+    lr_warmup: int = 0,
     seed: int = 0,
     device: str | torch.device = "cpu",
     progress: bool = False,
     checkpoint: Checkpoint | None = None,
+    probe: Probe | None = None,
 ) -> TrainingLog:
     """Train ``encoder`` (and the objective's own parameters) in place on ``steps`` fresh batches.
 
@@ -188,7 +210,8 @@ def train(
     ``requires`` names (``objectives.base.INPUTS``: log-volume terms from
     ``encoder.encode_with_log_volume``, the true latent action, the observations, the encodings of an
     EMA copy of the encoder with decay ``objective.ema``); a plain module without ``requires`` gets
-    none. Same seed, same device: same numbers.
+    none. The learning rate warms up over ``lr_warmup`` steps, then follows ``lr_schedule`` (``schedule.rate_factor``).
+    Same seed, same device: same numbers. A ``probe`` looks at the run every ``probe.every`` steps.
 
     With a ``checkpoint``, the run saves itself every ``checkpoint.every`` steps and resumes from an
     existing checkpoint to the same final numbers as an uninterrupted run; Ctrl-C stops it at the end
@@ -197,6 +220,7 @@ def train(
     steps = check_int("steps", steps, low=1, high=MAX_STEPS)
     batch_size = check_int("batch_size", batch_size, low=2)
     lr = check_float("lr", lr, low=0, low_open=True)
+    check_schedule(lr_schedule, lr_warmup, steps)
     device = resolve_device(device)
     encoder.to(device).train()
     objective.to(device).train()
@@ -225,6 +249,7 @@ def train(
     bar = tqdm(range(first, steps), disable=not progress, desc="training", unit="step", leave=False)
     with step_boundaries() as stop, _diverging([*encoder.parameters(), *objective.parameters()]):
         for step in bar:
+            set_rate(optimizer, lr * rate_factor(step, steps, lr_schedule, lr_warmup))
             batch = data.sample(batch_size, gen, device=device)
             z, inputs = _inputs(requires, encoder, target, batch)
             loss = objective(z, **inputs)
@@ -242,6 +267,12 @@ def train(
                 save(step + 1)
             if stop[0]:
                 raise Interrupted(checkpoint.path if checkpoint is not None else None)
+            if probe is not None and (step + 1) % probe.every == 0:
+                paused = time.perf_counter()
+                encoder.eval()
+                probe.look(step + 1, paused - start)
+                encoder.train()
+                start += time.perf_counter() - paused
     encoder.eval()
     objective.eval()
     return record.logs(time.perf_counter() - start, device)[0]

@@ -21,7 +21,8 @@ from foundation import as_generator, check_float, check_int, derive_seed
 
 from .checkpoint import streams
 from .devices import resolve_device
-from .loop import MAX_STEPS, LossRecord, TrainingLog, optimizer_for
+from .loop import MAX_STEPS, LossRecord, TrainingLog, optimizer_for, set_rate
+from .schedule import check_schedule, rate_factor
 
 
 def batchable(encoder: torch.nn.Module, objective: torch.nn.Module) -> bool:
@@ -36,6 +37,8 @@ def train_seeds(
     steps: int,
     batch_size: int,
     lr: float = 1e-3,
+    lr_schedule: str = "constant",
+    lr_warmup: int = 0,
     device: str | torch.device = "cpu",
     progress: bool = False,
 ) -> list[TrainingLog]:
@@ -48,6 +51,7 @@ def train_seeds(
     steps = check_int("steps", steps, low=1, high=MAX_STEPS)
     batch_size = check_int("batch_size", batch_size, low=2)
     lr = check_float("lr", lr, low=0, low_open=True)
+    check_schedule(lr_schedule, lr_warmup, steps)
     device = resolve_device(device)
     encoders = [m[0].to(device).train() for m in members]
     objectives = [m[1].to(device).train() for m in members]
@@ -67,6 +71,7 @@ def train_seeds(
     record = LossRecord(steps, device, runs=len(members))
     start = time.perf_counter()
     for step in tqdm(range(steps), disable=not progress, desc=f"training {len(members)} seeds", unit="step", leave=False):
+        set_rate(optimizer, lr * rate_factor(step, steps, lr_schedule, lr_warmup))
         x = torch.stack([data.sample(batch_size, gen, device=device).x for data, gen in sources])
         losses = batched((encoder_params, encoder_buffers), (objective_params, objective_buffers), x)
         optimizer.zero_grad(set_to_none=True)
