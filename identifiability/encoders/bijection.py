@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from functools import partial
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, Literal
 
 import torch
@@ -32,6 +32,47 @@ class Bijection(nn.Module):
     def initialize(self, x: torch.Tensor) -> None:
         """A data-dependent start from samples x (n, D): none by default."""
 
+    def inverse_with_tangents(self, y: torch.Tensor, tangents: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor] | None:
+        """F^{-1}(y) (n, D) and the tangents (n, k, D) pushed through it, J_{F^{-1}}(y) t for each of
+        the k rows t, by analytic rules: or None where this bijection has none (autodiff then)."""
+        return None
+
+
+# Forward-mode rules of the layers of ``ZukoBijection``'s inverse, by module type: each maps (module,
+# y (n, D), tangents (n, k, D)) to (x, tangents) for x = the layer's inverse at y, or returns None
+# where the module is of a form it does not know.
+TangentRule = Callable[[nn.Module, torch.Tensor, torch.Tensor], "tuple[torch.Tensor, torch.Tensor] | None"]
+INVERSE_TANGENTS: dict[type, TangentRule] = {}
+
+
+def inverse_tangents(kind: type) -> Callable[[TangentRule], TangentRule]:
+    """Register the forward-mode rule of the inverse of layers of type ``kind``."""
+
+    def register(rule: TangentRule) -> TangentRule:
+        INVERSE_TANGENTS[kind] = rule
+        return rule
+
+    return register
+
+
+def _mlp_with_tangents(mlp: nn.Sequential, h: torch.Tensor, tangents: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor] | None:
+    """A Linear / ReLU network's output at h (n, a) and its Jacobian applied to tangents (n, k, a),
+    carried together as rows (n, 1 + k, a): a linear layer is one product for both (the bias on the
+    first row only) and a ReLU one mask, the primal's, for both."""
+    rows = torch.cat([h.unsqueeze(-2), tangents], -2)
+    first = torch.zeros(rows.shape[-2], 1, dtype=h.dtype, device=h.device)
+    first[0] = 1
+    for layer in mlp:
+        if isinstance(layer, (nn.Linear, zuko.nn.Linear)) and layer.weight.ndim == 2:
+            rows = rows @ layer.weight.mT
+            if layer.bias is not None:
+                rows = rows + first * layer.bias
+        elif isinstance(layer, nn.ReLU):
+            rows = rows * (rows[..., :1, :] > 0)
+        else:
+            return None
+    return rows[..., 0, :], rows[..., 1:, :]
+
 
 def _elementwise_affine(shift: torch.Tensor, raw_scale: torch.Tensor) -> DependentTransform:
     return DependentTransform(MonotonicAffineTransform(shift, raw_scale, slope=_SLOPE), 1)
@@ -56,6 +97,12 @@ class Standardize(zuko.flows.UnconditionalTransform):
         shift, raw = self.args
         raw.copy_(log_scale / (1 - log_scale.abs() / bound))  # inverts zuko's soft clip
         shift.copy_(-mean * log_scale.exp())
+
+
+@inverse_tangents(Standardize)
+def _standardize_tangents(module: Standardize, y: torch.Tensor, tangents: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    affine = module().base  # x = (y - shift) / scale, coordinatewise
+    return (y - affine.shift) / affine.scale, tangents / affine.scale
 
 
 class LULinear(zuko.transforms.LULinearTransform):
@@ -96,9 +143,40 @@ class Coupling(zuko.flows.GeneralCouplingTransform):
         super().__init__(features, mask=mask, **kwargs)
         self.register_buffer("idx_a", self.mask.nonzero().squeeze(-1))
         self.register_buffer("idx_b", (~self.mask).nonzero().squeeze(-1))
+        self.register_buffer("merge", torch.cat([self.idx_a, self.idx_b]).argsort())  # (x_a, x_b) -> x
 
     def forward(self, c: torch.Tensor | None = None) -> zuko.transforms.Transform:
         return _IndexedCoupling(partial(self.meta, c), self.idx_a, self.idx_b)
+
+
+@inverse_tangents(zuko.flows.UnconditionalTransform)
+def _linear_tangents(module: nn.Module, y: torch.Tensor, tangents: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor] | None:
+    linear = module()
+    if not isinstance(linear, LULinear):
+        return None
+    return linear.inv(y), tangents @ linear.inverse_weight.mT
+
+
+@inverse_tangents(Coupling)
+def _coupling_tangents(module: Coupling, y: torch.Tensor, tangents: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor] | None:
+    """Affine coupling, x_a = y_a, x_b = (y_b - shift(y_a)) exp(-s(y_a)) with s zuko's soft-clipped
+    log-scale of the raw output r: dx_b = (dy_b - dshift) exp(-s) - x_b ds, ds = dr / (1 + |r| / B)^2."""
+    if module.univariate is not MonotonicAffineTransform:
+        return None
+    y_a, y_b = y.index_select(-1, module.idx_a), y.index_select(-1, module.idx_b)
+    t_a, t_b = tangents.index_select(-1, module.idx_a), tangents.index_select(-1, module.idx_b)
+    pushed = _mlp_with_tangents(module.hyper, y_a, t_a)
+    if pushed is None:
+        return None
+    phi, dphi = pushed  # (n, 2 D_b) and (n, k, 2 D_b), interleaved (shift, raw) per coordinate
+    shift, raw, dshift, draw = phi[..., 0::2], phi[..., 1::2], dphi[..., 0::2], dphi[..., 1::2]
+    bound = abs(math.log(_SLOPE))
+    squash = 1 + raw.abs() / bound
+    inverse_scale = torch.exp(-raw / squash)
+    x_b = (y_b - shift) * inverse_scale
+    dx_b = (t_b - dshift) * inverse_scale.unsqueeze(-2) - (x_b / squash**2).unsqueeze(-2) * draw
+    # merged by one gather (its gradient a scatter-add), cheaper than two indexed writes
+    return torch.cat([y_a, x_b], -1).index_select(-1, module.merge), torch.cat([t_a, dx_b], -1).index_select(-1, module.merge)
 
 
 class ZukoBijection(Bijection):
@@ -158,3 +236,15 @@ class ZukoBijection(Bijection):
     def initialize(self, x: torch.Tensor) -> None:
         """Data-dependent start: the first layer standardises x (n, D)."""
         self.layers[0].initialize(x.reshape(-1, self.dim))
+
+    def inverse_with_tangents(self, y: torch.Tensor, tangents: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor] | None:
+        """The layers' analytic forward-mode rules (``INVERSE_TANGENTS``), last layer first: affine
+        couplings with ReLU networks, LU-linear layers and the standardisation (spline couplings and
+        rotations have none: None)."""
+        for layer in reversed(self.layers):
+            rule = INVERSE_TANGENTS.get(type(layer))
+            pushed = None if rule is None else rule(layer, y, tangents)
+            if pushed is None:
+                return None
+            y, tangents = pushed
+        return y, tangents

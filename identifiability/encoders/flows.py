@@ -10,7 +10,7 @@ from foundation import on_device
 
 from .base import Encoder
 from .bijection import Bijection, ZukoBijection
-from .log_volume import estimated_log_volume, exact_log_volume
+from .log_volume import estimated_log_volume, exact_log_volume, half_log_det_gram
 
 LogVolume = Literal["auto", "exact", "estimated"]
 EXACT_UP_TO = 32
@@ -103,9 +103,19 @@ class InjectiveFlow(Encoder):
         if self.out_dim == self.in_dim:
             return z, self.bijection(x)[1]
         if self.log_volume == "exact":
-            return z, exact_log_volume(self.decode, flat).reshape(lead)
+            return z, self._exact_log_volume(flat).reshape(lead)
         self._probe = on_device(self._probe, z.device)
         return z, estimated_log_volume(self.decode, flat, generator=self._probe).reshape(lead)
+
+    def _exact_log_volume(self, z: torch.Tensor) -> torch.Tensor:
+        """-(1/2) log det(J_g^T J_g) at z (n, d): J_g by the bijection's analytic forward-mode rules
+        (the pad's d unit tangents pushed through F^{-1}, one pass), by autodiff where it has none."""
+        pad = z.new_zeros(z.shape[0], self.in_dim - self.out_dim)
+        units = torch.eye(self.out_dim, self.in_dim, dtype=z.dtype, device=z.device).expand(z.shape[0], -1, -1)
+        pushed = self.bijection.inverse_with_tangents(torch.cat([z, pad], -1), units)
+        if pushed is None:
+            return exact_log_volume(self.decode, z)
+        return -half_log_det_gram(pushed[1].mT)
 
     def extra_repr(self) -> str:
         return f"{self.in_dim} -> {self.out_dim}, log_volume={self.log_volume!r}"
