@@ -74,7 +74,7 @@ def test_every_step_moves_by_the_scheduled_learning_rate(schedule, warmup):
     each step used, read off the parameter, at every step a probe looks."""
     steps, lr, seen = 40, 0.01, {}
     encoder = Offset(4)
-    probe = Probe(every=5, look=lambda done, seconds: seen.__setitem__(done, encoder.p.detach().clone()))
+    probe = Probe(every=5, look=lambda module, done, seconds: seen.__setitem__(done, module.p.detach().clone()))
     train(encoder, Mean(4), ContrastivePairs(latent_dim=4), steps=steps, batch_size=2, lr=lr,
           lr_schedule=schedule, lr_warmup=warmup, probe=probe)
     rates = torch.tensor([lr * rate_factor(s, steps, schedule, warmup) for s in range(steps)], dtype=torch.float64)
@@ -105,7 +105,7 @@ def test_a_schedule_that_does_not_exist_or_does_not_fit_is_refused(bad, message)
 
 
 def test_a_probes_time_is_not_training_time():
-    def slow(done, seconds):
+    def slow(encoder, done, seconds):
         time.sleep(0.2)
     log = train(Offset(2), Mean(), ContrastivePairs(latent_dim=2), steps=10, batch_size=2,
                 probe=Probe(every=2, look=slow))

@@ -51,6 +51,7 @@ class Trained:
     full: int
     batch_size: int = 512
     lr: float = 3e-3
+    lr_schedule: str = "constant"  # the claims' thresholds were measured at a constant rate
     state: bool = False
 
     def __post_init__(self) -> None:
@@ -59,7 +60,8 @@ class Trained:
 
     def specs(self, generator: Part, budget: Budget, device: str = "cpu") -> list[ExperimentSpec]:
         """The runs behind one verification: one per seed (each seed its own problem)."""
-        training = Training(steps=self.full if budget.name == "full" else self.fast, batch_size=self.batch_size, lr=self.lr)
+        training = Training(steps=self.full if budget.name == "full" else self.fast, batch_size=self.batch_size, lr=self.lr,
+                            lr_schedule=self.lr_schedule)
         return [ExperimentSpec(generator=generator, encoder=self.encoder, objective=self.objective, training=training,
                                evaluation=Evaluation(eval_samples=budget.eval_samples), seed=seed, device=device)
                 for seed in budget.seeds]

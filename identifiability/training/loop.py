@@ -149,11 +149,11 @@ def set_rate(optimizer: torch.optim.Optimizer, lr: float) -> None:
 
 @dataclass(frozen=True)
 class Probe:
-    """A look at a run as it trains: ``look(steps_done, training_seconds)`` after every ``every``-th
-    step, with the encoder in eval mode; the time it takes is not counted as training time."""
+    """A look at a run as it trains: ``look(encoder, steps_done, training_seconds)`` after every
+    ``every``-th step, with the encoder in eval mode; the time it takes is not counted as training time."""
 
     every: int
-    look: Callable[[int, float], object]
+    look: Callable[[torch.nn.Module, int, float], object]
 
     def __post_init__(self) -> None:
         check_int("every", self.every, low=1)
@@ -270,7 +270,7 @@ def train(
             if probe is not None and (step + 1) % probe.every == 0:
                 paused = time.perf_counter()
                 encoder.eval()
-                probe.look(step + 1, paused - start)
+                probe.look(encoder, step + 1, paused - start)
                 encoder.train()
                 start += time.perf_counter() - paused
     encoder.eval()
