@@ -143,7 +143,8 @@ class Coupling(zuko.flows.GeneralCouplingTransform):
         super().__init__(features, mask=mask, **kwargs)
         self.register_buffer("idx_a", self.mask.nonzero().squeeze(-1))
         self.register_buffer("idx_b", (~self.mask).nonzero().squeeze(-1))
-        self.register_buffer("merge", torch.cat([self.idx_a, self.idx_b]).argsort())  # (x_a, x_b) -> x
+        # (x_a, x_b) -> x; derived from the mask, so not saved (state dicts of earlier flows still load)
+        self.register_buffer("merge", torch.cat([self.idx_a, self.idx_b]).argsort(), persistent=False)
 
     def forward(self, c: torch.Tensor | None = None) -> zuko.transforms.Transform:
         return _IndexedCoupling(partial(self.meta, c), self.idx_a, self.idx_b)
