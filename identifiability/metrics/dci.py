@@ -37,7 +37,7 @@ _LIGHTGBM = dict(
 _BOOSTER = dict(
     objective="regression", learning_rate=0.1, max_depth=3, num_leaves=8, min_data_in_leaf=1, min_sum_hessian_in_leaf=0.0,
     min_gain_to_split=0.0, lambda_l2=0.0, bagging_fraction=1.0, feature_fraction=1.0, num_threads=1, deterministic=True,
-    force_row_wise=True, verbose=-1,
+    force_row_wise=True, verbose=-1, max_bin=255,
 )
 
 
@@ -68,12 +68,12 @@ def _boosted(x_train: np.ndarray, y_train: np.ndarray, x_eval: list[np.ndarray])
     chunks = [c for c in np.array_split(np.arange(factors), min(factors, max(1, torch.get_num_threads()))) if len(c)]
 
     def fit(chunk: np.ndarray) -> list[tuple[np.ndarray, list[np.ndarray]]]:
-        data = lightgbm.Dataset(x_train, label=y_train[:, chunk[0]], params={**_BOOSTER, "max_bin": 255},
+        data = lightgbm.Dataset(x_train, label=y_train[:, chunk[0]], params=_BOOSTER,
                                 free_raw_data=False).construct()
         out = []
         for j in chunk:
             data.set_label(y_train[:, j])
-            booster = lightgbm.train({**_BOOSTER, "max_bin": 255}, data, num_boost_round=_LIGHTGBM["n_estimators"])
+            booster = lightgbm.train(_BOOSTER, data, num_boost_round=_LIGHTGBM["n_estimators"])
             gain = booster.feature_importance(importance_type="gain").astype(np.float64)
             out.append((gain / gain.sum() if gain.sum() > 0 else gain, [booster.predict(x) for x in x_eval]))
         return out

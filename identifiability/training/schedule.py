@@ -36,11 +36,11 @@ def _cosine(done: float) -> float:
     return 0.5 * (1.0 + math.cos(math.pi * done))
 
 
-def check_schedule(name: str, warmup: int, steps: int | None = None) -> None:
+def check_schedule(name: str, warmup: int, steps: int) -> None:
     """A SettingError unless ``name`` is a registered decay and ``warmup`` fits in ``steps``."""
     if name not in DECAYS:
         raise SettingError("lr_schedule", f"must be one of {sorted(DECAYS)}, got {name!r}")
-    check_int("lr_warmup", warmup, low=0, high=None if steps is None else steps - 1)
+    check_int("lr_warmup", warmup, low=0, high=steps - 1)
 
 
 def rate_factor(step: int, steps: int, name: str = "constant", warmup: int = 0) -> float:
