@@ -178,6 +178,23 @@ def test_the_calibrated_filter_state_is_the_textbook_kalman_filter_and_reaches_t
     assert abs(error - expected) < 0.1 * expected < 0.3 / 2
 
 
+def test_calibration_of_a_float32_filter_survives_codes_its_first_steps_overflow_on():
+    # codes of scale 1e-3 (AR(1), rho 0.5, 10 % noise): L-BFGS in float32 reached noise scales that
+    # overflow to a NaN likelihood and its line search extrapolated until it raised; in float64 it
+    # fits, lowers the likelihood from where it started and hands back float32 parameters
+    g = torch.Generator().manual_seed(1)
+    z = torch.zeros(512, 8, 2)
+    z[:, 0] = torch.randn(512, 2, generator=g)
+    for t in range(1, 8):
+        z[:, t] = 0.5 * z[:, t - 1] + 0.75**0.5 * torch.randn(512, 2, generator=g)
+    y = 1e-3 * (z + 0.1 * torch.randn(512, 8, 2, generator=g))
+    objective = KalmanFilterLDM(2)
+    start = float(objective.filter(y)[1].mean())
+    loss = objective.calibrate(y)
+    assert np.isfinite(loss) and loss < start
+    assert all(p.dtype == torch.float32 and torch.isfinite(p).all() for p in objective.parameters())
+
+
 def test_the_filter_refuses_single_steps():
     with pytest.raises(ValueError, match="T >= 2"):
         KalmanFilterLDM(2)(torch.randn(8, 1, 2))

@@ -105,20 +105,30 @@ class KalmanFilterLDM(Objective):
         """Fit the filter (A, b, Q, R) to encodings y (n, T, d) by maximum likelihood (L-BFGS on the
         exact sequence likelihood, y held fixed), in place; returns the final mean negative
         log-likelihood per step."""
-        y = y.detach()
-        params = list(self.parameters())
-        optimizer = torch.optim.LBFGS(params, max_iter=max_iter, line_search_fn="strong_wolfe")
+        # in float64: L-BFGS's first trial steps can reach noise scales exp(2 * 60) that overflow
+        # float32 into a NaN likelihood, which its line search then takes for a descent and
+        # extrapolates without end (measured: an encoder of whitened inputs, gauss_ar1, seed 0)
+        dtype = next(self.parameters()).dtype
+        y = y.detach().double()
+        self.double()
+        try:
+            optimizer = torch.optim.LBFGS(list(self.parameters()), max_iter=max_iter, line_search_fn="strong_wolfe")
 
-        def closure() -> torch.Tensor:
-            optimizer.zero_grad()
-            loss = self.filter(y)[1].mean()
-            loss.backward()
-            return loss
+            def closure() -> torch.Tensor:
+                optimizer.zero_grad()
+                loss = self.filter(y)[1].mean()
+                loss.backward()
+                return loss
 
-        with torch.enable_grad():
-            optimizer.step(closure)
+            with torch.enable_grad():
+                optimizer.step(closure)
             with torch.no_grad():
-                return float(self.filter(y)[1].mean())
+                loss = float(self.filter(y)[1].mean())
+        finally:
+            self.to(dtype)
+        if not math.isfinite(loss):
+            raise ValueError(f"the filter could not be fitted to these encodings (negative log-likelihood {loss})")
+        return loss
 
     def forward(self, z: torch.Tensor, log_volume: torch.Tensor | None = None) -> torch.Tensor:
         """Scalar loss for encodings z (n, T, d), T >= 2, and with exact entropy the encoder's
