@@ -251,6 +251,66 @@ def test_the_pooled_dci_null_agrees_with_independent_draws(importance):
         assert abs(pooled.mean() - reference) < 4 * se, (k, pooled.mean(), reference, se)
 
 
+class _Coordinates:
+    """A stand-in for numpy's Generator that 'draws' the coordinates of given test values y (n, draws, d)
+    in the basis redrawn_r2 uses: a, b along 1 / sqrt(n) and the centred predictions, |r|^2 the rest."""
+
+    def __init__(self, y, p):
+        n = y.shape[0]
+        a = y.sum(0) / np.sqrt(n)
+        centred = p - p.mean(0)
+        norm = np.linalg.norm(centred, axis=0)
+        b = np.where(norm > 0, (y * centred).sum(0) / np.where(norm > 0, norm, 1), 0.0)
+        self.normals, self.rest = np.stack([a, b]), np.square(y).sum(0) - a**2 - b**2
+
+    def standard_normal(self, shape):
+        return self.normals
+
+    def gamma(self, shape, scale, size):
+        return self.rest
+
+
+@given(n=st.integers(3, 80), k=st.integers(1, 5), draws=st.integers(1, 4), seed=seeds, constant=st.booleans())
+def test_redrawn_r2_is_the_r2_of_the_test_values_it_draws(n, k, draws, seed, constant):
+    # an identity, not a law: fed the coordinates of given test values y, the three-number form gives
+    # sklearn's R^2 of (y - mean) / scale against the predictions exactly, constant predictions included
+    from sklearn.metrics import r2_score
+
+    from identifiability.metrics.dci import redrawn_r2
+
+    rng = np.random.default_rng(seed)
+    predicted = rng.normal(size=(n, k)) * rng.uniform(0.01, 3, size=k)
+    if constant:
+        predicted[:, 0] = 0.3
+    mean, scale = rng.normal(size=k) * 0.2, rng.uniform(0.5, 2, size=k)
+    d = min(k, 3)
+    columns = np.stack([rng.choice(k, size=d, replace=False) for _ in range(draws)])
+    y = rng.normal(size=(n, draws, d))
+    got = redrawn_r2(predicted, mean, scale, columns, _Coordinates(y, predicted[:, columns]))
+    for i, chosen in enumerate(columns):
+        want = r2_score((y[:, i] - mean[chosen]) / scale[chosen], predicted[:, chosen], multioutput="raw_values")
+        np.testing.assert_allclose(got[i], want, rtol=1e-9, atol=1e-9)
+
+
+def test_redrawn_r2_has_the_law_of_fresh_test_values():
+    # the identity above with real draws: a, b standard normal and |r|^2 chi^2_{n-2} are the coordinates
+    # of n i.i.d. N(0, 1) values; two-sample KS against R^2 of brute-force test values, 4000 each
+    # (p below 1e-3 by chance once in 1000 seeds; |r|^2 with n - 1 or n - 3 degrees of freedom fails it)
+    from scipy.stats import ks_2samp
+    from sklearn.metrics import r2_score
+
+    from identifiability.metrics.dci import redrawn_r2
+
+    rng = np.random.default_rng(3)
+    n = 6  # few test values, where one degree of freedom more or less shows
+    predicted = rng.normal(size=(n, 1)) * 0.4
+    mean, scale = np.array([0.1]), np.array([0.9])
+    fast = redrawn_r2(predicted, mean, scale, np.zeros((4000, 1), dtype=int), np.random.default_rng(5))[:, 0]
+    y = rng.normal(size=(4000, n))
+    slow = np.array([r2_score((row - mean[0]) / scale[0], predicted[:, 0]) for row in y])
+    assert ks_2samp(fast, slow).pvalue > 1e-3
+
+
 def test_tree_importances_do_not_depend_on_the_thread_count():
     from identifiability.metrics.dci import _boosted
 
