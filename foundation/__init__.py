@@ -5,7 +5,7 @@ It depends on numpy and torch only, so that ``generators`` and ``identifiability
 seed alike without importing each other.
 """
 
-from .checks import SEED_RANGE, SettingError, check_choice, check_float, check_int, check_seed
+from .checks import SEED_RANGE, SettingError, check_bool, check_choice, check_float, check_int, check_seed
 from .limits import MAX_CONCENTRATION
 from .memory import available_memory, check_fits, format_bytes
 from .seeding import Seed, as_generator, derive_seed, on_device
@@ -17,6 +17,7 @@ __all__ = [
     "SettingError",
     "as_generator",
     "available_memory",
+    "check_bool",
     "check_choice",
     "check_fits",
     "check_float",

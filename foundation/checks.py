@@ -30,6 +30,13 @@ def check_int(name: str, value: Any, *, low: int | None = None, high: int | None
     return value
 
 
+def check_bool(name: str, value: Any) -> bool:
+    """``value`` as a bool; numbers and strings such as "yes" are refused."""
+    if not isinstance(value, bool):
+        raise SettingError(name, f"must be True or False, got {value!r}")
+    return value
+
+
 def check_float(
     name: str,
     value: Any,

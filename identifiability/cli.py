@@ -54,6 +54,12 @@ def _widths(text: str) -> tuple[int, ...]:
         raise argparse.ArgumentTypeError(f"not a comma-separated list of integers: {text!r}") from None
 
 
+def _on_off(text: str) -> bool:
+    if text not in ("on", "off"):
+        raise argparse.ArgumentTypeError(f"must be on or off, got {text!r}")
+    return text == "on"
+
+
 # Settings of the parts a run may take from the command line: flag -> (type, help). Each goes to
 # the first of the chosen generator, encoder and objective that has it, and is refused where none has.
 PART_FLAGS = {
@@ -70,6 +76,7 @@ PART_FLAGS = {
     "observation-noise": (_float, "sigma_x of Gaussian noise added to x = g(z) (ica, dynamics presets; 0: none)"),
     "pixel-noise": (_float, "standard deviation of Gaussian noise added to each pixel (video; 0: none)"),
     "hidden": (_widths, "hidden widths, comma-separated (mlp and flow encoders, simvae's decoder)"),
+    "whiten": (_on_off, "on or off: whiten the input on the start batch (mlp encoder; default on)"),
     "temperature": (_float, "temperature of the contrastive objectives (default: 1 / kappa on the sphere)"),
     "ema": (_float, "decay of the EMA target (byol and AdaSSL on it)"),
 }

@@ -47,6 +47,8 @@ def test_every_help_page_prints(argv, capsys):
         (["--generator", "sphere", "--uncertainty", "0.5"], "jump (generator)"),
         (["--generator", "box", "--objective", "adassl-v", "--temperature", "0.2"], "which has no temperature"),
         (["--generator", "video", "--latent-dim", "4", "--encoder", "flow"], "not video frames"),
+        (["--whiten", "yes"], "--whiten: must be on or off"),
+        (["--encoder", "linear", "--whiten", "off"], "mlp (encoder)"),
     ],
 )
 def test_bad_input_is_one_line_and_exit_code_2(capsys, argv, message):

@@ -138,6 +138,13 @@ def test_estimated_log_volume_has_the_exact_gradient_on_average():
     assert torch.nn.functional.cosine_similarity(grads.mean(0), exact, dim=0) > 0.99
 
 
+def whitened_mlp():
+    encoder = MLPEncoder(4, 2, (8,), whiten=True)
+    gen = torch.Generator().manual_seed(1)
+    encoder.initialize(torch.randn(64, 4, generator=gen) @ torch.randn(4, 4, generator=gen) + 3)
+    return encoder
+
+
 def every_encoder():
     torch.manual_seed(0)
     return {
@@ -147,6 +154,7 @@ def every_encoder():
         "injective-estimated": (perturbed(InjectiveFlow(6, 2, hidden=(8,), log_volume="estimated")), (6,)),
         "normflows": (perturbed(from_normflows(normflows_model(4), 4)), (4,)),
         "mlp": (MLPEncoder(4, 2, (8,)), (4,)),
+        "mlp-whitened": (whitened_mlp(), (4,)),
         "linear": (LinearEncoder(4, 2), (4,)),
         "conv": (ConvEncoder(2, 8, 3, width=4), (2, 8, 8)),
     }
@@ -256,3 +264,80 @@ def test_half_log_det_gram_matches_slogdet_and_survives_singular_jacobians():
     assert torch.isfinite(values).all()  # the jitter keeps Cholesky alive: a large negative, not NaN
     assert (values[:2] < half_log_det_gram(jac)[:2] - 5).all()
     torch.testing.assert_close(values[2:], half_log_det_gram(jac)[2:])
+
+
+@given(dim=st.integers(1, 8), seed=st.integers(0, 2**31), rows=st.integers(2, 6))
+def test_whitening_makes_the_batch_covariance_the_identity(dim, seed, rows):
+    # with no ridge the whitened batch has mean 0 and covariance I exactly; with the ridge r its
+    # covariance's eigenvalues are lambda / (lambda + r), the batch covariance's shrunk towards 0
+    from identifiability.encoders.whitening import Whitening
+
+    gen = torch.Generator().manual_seed(seed)
+    mixing = torch.eye(dim, dtype=torch.float64) + 0.5 * torch.randn(dim, dim, generator=gen, dtype=torch.float64)
+    x = torch.randn(rows * 8 * dim, dim, generator=gen, dtype=torch.float64) @ mixing * 10 + 5
+    exact = Whitening(dim, shrinkage=0.0).double()
+    exact.fit(x)
+    y = exact(x)
+    torch.testing.assert_close(y.mean(0), torch.zeros(dim, dtype=torch.float64), atol=1e-8, rtol=0)
+    torch.testing.assert_close(torch.cov(y.T).reshape(dim, dim), torch.eye(dim, dtype=torch.float64), atol=1e-8, rtol=0)
+    ridged = Whitening(dim).double()
+    ridged.fit(x)
+    cov = torch.cov(x.T).reshape(dim, dim)
+    values = torch.linalg.eigvalsh(cov)
+    want = values / (values + 1e-3 * cov.trace() / dim)
+    got = torch.linalg.eigvalsh(torch.cov(ridged(x).T).reshape(dim, dim))
+    torch.testing.assert_close(got, want, atol=1e-8, rtol=1e-8)
+
+
+@given(dim=st.integers(1, 6), seed=st.integers(0, 2**31))
+def test_a_whitened_mlp_is_a_plain_mlp_with_the_whitening_folded_into_its_first_layer(dim, seed):
+    # whitening reparametrises, it adds no functions: W0 ((x - m) M) + b0 = (W0 M) x + (b0 - W0 M m)
+    gen = torch.Generator().manual_seed(seed)
+    torch.manual_seed(seed)
+    whitened = MLPEncoder(dim, 2, (8, 8), whiten=True).double()
+    whitened.initialize(torch.randn(50, dim, generator=gen, dtype=torch.float64) * 3 + 1)
+    plain = MLPEncoder(dim, 2, (8, 8)).double()
+    plain.load_state_dict({k: v for k, v in whitened.state_dict().items() if k.startswith("net.")})
+    with torch.no_grad():
+        folded = whitened.net[0].weight @ whitened.whitening.matrix.T
+        plain.net[0].weight.copy_(folded)
+        plain.net[0].bias.copy_(whitened.net[0].bias - folded @ whitened.whitening.mean)
+    x = torch.randn(20, dim, generator=gen, dtype=torch.float64)
+    torch.testing.assert_close(plain(x), whitened(x), atol=1e-10, rtol=1e-10)
+
+
+def test_whitening_refuses_what_it_cannot_whiten_and_survives_flat_batches():
+    from identifiability.encoders.whitening import Whitening
+
+    with pytest.raises(ValueError, match="NaN or infinite"):
+        Whitening(3).fit(torch.tensor([[0.0, 1.0, float("nan")], [1.0, 2.0, 3.0]]))
+    with pytest.raises(ValueError, match="at least 2 rows"):
+        Whitening(3).fit(torch.ones(1, 3))
+    with pytest.raises(ValueError, match="shrinkage > 0"):
+        Whitening(5, shrinkage=0.0).fit(torch.randn(3, 5))  # 3 rows span 2 directions of 5
+    few = Whitening(5)
+    few.fit(torch.randn(3, 5, generator=torch.Generator().manual_seed(0)))  # the ridge fills the rest
+    assert torch.isfinite(few.matrix).all()
+    flat = MLPEncoder(3, 2, (4,), whiten=True)
+    flat.initialize(torch.full((10, 3), 7.0))  # a constant input is centred, not divided by zero
+    torch.testing.assert_close(flat.whitening.matrix, torch.eye(3))
+    assert torch.isfinite(flat(torch.randn(4, 3))).all()
+    with pytest.raises(ValueError, match="whiten must be True or False"):
+        MLPEncoder(3, 2, whiten="yes")
+
+
+def test_the_mlp_part_whitens_on_the_start_batch_unless_told_not_to():
+    from identifiability import ExperimentSpec
+    from identifiability.experiment import build, start
+
+    spec = ExperimentSpec.from_settings(latent_dim=3, seed=0)
+    parts = build(spec)
+    batch = start(parts, spec)
+    from identifiability.encoders.whitening import Whitening
+
+    on_the_batch = Whitening(3)
+    on_the_batch.fit(batch.x)
+    torch.testing.assert_close(parts.encoder.whitening.matrix, on_the_batch.matrix, atol=0, rtol=0)
+    whitened = parts.encoder.whitening(batch.x.flatten(0, 1))  # the ridge shrinks small directions by ~1e-3
+    torch.testing.assert_close(torch.cov(whitened.T.double()), torch.eye(3, dtype=torch.float64), atol=1e-2, rtol=0)
+    assert build(ExperimentSpec.from_settings(latent_dim=3, seed=0, whiten=False)).encoder.whitening is None

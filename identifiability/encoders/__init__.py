@@ -8,6 +8,7 @@ from .flows import BijectiveFlow, InjectiveFlow
 from .log_volume import decoder_jacobian, estimated_log_volume, exact_log_volume
 from .mlp import LinearEncoder, MLPEncoder
 from .normflows_adapter import NormflowsBijection, from_normflows
+from .whitening import Whitening
 
 __all__ = [
     "Bijection",
@@ -21,6 +22,7 @@ __all__ = [
     "NormflowsBijection",
     "NotInvertibleError",
     "Standardize",
+    "Whitening",
     "ZukoBijection",
     "decoder_jacobian",
     "estimated_log_volume",
