@@ -13,8 +13,8 @@ Prints one row per (recipe, d): per seed, the training seconds (and steps) to R^
 ("-" where the run never got there) and the final R^2; writes every curve (R^2 against training
 seconds) to ``DIR/time_to_identify.json`` and a figure ``DIR/time_to_identify.png``. Each run is one
 process with one thread, ``--workers`` at once (on a 2-core machine one thread per run is as fast as
-two: the step is too small to split); the whole grid takes about 40 minutes on 2 cores, and a line per
-finished run goes to stderr.
+two: the step is too small to split); the whole grid takes about an hour on 2 cores (15 minutes a
+recipe), and a line per finished run goes to stderr.
 """
 
 from __future__ import annotations
@@ -69,16 +69,16 @@ def first_at(looks: list[list[float]], threshold: float) -> tuple[int, float] | 
 
 
 def table(runs: list[dict]) -> str:
-    lines = [f"{'recipe':<10}{'d':>3}{'steps':>7}   " + "   ".join(f"{'to ' + str(t):<26}" for t in THRESHOLDS) + "final R^2"]
+    lines = [f"{'recipe':<10}{'d':>3}{'steps':>7}   " + "   ".join(f"{'to ' + str(t):<30}" for t in THRESHOLDS) + "final R^2"]
     for recipe in dict.fromkeys(r["recipe"] for r in runs):
         for dim in sorted({r["dim"] for r in runs if r["recipe"] == recipe}):
             group = sorted((r for r in runs if r["recipe"] == recipe and r["dim"] == dim), key=lambda r: r["seed"])
             cells = []
             for threshold in THRESHOLDS:
                 hits = [first_at(r["looks"], threshold) for r in group]
-                cells.append(" ".join("-" if h is None else f"{h[1]:.0f}s/{h[0] // 1000}k" for h in hits))
+                cells.append(" ".join("-" if h is None else f"{h[1]:.0f}s/{h[0] / 1000:g}k" for h in hits))
             finals = " ".join(f"{r['final']:.3f}" for r in group)
-            lines.append(f"{recipe:<10}{dim:>3}{STEPS[dim]:>7}   " + "   ".join(f"{c:<26}" for c in cells) + finals)
+            lines.append(f"{recipe:<10}{dim:>3}{STEPS[dim]:>7}   " + "   ".join(f"{c:<30}" for c in cells) + finals)
     return "\n".join(lines)
 
 
@@ -118,7 +118,7 @@ def main() -> None:
     jobs.sort(key=lambda job: -STEPS[job[1]])  # the longest first, so the workers finish together
     runs = []
     with ProcessPoolExecutor(args.workers) as pool:
-        for run in pool.map(curve, jobs):  # a line per finished run: the whole grid takes ~40 minutes on 2 cores
+        for run in pool.map(curve, jobs):  # a line per finished run: the whole grid takes about an hour on 2 cores
             print(f"  {run['recipe']}, d = {run['dim']}, seed {run['seed']}: R^2 {run['final']:.3f} after "
                   f"{run['seconds']:.0f} s", file=sys.stderr, flush=True)
             runs.append(run)
