@@ -236,8 +236,11 @@ def pooled_null(n: int, d_hat: int, d: int, test_size: float, importance: Import
         factors = torch.randn(n, fits, generator=gen, dtype=torch.float64)
         x, y, tr, te = _predictors_view(Sample.of(code, factors, train, test), importance)
         r, (predicted,) = _fit(importance, x[tr], y[tr], [x[te]])
-        raw = factors.numpy()[tr]
-        importances.append(r), predictions.append(predicted), means.append(raw.mean(0)), scales.append(raw.std(0))
+        raw = factors.numpy()[tr]  # the statistics the factors were standardised with
+        importances.append(r)
+        predictions.append(predicted)
+        means.append(raw.mean(0))
+        scales.append(raw.std(0))
     rng = np.random.default_rng(seed)
     # a draw: one code, d of its fits; columns index the codes' fits side by side
     columns = np.stack([rng.integers(codes) * fits + rng.choice(fits, size=d, replace=False) for _ in range(draws)])
