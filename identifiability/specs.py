@@ -161,9 +161,13 @@ class ExperimentSpec:
 
     @property
     def key(self) -> str:
-        """16 hex digits of a SHA-256 of the spec (where it runs left out): the key of its record."""
+        """16 hex digits of a SHA-256 of the spec (where it runs left out) with every part's settings
+        completed by its defaults, so that a run recorded before a default changed is not taken for
+        one after: the key of its record."""
         fields = {k: v for k, v in self.to_dict().items() if k != "device"}
-        return hashlib.sha256(json.dumps(fields, sort_keys=True).encode()).hexdigest()[:16]
+        for (registry, part), role in zip(self.parts(), ("generator", "encoder", "objective")):
+            fields[role]["settings"] = {**registry[part.name].settings, **part.given}
+        return hashlib.sha256(json.dumps(fields, sort_keys=True, default=repr).encode()).hexdigest()[:16]
 
     @classmethod
     def from_settings(

@@ -70,6 +70,26 @@ def test_the_key_ignores_only_the_device():
     assert len({spec.key, *(c.key for c in changed)}) == 1 + len(changed)
 
 
+def test_the_key_holds_every_default_so_a_changed_default_is_a_new_run():
+    # a store written before a part's default changed must not be read as runs of the new default
+    from identifiability.encoders import MLPEncoder
+
+    def build(width):
+        def keyed_mlp(context, *, width: int = width):
+            return MLPEncoder(context.observed_size, context.latent_dim, (width,))
+        return keyed_mlp
+
+    try:
+        ENCODERS("keyed-mlp")(build(8))
+        spec = ExperimentSpec.from_settings(**QUICK, encoder="keyed-mlp")
+        before = spec.key  # what a store written now records
+        assert before == ExperimentSpec.from_settings(**QUICK, encoder="keyed-mlp", width=8).key  # said or not
+        ENCODERS("keyed-mlp")(build(16))
+        assert ExperimentSpec.from_settings(**QUICK, encoder="keyed-mlp") == spec and spec.key != before
+    finally:
+        ENCODERS._entries.pop("keyed-mlp", None)
+
+
 BAD_SPECS = {
     "stepz = 3": "stepz",
     "[training]\nstepz = 3": "stepz",
