@@ -165,8 +165,8 @@ class ExperimentSpec:
         completed by its defaults, so that a run recorded before a default changed is not taken for
         one after: the key of its record."""
         fields = {k: v for k, v in self.to_dict().items() if k != "device"}
-        for (registry, part), role in zip(self.parts(), ("generator", "encoder", "objective")):
-            fields[role]["settings"] = {**registry[part.name].settings, **part.given}
+        for registry, part in self.parts():
+            fields[registry.kind]["settings"] = {**registry[part.name].settings, **part.given}
         return hashlib.sha256(json.dumps(fields, sort_keys=True, default=repr).encode()).hexdigest()[:16]
 
     @classmethod

@@ -41,7 +41,7 @@ class Whitening(nn.Module):
         centred = rows - rows.mean(0)
         cov = centred.T @ centred / (rows.shape[0] - 1)
         ridge = self.shrinkage * cov.trace() / cov.shape[0]
-        if ridge <= 0 and cov.trace() <= 0:  # a constant input: centred, nothing to scale
+        if cov.trace() <= 0:  # a constant input: centred, nothing to scale
             matrix = torch.eye(cov.shape[0], dtype=cov.dtype, device=cov.device)
         else:
             values, vectors = torch.linalg.eigh(cov + ridge * torch.eye(cov.shape[0], dtype=cov.dtype, device=cov.device))
