@@ -93,13 +93,36 @@ class LatentDynamics(MixedProcess):
             latent_dim + nuisance_dim, mixing_layers, observed_dim=observed_dim, seed=derive_seed(seed, "mixing"),
             dim_name="nuisance_dim" if nuisance_dim > latent_dim else "latent_dim",
         )
+        # the mechanism as drawn; what is computed from it stays private (see ``fingerprint``)
         gen = as_generator(derive_seed(seed, "dynamics"))
-        q, r = torch.linalg.qr(torch.randn(latent_dim, latent_dim, generator=gen, dtype=torch.float64))
-        self.rotation = q * torch.sign(torch.diagonal(r))  # Q of the action preset
-        b = torch.randn(latent_dim, action_dim, generator=gen, dtype=torch.float64)
-        self.action_map = uncertainty * b / b.norm(dim=0)  # B, unit columns times a
-        self.segment_scales = uncertainty * torch.exp(torch.rand(segments, generator=gen, dtype=torch.float64) * math.log(10) - math.log(10))
-        self.jump = _plane_rotation(latent_dim, _JUMP_ANGLE)
+        self.rotation_draw = torch.randn(latent_dim, latent_dim, generator=gen, dtype=torch.float64)
+        self.action_draw = torch.randn(latent_dim, action_dim, generator=gen, dtype=torch.float64)
+        self.segment_draw = torch.rand(segments, generator=gen, dtype=torch.float64)
+        q, r = torch.linalg.qr(self.rotation_draw)
+        self._rotation = q * torch.sign(torch.diagonal(r))
+        self._action_map = uncertainty * self.action_draw / self.action_draw.norm(dim=0)
+        self._segment_scales = uncertainty * torch.exp(self.segment_draw * math.log(10) - math.log(10))
+        self._jump = _plane_rotation(latent_dim, _JUMP_ANGLE)
+
+    @property
+    def rotation(self) -> torch.Tensor:
+        """(d, d) Q of the action preset: the rotation of ``rotation_draw``'s QR, signs fixed."""
+        return self._rotation
+
+    @property
+    def action_map(self) -> torch.Tensor:
+        """(d, m) B of the action preset: ``action_draw``'s columns at unit norm times a."""
+        return self._action_map
+
+    @property
+    def segment_scales(self) -> torch.Tensor:
+        """(segments,) noise scales of nonstat_noise, log-uniform in [a / 10, a] from ``segment_draw``."""
+        return self._segment_scales
+
+    @property
+    def jump(self) -> torch.Tensor:
+        """(d, d) the jump preset's rotation by 135 degrees in each coordinate plane."""
+        return self._jump
 
     @property
     def action_dim(self) -> int | None:  # type: ignore[override]

@@ -9,9 +9,18 @@ import torch
 
 
 def fingerprint(process: Any) -> str:
-    """12 hex digits of a SHA-256 over the process's class and every parameter it holds (numbers,
-    strings and tensor bytes, nested objects such as its mixing included, caches left out): equal
-    for the same mechanism (the problem seed and its settings), different otherwise, on any machine."""
+    """12 hex digits of a SHA-256 of a process's mechanism: equal for the same mechanism (the problem
+    seed and the settings), different otherwise, on any machine.
+
+    Hashed: the class's name and every public attribute, nested objects such as the mixing included:
+    the settings (numbers as their ``repr``, strings, None) and the tensors the problem seed drew,
+    exactly as drawn (dtype, shape and bytes; torch's CPU streams give the same bits everywhere) or
+    after exactly rounded arithmetic (a draw scaled and shifted by constants). Not hashed: private
+    attributes (a leading ``_``), which hold what a process computes from its draws by linear
+    algebra or transcendental functions (weights scaled to unit columns, inverses, QR rotations,
+    thresholds, exponentials) and its device caches, exposed as properties: their last bits depend
+    on the CPU's math-library code path (``tests/test_math_paths.py`` checks the value across paths).
+    """
     digest = hashlib.sha256()
 
     def feed(value: Any) -> None:

@@ -15,10 +15,14 @@ from .batch import Constants
 _REFERENCE_CHUNK = 64
 
 
-def _random_columns(count: int, dim: int, gen: torch.Generator) -> torch.Tensor:
-    """(count, dim, dim) matrices with U[-1, 1] columns scaled to unit L2 norm."""
-    w = torch.rand(count, dim, dim, generator=gen, dtype=torch.float64) * 2 - 1
-    return w / w.norm(dim=-2, keepdim=True)
+def _uniform_draws(count: int, dim: int, gen: torch.Generator) -> torch.Tensor:
+    """(count, dim, dim) matrices of U[-1, 1] entries, exactly as drawn (float64)."""
+    return torch.rand(count, dim, dim, generator=gen, dtype=torch.float64) * 2 - 1
+
+
+def unit_columns(draws: torch.Tensor) -> torch.Tensor:
+    """(..., dim, dim) matrices with their columns scaled to unit L2 norm."""
+    return draws / draws.norm(dim=-2, keepdim=True)
 
 
 def well_conditioned_matrices(
@@ -37,39 +41,46 @@ def well_conditioned_matrices(
     TCL/PCL code, the default); ``min_of = N``, each matrix is the best conditioned of N draws
     (as in Zimmermann et al.'s code). Exactly one of the two is set.
 
+    The condition numbers come from LAPACK, whose last bits depend on the CPU's code path (at most
+    7e-13 relative between 13 paths, ``benchmarks/math_paths.py``). A comparison with the threshold
+    (or, for ``min_of``, with the best rival) flips only for a draw that close to it: the draws chosen
+    are the same on every machine but with a probability of the order of 1e-10 per process. A margin
+    would not help (it moves the boundary, it does not remove it); what must not depend on the path
+    is what is kept, so a process keeps the chosen draws, never the threshold or the products.
+
     Returns:
-        (n_matrices, dim, dim) float64 matrices and the threshold they obey.
+        The chosen (n_matrices, dim, dim) U[-1, 1] draws exactly as drawn (``unit_columns`` of them
+        are the matrices; a process keeps these, not the matrices, as its mechanism), and the
+        threshold the matrices obey.
     """
     if (quantile is None) == (min_of is None):
         raise ValueError("set exactly one of quantile and min_of")
     gen = as_generator(seed)
     if min_of is not None:
         min_of = check_int("min_of", min_of, low=1)
-        candidates = _random_columns(n_matrices * min_of, dim, gen).reshape(n_matrices, min_of, dim, dim)
-        cond = torch.linalg.cond(candidates)
+        candidates = _uniform_draws(n_matrices * min_of, dim, gen).reshape(n_matrices, min_of, dim, dim)
+        cond = torch.linalg.cond(unit_columns(candidates))
         best = cond.argmin(dim=1)
         return candidates[torch.arange(n_matrices), best], float(cond.min(dim=1).values.max())
     quantile = check_float("quantile", quantile, low=0, high=1, low_open=True)
     # the reference draws at once (128 MB at most: dim <= 40 at the default count), else in chunks
     chunk = n_reference if n_reference * dim**2 <= 2**24 else _REFERENCE_CHUNK
     reference = torch.cat([
-        torch.linalg.cond(_random_columns(min(chunk, n_reference - start), dim, gen))
+        torch.linalg.cond(unit_columns(_uniform_draws(min(chunk, n_reference - start), dim, gen)))
         for start in range(0, n_reference, chunk)
     ])
     threshold = float(torch.quantile(reference, quantile))
     accepted: list[torch.Tensor] = []
     while len(accepted) < n_matrices:
-        candidates = _random_columns(64, dim, gen)
-        accepted.extend(candidates[torch.linalg.cond(candidates) <= threshold])
+        candidates = _uniform_draws(64, dim, gen)
+        accepted.extend(candidates[torch.linalg.cond(unit_columns(candidates)) <= threshold])
     return torch.stack(accepted[:n_matrices]), threshold
 
 
-def orthonormal_lift(dim: int, observed_dim: int, seed: int) -> torch.Tensor:
-    """(observed_dim, dim) float64 matrix with orthonormal columns (QR of a Gaussian): an isometric,
-    hence injective, embedding of R^dim into R^observed_dim."""
-    check_int("observed_dim", observed_dim, low=dim)
-    g = torch.randn(observed_dim, dim, generator=as_generator(seed), dtype=torch.float64)
-    q, r = torch.linalg.qr(g)
+def orthonormal_lift(draw: torch.Tensor) -> torch.Tensor:
+    """(D, d) float64 matrix with orthonormal columns from a (D, d) Gaussian ``draw`` (QR, signs
+    fixed by R's diagonal): an isometric, hence injective, embedding of R^d into R^D."""
+    q, r = torch.linalg.qr(draw)
     return q * torch.sign(torch.diagonal(r))
 
 
@@ -78,8 +89,12 @@ class MLPMixing(Constants):
     layers (none after the last), and an optional orthonormal lift P to D = ``observed_dim`` > d.
 
     ``n_layers = 0`` is the identity (or the lift alone); ``n_layers = 1`` is linear mixing. The
-    weights are fixed by ``seed`` and stored in float64; calls run in the input's dtype and device.
-    ``inverse`` is exact on the range of g (for D > d: on the d-dimensional data manifold).
+    mechanism is what ``seed`` draws, kept exactly as drawn: ``weight_draws`` (U[-1, 1] matrices,
+    chosen by ``well_conditioned_matrices``) and ``lift_draw`` (a Gaussian); the weights, their
+    inverses and the lift are computed from them once, in float64, and kept out of the public
+    attributes (their last bits depend on the math library's code path, so ``fingerprint`` must not
+    see them). Calls run in the input's dtype and device. ``inverse`` is exact on the range of g (for
+    D > d: on the d-dimensional data manifold).
     """
 
     def __init__(
@@ -102,13 +117,16 @@ class MLPMixing(Constants):
         self.dim, self.n_layers, self.slope = dim, n_layers, slope
         self.observed_dim = dim if observed_dim is None else observed_dim
         if n_layers:
-            self.weights, self.threshold = well_conditioned_matrices(
+            self.weight_draws, self._threshold = well_conditioned_matrices(
                 n_layers, dim, seed, quantile=None if min_of else quantile, min_of=min_of
             )
         else:
-            self.weights, self.threshold = torch.empty(0, dim, dim, dtype=torch.float64), 1.0
-        self.inverses = torch.linalg.inv(self.weights)
-        self.lift = orthonormal_lift(dim, self.observed_dim, seed + 1) if self.observed_dim > dim else None
+            self.weight_draws, self._threshold = torch.empty(0, dim, dim, dtype=torch.float64), 1.0
+        self.lift_draw = (torch.randn(self.observed_dim, dim, generator=as_generator(seed + 1), dtype=torch.float64)
+                          if self.observed_dim > dim else None)
+        self._weights = unit_columns(self.weight_draws)
+        self._inverses = torch.linalg.inv(self._weights)
+        self._lift = None if self.lift_draw is None else orthonormal_lift(self.lift_draw)
 
     @staticmethod
     def memory(dim: int, n_layers: int, observed_dim: int | None = None) -> dict[str, int]:
@@ -120,6 +138,27 @@ class MLPMixing(Constants):
             f"n_layers={n_layers}": 16 * n_layers * dim**2,
             f"observed_dim={observed_dim}": 8 * (observed_dim or 0) * dim,
         }
+
+    @property
+    def weights(self) -> torch.Tensor:
+        """(n_layers, d, d) float64 weight matrices W: the draws' columns scaled to unit norm."""
+        return self._weights
+
+    @property
+    def inverses(self) -> torch.Tensor:
+        """(n_layers, d, d) float64 inverses of the weights."""
+        return self._inverses
+
+    @property
+    def lift(self) -> torch.Tensor | None:
+        """(D, d) float64 orthonormal lift P, or None where D = d."""
+        return self._lift
+
+    @property
+    def threshold(self) -> float:
+        """The condition number every weight matrix obeys (the reference quantile, or with
+        ``min_of`` the largest of the chosen ones)."""
+        return self._threshold
 
     @property
     def assumptions(self) -> tuple[str, ...]:
