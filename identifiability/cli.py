@@ -18,7 +18,7 @@ from .results import ResultsFile
 from .specs import Evaluation, ExperimentSpec, Training
 from .store import BASELINES, SCORES, Store, format_table, summarise, to_csv, value_of
 from .sweeps import load_sweep, run_sweep
-from .training import DECAYS, Checkpoint, Interrupted
+from .training import DECAYS, DTYPES, Checkpoint, Interrupted
 
 DEFAULT_OUTPUT = Path("results") / "runs.jsonl"
 
@@ -131,6 +131,8 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.Argument
                      help=f"the learning rate's decay after the warm-up: {', '.join(sorted(DECAYS))}")
     run.add_argument("--lr-warmup", type=_int, default=Training.lr_warmup, metavar="N",
                      help="steps of linear learning-rate warm-up")
+    run.add_argument("--dtype", default=Training.dtype, metavar="NAME",
+                     help=f"the parameters' and batches' floating dtype: {', '.join(DTYPES)}")
     run.add_argument("--eval-samples", type=_int, default=Evaluation.eval_samples, help="held-out samples scored")
     run.add_argument("--dci", action="store_true", help="also score DCI disentanglement (tree importances)")
     run.add_argument("--seed", type=_int, default=0, help="the training seed: initialisation, the parts' noise, the data")
@@ -211,7 +213,7 @@ def spec_from_arguments(args: argparse.Namespace) -> ExperimentSpec:
     return ExperimentSpec.from_settings(
         generator=args.generator, encoder=args.encoder, objective=args.objective, seed=args.seed,
         problem_seed=args.problem_seed, device=args.device, steps=args.steps, batch_size=args.batch_size, lr=args.lr,
-        lr_schedule=args.lr_schedule, lr_warmup=args.lr_warmup,
+        lr_schedule=args.lr_schedule, lr_warmup=args.lr_warmup, dtype=args.dtype,
         eval_samples=args.eval_samples, dci=args.dci, **{k: v for k, v in given.items() if v is not None},
     )
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import platform
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from importlib.metadata import version
@@ -47,19 +49,34 @@ def geometry_of(objective: torch.nn.Module) -> str:
     return getattr(objective, "geometry", "plane")
 
 
+@contextmanager
+def _drawing(stream: str, spec: ExperimentSpec) -> Iterator[None]:
+    """Modules built inside draw their weights from the training seed's ``stream`` in the training's
+    dtype (torch's global generator and default dtype, both restored after). A float64 run draws its
+    initial weights in float64: float32 draws round differently on CPUs without AVX2, which training
+    would carry into every score (``benchmarks/math_paths.py``)."""
+    previous = torch.get_default_dtype()
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(derive_seed(spec.seed, stream))
+        torch.set_default_dtype(spec.training.torch_dtype)
+        try:
+            yield
+        finally:
+            torch.set_default_dtype(previous)
+
+
 def build(spec: ExperimentSpec) -> Built:
     """The generator (from the problem seed), then the objective (its geometry decides the encoder's
-    output), then the encoder; module weights are drawn from streams of the training seed."""
+    output), then the encoder; module weights are drawn in the training's dtype from streams of the
+    training seed (``_drawing``)."""
     assert spec.objective is not None
     context = Context(seed=spec.seed, problem_seed=spec.problem)
     data, generator_settings = GENERATORS.build(spec.generator.name, context, spec.generator.given)
     context = replace(context, data=data)
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(derive_seed(spec.seed, "objective-init"))
+    with _drawing("objective-init", spec):
         objective, objective_settings = OBJECTIVES.build(spec.objective.name, context, spec.objective.given)
     context = replace(context, geometry=geometry_of(objective))
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(derive_seed(spec.seed, "init"))
+    with _drawing("init", spec):
         encoder, encoder_settings = ENCODERS.build(spec.encoder.name, context, spec.encoder.given)
     settings = {"generator": generator_settings, "encoder": encoder_settings, "objective": objective_settings}
     return Built(data, encoder, objective, settings)
@@ -68,7 +85,7 @@ def build(spec: ExperimentSpec) -> Built:
 def start(parts: Built, spec: ExperimentSpec) -> Any:
     """The encoder's data-dependent start (a flow standardises its input) on a batch drawn from the
     training seed's "start" stream; returns that batch."""
-    batch = parts.data.sample(spec.training.batch_size, derive_seed(spec.seed, "start"))
+    batch = parts.data.sample(spec.training.batch_size, derive_seed(spec.seed, "start"), dtype=spec.training.torch_dtype)
     if hasattr(parts.encoder, "initialize"):  # a plain module of one's own has no data-dependent start
         parts.encoder.initialize(batch.x)
     return batch
@@ -213,7 +230,7 @@ def _filtered_state(spec: ExperimentSpec, parts: Built, x: torch.Tensor, device:
         return None
     with torch.no_grad():
         if hasattr(parts.objective, "calibrate"):
-            fresh = parts.data.sample(x.shape[0], derive_seed(spec.seed, "calibrate"), device=device)
+            fresh = parts.data.sample(x.shape[0], derive_seed(spec.seed, "calibrate"), device=device, dtype=x.dtype)
             parts.objective.calibrate(parts.encoder(fresh.x))
         return parts.objective.filtered(parts.encoder(x))
 
@@ -233,7 +250,8 @@ def evaluate(
     their nulls, the raw observations' scores, the rotation baseline, and where asked DCI and a
     filter's state; with ``keep_codes`` the result keeps the held-out codes (``HeldOut``)."""
     began = time.perf_counter()
-    held_out = parts.data.sample(spec.evaluation.eval_samples, derive_seed(spec.problem, "eval"), device=device)
+    held_out = parts.data.sample(spec.evaluation.eval_samples, derive_seed(spec.problem, "eval"), device=device,
+                                 dtype=spec.training.torch_dtype)
     x, z = held_out.x[:, 0], held_out.z[:, 0]
     filtered = _filtered_state(spec, parts, held_out.x, device)
     with torch.no_grad():
@@ -287,7 +305,8 @@ def run_experiment(
     parts = _prepared(spec, device)
     log = train(
         parts.encoder, parts.objective, parts.data, steps=spec.training.steps, batch_size=spec.training.batch_size,
-        **spec.training.rate, seed=spec.seed, device=device, progress=progress, checkpoint=checkpoint, probe=probe,
+        **spec.training.rate, seed=spec.seed, device=device, dtype=spec.training.torch_dtype, progress=progress,
+        checkpoint=checkpoint, probe=probe,
     )
     return evaluate(spec, parts, log, device, keep_codes=keep_codes)
 
@@ -317,7 +336,8 @@ def run_experiments(
         if len(members) > 1 and all(batchable(p.encoder, p.objective) for p in built):
             logs = train_seeds(
                 [(p.encoder, p.objective, p.data, specs[i].seed) for p, i in zip(built, members)],
-                steps=budget.steps, batch_size=budget.batch_size, **budget.rate, device=device, progress=progress,
+                steps=budget.steps, batch_size=budget.batch_size, **budget.rate, device=device,
+                dtype=budget.torch_dtype, progress=progress,
             )
             results.update({i: evaluate(specs[i], p, log, device, keep_codes=keep_codes) for i, p, log in zip(members, built, logs)})
             continue
@@ -326,7 +346,8 @@ def run_experiments(
             checkpoint = None if checkpoints is None else Checkpoint(checkpoints / f"{key}.pt", every, key)
             log = train(
                 parts.encoder, parts.objective, parts.data, steps=budget.steps, batch_size=budget.batch_size,
-                **budget.rate, seed=specs[i].seed, device=device, progress=progress, checkpoint=checkpoint,
+                **budget.rate, seed=specs[i].seed, device=device, dtype=budget.torch_dtype, progress=progress,
+                checkpoint=checkpoint,
             )
             results[i] = evaluate(specs[i], parts, log, device, keep_codes=keep_codes)
             if checkpoint is not None:

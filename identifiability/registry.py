@@ -15,7 +15,7 @@ the context, and it is not a setting. Register your own with the decorators::
 from __future__ import annotations
 
 import inspect
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -109,6 +109,10 @@ class Registry:
 
     def __contains__(self, name: object) -> bool:
         return name in self._entries
+
+    def __iter__(self) -> Iterator[str]:
+        """The registered names, in registration order."""
+        return iter(self._entries)
 
     def __getitem__(self, name: str) -> Entry:
         if name not in self._entries:

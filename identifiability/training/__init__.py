@@ -2,7 +2,7 @@
 
 from .devices import parse_device, resolve_device
 from .checkpoint import Checkpoint
-from .loop import FINAL_WINDOW, LOSS_RECORD, MAX_STEPS, Diverged, Interrupted, Probe, TrainingLog, train
+from .loop import DTYPES, FINAL_WINDOW, LOSS_RECORD, MAX_STEPS, Diverged, Interrupted, Probe, TrainingLog, train
 from .schedule import DECAYS, check_schedule, rate_factor
 from .seeds import batchable, train_seeds
 
@@ -12,6 +12,7 @@ __all__ = [
     "MAX_STEPS",
     "Checkpoint",
     "DECAYS",
+    "DTYPES",
     "Diverged",
     "Interrupted",
     "Probe",

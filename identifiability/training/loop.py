@@ -33,6 +33,10 @@ class PairSource(Protocol):
 
 MAX_STEPS = 2**62  # beyond any run; keeps step counts in int64
 
+# The floating dtypes a run may train in, by name: float32 (the default) or float64, whose rounding
+# differs between CPUs' math-library paths about 10^8 times less (benchmarks/math_paths.py).
+DTYPES: dict[str, torch.dtype] = {"float32": torch.float32, "float64": torch.float64}
+
 # Losses kept per run: every step up to this many, else every k-th step, so the record never
 # grows with the step count beyond it (a run of 10^12 steps allocates as much as one of 2000).
 LOSS_RECORD = 2000
@@ -53,14 +57,14 @@ class TrainingLog:
 
 
 class LossRecord:
-    """The losses of a run as it goes, on its device (no host round trip): every ``stride``-th
-    step's, and the last ``FINAL_WINDOW`` steps' in a ring; ``runs`` losses per step for batched
-    seeds (one otherwise)."""
+    """The losses of a run as it goes, on its device (no host round trip) in the training's
+    ``dtype``: every ``stride``-th step's, and the last ``FINAL_WINDOW`` steps' in a ring; ``runs``
+    losses per step for batched seeds (one otherwise)."""
 
-    def __init__(self, steps: int, device: torch.device, runs: int = 1) -> None:
+    def __init__(self, steps: int, device: torch.device, runs: int = 1, dtype: torch.dtype = torch.float32) -> None:
         self.steps, self.stride = steps, -(-steps // LOSS_RECORD)  # ceil: at most LOSS_RECORD recorded steps
-        self.losses = torch.empty(-(-steps // self.stride), runs, device=device)
-        self.window = torch.zeros(min(steps, FINAL_WINDOW), runs, device=device)
+        self.losses = torch.empty(-(-steps // self.stride), runs, device=device, dtype=dtype)
+        self.window = torch.zeros(min(steps, FINAL_WINDOW), runs, device=device, dtype=dtype)
 
     def add(self, step: int, loss: torch.Tensor) -> None:
         """Record step ``step``'s loss (a scalar, or (runs,))."""
@@ -136,6 +140,13 @@ def _diverging(parameters: list[torch.Tensor]) -> Iterator[None]:
         raise
 
 
+def check_dtype(dtype: torch.dtype) -> torch.dtype:
+    """``dtype`` if it is one of ``DTYPES``' values."""
+    if dtype not in DTYPES.values():
+        raise ValueError(f"dtype must be one of {', '.join(map(str, DTYPES.values()))}; got {dtype}")
+    return dtype
+
+
 def optimizer_for(parameters: Iterable[torch.Tensor], lr: float) -> torch.optim.Optimizer:
     """Adam, fused: its step count stays a tensor (the default Adam reads it on the host every step)."""
     return torch.optim.Adam(list(parameters), lr=lr, fused=True)
@@ -199,6 +210,7 @@ def train(
     lr_warmup: int = 0,
     seed: int = 0,
     device: str | torch.device = "cpu",
+    dtype: torch.dtype = torch.float32,
     progress: bool = False,
     checkpoint: Checkpoint | None = None,
     probe: Probe | None = None,
@@ -211,10 +223,16 @@ def train(
     ``encoder.encode_with_log_volume``, the true latent action, the observations, the encodings of an
     EMA copy of the encoder with decay ``objective.ema``); a plain module without ``requires`` gets
     none. The learning rate warms up over ``lr_warmup`` steps, then follows ``lr_schedule`` (``schedule.rate_factor``).
-    Same seed, same device: same numbers. A ``probe`` looks at the run every ``probe.every`` steps.
+    The modules' floating parameters and the batches are in ``dtype`` (one of ``DTYPES``).
+    Same seed, device and math-library path: same numbers, bit for bit; across CPUs (another
+    instruction set, thread count or BLAS code path) the first steps differ in the last bits, which
+    training amplifies (after 60 steps about 1e-3 in float32, 1e-14 in float64: benchmarks/math_paths.py).
+    A ``probe`` looks at the run every ``probe.every`` steps.
 
     With a ``checkpoint``, the run saves itself every ``checkpoint.every`` steps and resumes from an
-    existing checkpoint to the same final numbers as an uninterrupted run; Ctrl-C stops it at the end
+    existing checkpoint to the same final numbers as an uninterrupted run (bit for bit where both run
+    on one math-library path; resumed on another CPU, the steps after the checkpoint round as that
+    CPU does); Ctrl-C stops it at the end
     of the current step, saves it and raises ``Interrupted`` (with the checkpoint's path).
     """
     steps = check_int("steps", steps, low=1, high=MAX_STEPS)
@@ -222,8 +240,9 @@ def train(
     lr = check_float("lr", lr, low=0, low_open=True)
     check_schedule(lr_schedule, lr_warmup, steps)
     device = resolve_device(device)
-    encoder.to(device).train()
-    objective.to(device).train()
+    check_dtype(dtype)
+    encoder.to(device=device, dtype=dtype).train()
+    objective.to(device=device, dtype=dtype).train()
     optimizer = optimizer_for([*encoder.parameters(), *objective.parameters()], lr)
     requires = frozenset(getattr(objective, "requires", ()))
     if requires - INPUTS.keys():
@@ -234,7 +253,7 @@ def train(
     target = copy.deepcopy(encoder).requires_grad_(False) if "target" in requires else None
     modules = (encoder, objective) if target is None else (encoder, objective, target)
     gen = as_generator(derive_seed(seed, "train"), device)
-    record, first, elapsed = LossRecord(steps, device), 0, 0.0
+    record, first, elapsed = LossRecord(steps, device, dtype=dtype), 0, 0.0
     saved = checkpoint.load() if checkpoint is not None else None
     if saved is not None:
         restore(saved, modules, optimizer, gen)
@@ -250,7 +269,7 @@ def train(
     with step_boundaries() as stop, _diverging([*encoder.parameters(), *objective.parameters()]):
         for step in bar:
             set_rate(optimizer, lr * rate_factor(step, steps, lr_schedule, lr_warmup))
-            batch = data.sample(batch_size, gen, device=device)
+            batch = data.sample(batch_size, gen, device=device, dtype=dtype)
             z, inputs = _inputs(requires, encoder, target, batch)
             loss = objective(z, **inputs)
             optimizer.zero_grad(set_to_none=True)
