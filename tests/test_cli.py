@@ -48,6 +48,7 @@ def test_every_help_page_prints(argv, capsys):
         (["--generator", "box", "--objective", "adassl-v", "--temperature", "0.2"], "which has no temperature"),
         (["--generator", "video", "--latent-dim", "4", "--encoder", "flow"], "not video frames"),
         (["--whiten", "yes"], "--whiten: must be on or off"),
+        (["--dtype", "float16"], "--dtype: must be one of float32, float64"),
         (["--encoder", "linear", "--whiten", "off"], "mlp (encoder)"),
     ],
 )

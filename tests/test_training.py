@@ -105,6 +105,41 @@ def test_a_schedule_that_does_not_exist_or_does_not_fit_is_refused(bad, message)
         ExperimentSpec.from_settings(steps=40, **bad)
 
 
+def test_a_float64_run_trains_draws_and_scores_in_float64():
+    """Weights drawn in float64 (not float32 draws cast up: those round differently on CPUs without
+    AVX2), batches, losses and held-out codes in float64; a float32 run keeps float32 throughout."""
+    for dtype, torch_dtype in (("float64", torch.float64), ("float32", torch.float32)):
+        spec = ExperimentSpec.from_settings(steps=3, batch_size=16, eval_samples=200, latent_dim=3, device="cpu", dtype=dtype)
+        result = run_experiment(spec, keep_codes=True)
+        assert result.codes.z_hat.dtype == torch_dtype and result.training.losses.dtype == torch_dtype
+        assert result.to_record()["spec"]["training"]["dtype"] == dtype
+    assert ExperimentSpec.from_settings(dtype="float64").key != ExperimentSpec.from_settings().key
+
+
+def test_float64_weights_are_drawn_in_float64():
+    from identifiability.experiment import build
+
+    parts64 = build(ExperimentSpec.from_settings(dtype="float64"))
+    parts32 = build(ExperimentSpec.from_settings())
+    w64, w32 = parts64.encoder.state_dict(), parts32.encoder.state_dict()
+    assert all(v.dtype == torch.float64 for v in w64.values() if v.is_floating_point())
+    weight = next(k for k in w64 if k.endswith("weight"))
+    # a float64 draw has bits below float32's: it is not a float32 draw cast up
+    assert not torch.equal(w64[weight], w64[weight].float().double())
+    assert not torch.equal(w64[weight].float(), w32[weight])
+
+
+@pytest.mark.parametrize("bad", ["float16", "double", 64, None])
+def test_a_dtype_that_is_not_float32_or_float64_is_refused(bad):
+    with pytest.raises(ValueError, match="dtype must be one of float32, float64"):
+        ExperimentSpec.from_settings(dtype=bad)
+
+
+def test_train_refuses_a_dtype_it_cannot_train_in():
+    with pytest.raises(ValueError, match="dtype"):
+        train(Offset(2), Mean(), ContrastivePairs(latent_dim=2), steps=2, batch_size=2, dtype=torch.int64)
+
+
 def test_a_probes_time_is_not_training_time():
     def slow(encoder, done, seconds):
         time.sleep(0.2)
