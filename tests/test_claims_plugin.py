@@ -28,14 +28,12 @@ def test_a_claim_that_holds_passes_and_one_that_fails_reports_its_numbers(pytest
     result.assert_outcomes(passed=1, failed=1)
     result.stdout.fnmatch_lines([
         "*ClaimFailed: the claim does not hold:*",
+        # the generator Hypothesis shrank to, in the verdict's own words (latent_dim=3: the smallest
+        # drawn); Hypothesis's report of the example is its own and its wording changes between releases
         "*data       ica(autoregression=0.0, latent_dim=3, law=laplace, mixing_layers=1) has every assumption",
         "*budget     fast: seeds 0, PCA, fitted on 4000 samples",
         "*permutation 0.* threshold 0.95: DOES NOT HOLD",
         "*baselines  null (95%) 0.0* | raw x 0.* | supervised 1.000",
-        "*Falsifying example*",
-        "*generator=of(*",
-        "*'ica',",
-        "*latent_dim=3,",  # the smallest dimension drawn
     ])
 
 
