@@ -74,8 +74,14 @@ def _mlp_with_tangents(mlp: nn.Sequential, h: torch.Tensor, tangents: torch.Tens
     return rows[..., 0, :], rows[..., 1:, :]
 
 
+def monotonic_affine(shift: torch.Tensor, raw_scale: torch.Tensor) -> MonotonicAffineTransform:
+    """zuko's monotonic affine map with its log-scale soft-clipped at |log(_SLOPE)|, set here: zuko's
+    own default changed from 1e-4 to 1e-3 in its release 1.5, and the tangent rules below use _SLOPE."""
+    return MonotonicAffineTransform(shift, raw_scale, slope=_SLOPE)
+
+
 def _elementwise_affine(shift: torch.Tensor, raw_scale: torch.Tensor) -> DependentTransform:
-    return DependentTransform(MonotonicAffineTransform(shift, raw_scale, slope=_SLOPE), 1)
+    return DependentTransform(monotonic_affine(shift, raw_scale), 1)
 
 
 class Standardize(zuko.flows.UnconditionalTransform):
@@ -162,7 +168,7 @@ def _linear_tangents(module: nn.Module, y: torch.Tensor, tangents: torch.Tensor)
 def _coupling_tangents(module: Coupling, y: torch.Tensor, tangents: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor] | None:
     """Affine coupling, x_a = y_a, x_b = (y_b - shift(y_a)) exp(-s(y_a)) with s zuko's soft-clipped
     log-scale of the raw output r: dx_b = (dy_b - dshift) exp(-s) - x_b ds, ds = dr / (1 + |r| / B)^2."""
-    if module.univariate is not MonotonicAffineTransform:
+    if module.univariate is not monotonic_affine:
         return None
     y_a, y_b = y.index_select(-1, module.idx_a), y.index_select(-1, module.idx_b)
     t_a, t_b = tangents.index_select(-1, module.idx_a), tangents.index_select(-1, module.idx_b)
@@ -209,7 +215,7 @@ class ZukoBijection(Bijection):
             raise ValueError(f"coupling must be affine or spline and linear lu, orthogonal or none; got {coupling}, {linear}")
         self.dim = dim
         if coupling == "affine":
-            univariate, shapes = MonotonicAffineTransform, [(), ()]
+            univariate, shapes = monotonic_affine, [(), ()]
         else:
             univariate, shapes = zuko.transforms.MonotonicRQSTransform, [(bins,), (bins,), (bins - 1,)]
         layers: list[nn.Module] = [Standardize(dim)]
