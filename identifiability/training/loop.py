@@ -140,11 +140,14 @@ def _diverging(parameters: list[torch.Tensor]) -> Iterator[None]:
         raise
 
 
-def check_dtype(dtype: torch.dtype) -> torch.dtype:
-    """``dtype`` if it is one of ``DTYPES``' values."""
-    if dtype not in DTYPES.values():
+def cast_to(dtype: torch.dtype | None, *modules: torch.nn.Module, device: torch.device) -> torch.dtype:
+    """Move ``modules`` to ``device`` in training mode, cast to ``dtype`` (one of ``DTYPES``) where one
+    is given; returns the batches' dtype (``dtype``, or float32, the generators' default)."""
+    if dtype is not None and dtype not in DTYPES.values():
         raise ValueError(f"dtype must be one of {', '.join(map(str, DTYPES.values()))}; got {dtype}")
-    return dtype
+    for module in modules:
+        module.to(device=device, dtype=dtype).train()
+    return torch.float32 if dtype is None else dtype
 
 
 def optimizer_for(parameters: Iterable[torch.Tensor], lr: float) -> torch.optim.Optimizer:
@@ -210,7 +213,7 @@ def train(
     lr_warmup: int = 0,
     seed: int = 0,
     device: str | torch.device = "cpu",
-    dtype: torch.dtype = torch.float32,
+    dtype: torch.dtype | None = None,
     progress: bool = False,
     checkpoint: Checkpoint | None = None,
     probe: Probe | None = None,
@@ -223,7 +226,8 @@ def train(
     ``encoder.encode_with_log_volume``, the true latent action, the observations, the encodings of an
     EMA copy of the encoder with decay ``objective.ema``); a plain module without ``requires`` gets
     none. The learning rate warms up over ``lr_warmup`` steps, then follows ``lr_schedule`` (``schedule.rate_factor``).
-    The modules' floating parameters and the batches are in ``dtype`` (one of ``DTYPES``).
+    With a ``dtype`` (one of ``DTYPES``) the modules' floating parameters and the batches are cast to
+    it; without, the modules keep theirs and the batches come in the generator's default, float32.
     Same seed, device and math-library path: same numbers, bit for bit; across CPUs (another
     instruction set, thread count or BLAS code path) the first steps differ in the last bits, which
     training amplifies (after 60 steps about 1e-3 in float32, 1e-14 in float64: benchmarks/math_paths.py).
@@ -240,9 +244,7 @@ def train(
     lr = check_float("lr", lr, low=0, low_open=True)
     check_schedule(lr_schedule, lr_warmup, steps)
     device = resolve_device(device)
-    check_dtype(dtype)
-    encoder.to(device=device, dtype=dtype).train()
-    objective.to(device=device, dtype=dtype).train()
+    dtype = cast_to(dtype, encoder, objective, device=device)
     optimizer = optimizer_for([*encoder.parameters(), *objective.parameters()], lr)
     requires = frozenset(getattr(objective, "requires", ()))
     if requires - INPUTS.keys():

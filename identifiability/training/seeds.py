@@ -23,7 +23,7 @@ from foundation import as_generator, check_float, check_int, derive_seed
 
 from .checkpoint import streams
 from .devices import resolve_device
-from .loop import MAX_STEPS, LossRecord, TrainingLog, check_dtype, optimizer_for, set_rate
+from .loop import MAX_STEPS, LossRecord, TrainingLog, cast_to, optimizer_for, set_rate
 from .schedule import check_schedule, rate_factor
 
 
@@ -42,7 +42,7 @@ def train_seeds(
     lr_schedule: str = "constant",
     lr_warmup: int = 0,
     device: str | torch.device = "cpu",
-    dtype: torch.dtype = torch.float32,
+    dtype: torch.dtype | None = None,
     progress: bool = False,
 ) -> list[TrainingLog]:
     """Train each (encoder, objective, data, seed) of ``members`` as ``train`` would, all at once.
@@ -56,9 +56,8 @@ def train_seeds(
     lr = check_float("lr", lr, low=0, low_open=True)
     check_schedule(lr_schedule, lr_warmup, steps)
     device = resolve_device(device)
-    check_dtype(dtype)
-    encoders = [m[0].to(device=device, dtype=dtype).train() for m in members]
-    objectives = [m[1].to(device=device, dtype=dtype).train() for m in members]
+    encoders, objectives = [m[0] for m in members], [m[1] for m in members]
+    dtype = cast_to(dtype, *encoders, *objectives, device=device)
     if not all(batchable(e, o) for e, o in zip(encoders, objectives)):
         raise ValueError("these parts cannot train batched (an objective needs more than the encodings, or a part draws noise)")
     encoder_params, encoder_buffers = stack_module_state(encoders)
