@@ -52,7 +52,8 @@ def test_every_help_page_prints(argv, capsys):
         (["--encoder", "linear", "--whiten", "off"], "mlp (encoder)"),
     ],
 )
-def test_bad_input_is_one_line_and_exit_code_2(capsys, argv, message):
+def test_bad_input_is_one_line_and_exit_code_2(capsys, monkeypatch, tmp_path, argv, message):
+    monkeypatch.chdir(tmp_path)  # a value refused when its part is built comes after the default results folder is made
     with pytest.raises(SystemExit) as exit_:
         main(["run", *argv])
     assert exit_.value.code == 2
@@ -108,7 +109,8 @@ def test_every_numeric_flag_refuses_nan_infinite_negative_and_huge_values(tmp_pa
     assert not (tmp_path / "r.jsonl").exists()  # nothing created for a refused run
 
 
-def test_memory_refusals_give_the_estimate(capsys):
+def test_memory_refusals_give_the_estimate(capsys, monkeypatch, tmp_path):
+    monkeypatch.chdir(tmp_path)
     with pytest.raises(SystemExit):
         main(["run", "--batch-size", "1000000000", "--device", "cpu"])
     assert "needs about" in capsys.readouterr().err
