@@ -82,27 +82,56 @@ def gaussian(n, d, seed):
     return torch.randn(n, d, generator=torch.Generator().manual_seed(seed), dtype=torch.float64)
 
 
-def test_heavy_tailed_code_no_longer_decides_affine_r2_by_one_row():
-    # Unclipped least squares scored -8.2e14, -0.001, -1.0e17, -713 and -705 for split seeds 0..4.
+def test_a_heavy_tailed_code_that_one_row_decides_is_scored_as_it_is_and_said_to_be():
+    # Least squares scores -8.2e14, -0.001, -1.0e17, -713 and -705 for split seeds 0..4 (population
+    # 8^2 / (e^64 - 1), about 0): a few rows decide it, and every seed's result says so.
     z = gaussian(4000, 5, 0)
-    scores = [affine_r2(torch.exp(8 * z), z, seed=s).score for s in range(20)]
-    assert max(abs(s) for s in scores) <= TOLERANCE  # population R^2: 8^2 / (e^64 - 1), about 0
+    for seed in range(20):
+        result = affine_r2(torch.exp(8 * z), z, seed=seed)
+        assert math.isfinite(result.score) and not result.supported
+        assert "one held-out row carries" in " ".join(result.warnings)
 
 
-def test_a_useless_heavy_column_does_not_erase_what_the_others_carry():
-    # Half the latents exactly, half through exp(8 z): population R^2 0.5; it scored -0.22 to -0.08.
+def test_a_useless_heavy_column_is_named_and_the_others_keep_their_scores():
+    # Half the latents exactly, half through exp(8 z): the exact ones score 1, the others are flagged.
     z = gaussian(4000, 4, 1)
     code = torch.cat([z[:, :2], torch.exp(8 * z[:, 2:])], 1)
     for seed in range(10):
-        assert affine_r2(code, z, seed=seed).score == pytest.approx(0.5, abs=TOLERANCE)
+        result = affine_r2(code, z, seed=seed)
+        assert result.per_latent[:2] == pytest.approx((1, 1), abs=1e-9) and not result.supported
+
+
+# (z_hat, z) of n rows from a generator, and the population R^2 of the best affine predictor of z
+HEAVY_FAMILIES = {
+    "uniform + 0.3 t_3 noise": (lambda rng, n: (lambda z: (z + 0.3 * rng.standard_t(3, size=z.shape), z))(
+        rng.uniform(-1, 1, (n, 3))), (1 / 3) / (1 / 3 + 0.09 * 3)),
+    "exp(z)": (lambda rng, n: (lambda z: (np.exp(z), z))(rng.normal(size=(n, 3))), 1 / (math.e - 1)),
+    "exp(2 z)": (lambda rng, n: (lambda z: (np.exp(2 * z), z))(rng.normal(size=(n, 3))), 4 / math.expm1(4)),
+}
+
+
+@pytest.mark.parametrize("family", HEAVY_FAMILIES)
+def test_affine_r2_on_heavy_tails_is_unbiased_or_warned_on_every_draw(family):
+    """No one-sided correction: over 20 fresh datasets (n = 4000) the mean score is within 0.01 of the
+    population value, or every draw says the data do not support it. Measured: t_3 noise +0.001 (8 of
+    20 warned), exp(z) -0.011 and exp(2 z) -0.17 (20 of 20 warned). The rule this replaced (wild
+    predictions fell back to the mean) was off by +0.045, +0.040 and +0.093 over issue 25's five
+    datasets, unwarned on three of them for the first."""
+    draw, population = HEAVY_FAMILIES[family]
+    results = [affine_r2(*draw(np.random.default_rng(1000 + s), 4000), seed=s) for s in range(20)]
+    unbiased = abs(np.mean([r.score for r in results]) - population) <= 0.01
+    assert unbiased or all(not r.supported for r in results), [r.score for r in results]
 
 
 @pytest.mark.parametrize("name", ["z^3", "z^9", "sinh(4z)", "exp(z)"])
-def test_affine_r2_of_elementwise_maps_meets_the_closed_form(name):
+def test_affine_r2_of_elementwise_maps_meets_the_closed_form_or_says_it_cannot(name):
+    # z^9 and sinh(4 z) of Gaussian z: a few rows carry the columns (kurtosis 1.9e5 and beyond any bound), and say so
     h, rho, _, _ = MAPS[name]
     z = gaussian(4000, 3, 2)
     result = affine_r2(torch.as_tensor(h(z.numpy())), z)
-    assert result.score == pytest.approx(rho**2, abs=TOLERANCE)
+    assert result.score == pytest.approx(rho**2, abs=TOLERANCE) or not result.supported
+    if name in ("z^3", "exp(z)"):
+        assert result.score == pytest.approx(rho**2, abs=TOLERANCE)
 
 
 def test_pearson_mcc_flags_a_correlation_that_one_row_decides():
@@ -137,22 +166,14 @@ def test_nonlinear_r2_fits_on_a_random_subset_of_ordered_data():
 # --- exact against reference solvers on hostile inputs ----------------------------------------
 
 
-def bounded_predictions(predicted: np.ndarray, z: np.ndarray, train_mean: np.ndarray) -> np.ndarray:
-    """The documented rule: a prediction farther than 1.5 range widths from the middle of the
-    latent's range over all rows falls back to the latent's train mean."""
-    low, high = z.min(0), z.max(0)
-    return np.where(np.abs(predicted - (low + high) / 2) > 1.5 * (high - low), train_mean, predicted)
-
-
 def reference_r2(z_hat: np.ndarray, z: np.ndarray, seed: int = 0) -> np.ndarray:
-    """Held-out R^2 by numpy's SVD least squares on train-centred data, with the fallback rule.
+    """Held-out R^2 by numpy's SVD least squares on train-centred data.
     (sklearn's LinearRegression is no reference here: on the nearly collinear case it loses the
     1e-6 direction that carries z and scores 0.77 where lstsq scores 1.)"""
     train, test = (i.numpy() for i in split_indices(len(z), 0.5, seed, torch.device("cpu")))
     mean_x, mean_z = z_hat[train].mean(0), z[train].mean(0)
     weight = np.linalg.lstsq(z_hat[train] - mean_x, z[train] - mean_z, rcond=None)[0]
-    predicted = bounded_predictions((z_hat[test] - mean_x) @ weight + mean_z, z, mean_z)
-    return r2_score(z[test], predicted, multioutput="raw_values")
+    return r2_score(z[test], (z_hat[test] - mean_x) @ weight + mean_z, multioutput="raw_values")
 
 
 def reference_mcc(z_hat: np.ndarray, z: np.ndarray) -> float:

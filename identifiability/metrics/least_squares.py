@@ -3,8 +3,10 @@
 The fit comes from the moments' normal equations when the Gram matrix, scaled to unit diagonal, is
 well conditioned (then they are as accurate as QR), and from an SVD of the centred rows when it is
 not (nearly collinear columns, where the normal equations square the condition number and lose the
-small directions). Predictions are clipped to the range the target takes over all rows, its
-empirical support: the map may not extrapolate beyond what the target ever does.
+small directions). Held-out predictions are scored as the map makes them, however far they reach: a
+rule that replaced wild predictions (by the mean, by the range's edge) would only ever lower their
+error, a one-sided correction that raises the score of a heavy-tailed code above its population
+value; instead the score's warnings say when a few rows decide it (``scoring.support``).
 """
 
 from __future__ import annotations
@@ -22,34 +24,24 @@ from .scoring import BOUND_SUFFICES, Jackknife
 WELL_CONDITIONED = 1e-8
 
 
-# A prediction farther from the middle of the latent's observed range than this many range widths
-# is an extrapolation the data do not support (the middle +- 1.5 widths: one width beyond either end).
-REACH = 1.5
-
-
 @dataclass(frozen=True)
 class AffineFit:
-    """A fitted map p -> k: y = (x - mean_x) W + mean_y, except that a prediction farther than
-    ``reach`` from ``centre`` falls back to mean_y, the prediction of a code that carries nothing.
+    """A fitted map p -> k: y = (x - mean_x) W + mean_y.
 
     Attributes:
         weight: (p, k) W; zero rows for columns of x that were constant on the fitted rows.
         mean_x, mean_y: (p,), (k,) the fitted rows' means.
-        centre, reach: (k,) the middle of y's range over all rows and ``REACH`` range widths.
         from_moments: whether W came from the normal equations (else from an SVD of the rows).
     """
 
     weight: torch.Tensor
     mean_x: torch.Tensor
     mean_y: torch.Tensor
-    centre: torch.Tensor
-    reach: torch.Tensor
     from_moments: bool
 
     def predict(self, x: torch.Tensor) -> torch.Tensor:
         """(m, p) -> (m, k) predictions."""
-        raw = (x - self.mean_x) @ self.weight + self.mean_y
-        return torch.where((raw - self.centre).abs() > self.reach, self.mean_y, raw)
+        return (x - self.mean_x) @ self.weight + self.mean_y
 
 
 def _solve(m: Moments, x: torch.Tensor, y: torch.Tensor, rows: torch.Tensor | slice) -> tuple[torch.Tensor, bool]:
@@ -77,45 +69,34 @@ def _solve(m: Moments, x: torch.Tensor, y: torch.Tensor, rows: torch.Tensor | sl
     return weight, from_moments
 
 
-def fit_affine(
-    x: torch.Tensor, y: torch.Tensor, rows: torch.Tensor | slice, m: Moments, y_range: tuple[torch.Tensor, torch.Tensor]
-) -> AffineFit:
+def fit_affine(x: torch.Tensor, y: torch.Tensor, rows: torch.Tensor | slice, m: Moments) -> AffineFit:
     """The least-squares map from x (n, p) to y (n, k) fitted on ``rows``, given those rows' moments
-    ``m`` (with the x Gram matrix) and ``y_range``, the (k,) minima and maxima of y over all n rows."""
+    ``m`` (with the x Gram matrix)."""
     weight, from_moments = _solve(m, x, y, rows)
-    low, high = y_range
-    return AffineFit(weight, m.mean_x, m.mean_y, (low + high) / 2, REACH * (high - low), from_moments)
+    return AffineFit(weight, m.mean_x, m.mean_y, from_moments)
 
 
 @dataclass(frozen=True)
 class _CentredResiduals:
-    """``AffineFit.predict`` on rows centred by their own means (moments ``m``): the centred raw
-    prediction is xc W + offset; ``lowest`` and ``highest`` bound the raw predictions that do not
-    fall back to ``fallback``, all shifted likewise."""
+    """``AffineFit.predict`` on rows centred by their own means (moments ``m``): the centred
+    prediction is xc W + offset."""
 
     weight: torch.Tensor
     offset: torch.Tensor
-    lowest: torch.Tensor
-    highest: torch.Tensor
-    fallback: torch.Tensor
 
     @classmethod
     def of(cls, fit: AffineFit, m: Moments) -> _CentredResiduals:
-        offset = (m.mean_x - fit.mean_x) @ fit.weight + fit.mean_y - m.mean_y
-        centre = fit.centre - m.mean_y
-        return cls(fit.weight, offset, centre - fit.reach, centre + fit.reach, fit.mean_y - m.mean_y)
+        return cls(fit.weight, (m.mean_x - fit.mean_x) @ fit.weight + fit.mean_y - m.mean_y)
 
     def squared(self, xc: torch.Tensor, yc: torch.Tensor) -> torch.Tensor:
-        """(b, k) squared residuals of a block of centred rows, wild predictions falling back."""
-        raw = torch.addmm(self.offset, xc, self.weight)
-        wild = (raw < self.lowest) | (raw > self.highest)
-        return torch.where(wild, self.fallback, raw).sub_(yc).square_()
+        """(b, k) squared residuals of a block of centred rows."""
+        return torch.addmm(self.offset, xc, self.weight).sub_(yc).square_()
 
 
 @dataclass
 class _Totals:
     """Column sums over held-out rows of one direction's squared residuals (``sse``) and of their
-    squares, and the raw predictions' extremes."""
+    squares, and the predictions' extremes."""
 
     sse: torch.Tensor
     sse_squares: torch.Tensor
@@ -128,21 +109,16 @@ class _Totals:
         return cls(like.new_zeros(k), like.new_zeros(k), inf, -inf)
 
     def extremes(self, raw: torch.Tensor) -> None:
-        """Take a block's raw predictions (b, k) into the extremes."""
+        """Take a block's predictions (b, k) into the extremes."""
         torch.minimum(self.low, raw.amin(0), out=self.low)
         torch.maximum(self.high, raw.amax(0), out=self.high)
 
-    def wild(self, residuals: _CentredResiduals) -> torch.Tensor:
-        """(k,) whether a raw prediction fell outside the bounds (those need the fallback pass)."""
-        return (self.low < residuals.lowest) | (self.high > residuals.highest)
 
-
-def _raw_pass(
+def _one_pass(
     ahead: _CentredResiduals, back: _CentredResiduals, xc: torch.Tensor, yc: torch.Tensor, diagnose: bool
 ) -> tuple[_Totals, _Totals]:
-    """One pass over the held-out rows with raw predictions in both directions; the rare wild
-    prediction is found from the extremes and handled by a second pass. The sums of squares of
-    squares are taken only to ``diagnose``."""
+    """One pass over the held-out rows with the predictions in both directions. The sums of squares
+    of squares are taken only to ``diagnose``."""
     forward, reverse = _Totals.zeros(yc, yc.shape[1]), _Totals.zeros(xc, xc.shape[1])
     for rows in row_blocks(xc.shape[0]):
         x, y = xc[rows], yc[rows]
@@ -158,16 +134,6 @@ def _raw_pass(
     return forward, reverse
 
 
-def _fallback_sse(residuals: _CentredResiduals, xc: torch.Tensor, yc: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """Column sums of the squared residuals with wild predictions falling back, and of their squares."""
-    sse, squares = yc.new_zeros(yc.shape[1]), yc.new_zeros(yc.shape[1])
-    for rows in row_blocks(xc.shape[0]):
-        errors = residuals.squared(xc[rows], yc[rows])
-        sse += errors.sum(0)
-        squares += torch.linalg.vector_norm(errors, dim=0).square_()
-    return sse, squares
-
-
 def _r2(sse: torch.Tensor, sst: torch.Tensor) -> torch.Tensor:
     """1 - sse / sst, and 0 where sst is 0 (a target constant on the rows)."""
     varying = sst > 0
@@ -179,31 +145,22 @@ def held_out_r2(
 ) -> tuple[torch.Tensor, Jackknife | None, torch.Tensor]:
     """Held-out R^2 of the fits x -> y (per target, (k,)) and y -> x (``backward``, (p,)) on rows
     given centred by their own means, xc (n, p) and yc (n, k), with their moments ``m`` (with the y
-    tail statistics); a target constant on the rows scores 0. One pass over the rows, and another
-    for a direction in which a prediction fell back to the mean.
+    tail statistics); a target constant on the rows scores 0. One pass over the rows.
 
     Also the forward R^2 with each row left out in turn, for jackknife errors. Leaving row i out
     moves R^2_j by (e_ij / sst_j - rho_j t_ij) / (1 - t_ij), with e the squared error, rho = sse /
     sst and t_ij = n / (n - 1) (y_ij - mean_j)^2 / sst_j, so sum_i e_ij^2 and the tail statistics
     of y bound the errors; where the bounds are below ``BOUND_SUFFICES`` they stand in for them,
-    else a further pass computes the exact values. Where held-out predictions fell back to the mean,
-    the jackknife's ``fallback_shift`` says, per target, how the raw predictions would have scored;
-    its ``row_share`` is the largest share of each prediction's held-out sum of squares that one row
+    else a further pass computes the exact values. The jackknife's ``row_share`` is the largest share of each prediction's held-out sum of squares that one row
     carries (from the predictions' extremes and the x Gram matrix in ``m``). Without
     ``diagnose``, the scores alone (no jackknife).
     """
     ahead, back = _CentredResiduals.of(forward, m), _CentredResiduals.of(backward, swapped(m))
     count, scale = yc.shape[1], m.n / (m.n - 1)
-    ahead_totals, back_totals = _raw_pass(ahead, back, xc, yc, diagnose)
+    ahead_totals, back_totals = _one_pass(ahead, back, xc, yc, diagnose)
     sse, sse_squares = ahead_totals.sse, ahead_totals.sse_squares
     targets = (m.vy > 0).nonzero().flatten()
-    shift = None
-    if bool(ahead_totals.wild(ahead).any()):  # rare: heavy tails; the raw predictions' score is kept beside
-        sse, sse_squares = _fallback_sse(ahead, xc, yc)
-        shift = (_r2(ahead_totals.sse, m.vy) - _r2(sse, m.vy))[targets].nan_to_num(nan=-math.inf)
     reverse_sse = back_totals.sse
-    if bool(back_totals.wild(back).any()):
-        reverse_sse = _fallback_sse(back, yc, xc)[0]
     if not diagnose:
         return _r2(sse, m.vy), None, _r2(reverse_sse, m.vx)
     assert m.fourth_y is not None and m.peak_y is not None, "needs the held-out targets' tail statistics"
@@ -214,10 +171,7 @@ def held_out_r2(
     spread = (ahead.weight * (m.xx @ ahead.weight)).sum(0)
     peak = torch.maximum(ahead_totals.high - ahead.offset, ahead.offset - ahead_totals.low).square()
     share = torch.where(spread > 0, peak / spread.where(spread > 0, 1), 0)[targets]
-    values = Jackknife(
-        reference=_r2(sse, m.vy)[targets], latents=tuple(targets.tolist()), count=count, fallback_shift=shift,
-        row_share=share,
-    )
+    values = Jackknife(reference=_r2(sse, m.vy)[targets], latents=tuple(targets.tolist()), count=count, row_share=share)
     sst = m.vy[targets]
     rho, peak = sse[targets] / sst, scale * m.peak_y[targets] / sst
     variation = (sse_squares[targets] + rho.square() * scale**2 * m.fourth_y[targets]) / sst.square()

@@ -23,8 +23,8 @@ def _affine_r2(data: Sample) -> Scores:
     # train: both Gram matrices (forward and reverse fits); test: the x Gram (in-sample, jackknife)
     row_sets = centred_row_sets(zh, zt, train, data.test, gram_x=True, gram_y=(True, False))
     fit, _, _ = next(row_sets)
-    forward = fit_affine(zh, zt, train, fit, data.z_range)
-    backward = fit_affine(zt, zh, train, swapped(fit), data.z_hat_range)
+    forward = fit_affine(zh, zt, train, fit)
+    backward = fit_affine(zt, zh, train, swapped(fit))
     held_out, xc, yc = next(row_sets)
     per_latent, jackknife, reverse = held_out_r2(forward, backward, xc, yc, held_out, diagnose=data.diagnose)
     return Scores(
@@ -45,17 +45,15 @@ def affine_r2(
     scores about -d_hat / n_train (not 0), in-sample about +d_hat / n. ``reverse`` scores z_hat ~ z.
 
     What the score estimates: the population R^2 of the best affine predictor of each latent from
-    z_hat (for an elementwise map z_hat = h(z), corr(z, h(z))^2). On heavy-tailed codes one extreme
-    held-out row times a tiny coefficient fitted on the train split used to decide the score
-    (exp(8 z) scored between -1e17 and 0 over split seeds): a held-out prediction farther than one
-    range width beyond the range the latent takes over all n samples is an extrapolation the data
-    do not support, and falls back to the latent's train mean, what a code that carries nothing
-    predicts (these two numbers per latent are all the fit takes from held-out rows). That never
-    happens to a code that identifies z (an exact copy scores 1), and where it happens ``warnings``
-    say so. W comes from the normal equations when they are well conditioned and from an SVD of the
-    rows when not (nearly collinear columns), so it agrees with a QR/SVD least-squares solver.
-    ``standard_error`` is the jackknife error over held-out rows, and ``warnings`` also name every
-    latent whose error is above 0.05: then the data cannot pin its score down to within 0.1.
+    z_hat (for an elementwise map z_hat = h(z), corr(z, h(z))^2). Held-out predictions are scored as
+    they are: on a heavy-tailed code one extreme held-out row times a coefficient fitted on the train
+    split can decide the score (exp(8 z) scores between -1e17 and 0 over split seeds), and then
+    ``warnings`` say so (one row carries a large share of a compared column's variance); no rule
+    replaces such predictions, as any would only ever raise the score. W comes from the normal
+    equations when they are well conditioned and from an SVD of the rows when not (nearly collinear
+    columns), so it agrees with a QR/SVD least-squares solver. ``standard_error`` is the jackknife
+    error over held-out rows, and ``warnings`` also name every latent whose error is above 0.05: then
+    the data cannot pin its score down to within 0.1.
 
     Args:
         z_hat: (n, d_hat) learned representation, numpy or torch, any device and float dtype.

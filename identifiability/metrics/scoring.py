@@ -43,9 +43,7 @@ class Jackknife:
     the deviations and the largest |deviation| (tensors, no host sync). ``latents`` names the
     columns. Where upper bounds on the standard errors were enough, ``bounds`` stand in for them.
     ``row_share`` is, per latent, the largest share of a compared column's held-out sum of squares
-    that one row carries, and ``fallback_shift`` how far the score would move if held-out predictions
-    that extrapolated so far that they fell back to the mean had been kept, where the metric reports
-    them.
+    that one row carries, where the metric reports it.
     """
 
     reference: torch.Tensor
@@ -57,7 +55,6 @@ class Jackknife:
     swing: torch.Tensor | float = 0.0
     bounds: torch.Tensor | None = None
     row_share: torch.Tensor | None = None
-    fallback_shift: torch.Tensor | None = None
 
     def add(self, values: torch.Tensor) -> Jackknife:
         """With more rows' leave-one-out values of the per-latent scores, (m, len(latents))."""
@@ -184,14 +181,6 @@ def support(name: str, scores: Scores) -> tuple[float | None, tuple[str, ...]]:
                     f"{name} of {label}, {value:.3f}, is not supported by the data: one held-out row carries "
                     f"{100 * share:.0f}% of the variance of a column it compares, so a few extreme rows of a "
                     f"heavy-tailed column decide it"
-                )
-    if jackknife.fallback_shift is not None:
-        for label, value, shift in zip(labels, values, jackknife.fallback_shift.tolist()):
-            if abs(shift) > SUPPORTED_ERROR:
-                warnings.append(
-                    f"{name} of {label}, {value:.3f}, is not supported by the data: the fitted map predicted far outside "
-                    f"the latent's range on some held-out rows, which fell back to the mean; kept, they would move the "
-                    f"score by {shift:+.3g} (a few extreme rows of a heavy-tailed code decide it)"
                 )
     for i, (label, value, error) in enumerate(zip(labels, values, errors)):
         if error > SUPPORTED_ERROR:
