@@ -310,13 +310,26 @@ def test_a_killed_command_line_run_resumes_to_the_uninterrupted_numbers(tmp_path
 # every objective but those that need more than the codes (an EMA target, the observations, their own
 # noise, a segment, a log-volume, the latents)
 BATCHABLE = [name for name in OBJECTIVES.names()
-             if name not in ("byol", "simvae", "tcl", "kalman-flow", "kalman-filter-flow", "supervised") and not name.startswith("adassl")]
+             if name not in ("byol", "simvae", "tcl", "kalman-flow", "kalman-filter-flow", "supervised", "supervised-filter")
+             and not name.startswith("adassl")]
 
 
 def _seeds(objective: str, steps: int, **training: object) -> list[ExperimentSpec]:
     generator = "box" if objective.startswith("plane") or objective in ("kalman", "kalman-filter", "vicreg-ldm", "er") else "sphere"
     return [ExperimentSpec.from_settings(generator=generator, objective=objective, seed=seed, problem_seed=0, steps=steps,
                                          batch_size=32, eval_samples=200, latent_dim=3, device="cpu", **training) for seed in range(3)]
+
+
+# Batched and sequential runs round their products differently (batched GEMMs, another blocking),
+# more so on some math-library paths: over 24 objectives and the paths MKL_CBWR=COMPATIBLE,
+# ATEN_CPU_CAPABILITY=default and the default, the first losses differed by at most 4.8e-6 relative
+# (sphere-logdet-ldm, COMPATIBLE); 15 steps later the losses by 9.1e-6 relative and the scores by
+# 1.1e-5, except where the loss reads the k-th nearest neighbour, a discontinuous function of the codes
+# (a rounding that reorders two near neighbours moves it by their gap): 5.0e-4 relative, 1.3e-3 absolute,
+# scores 1.0e-4 (sphere-knn-ldm, COMPATIBLE). Each tolerance is about 10 times that; a seed run on
+# another seed's stream or weights differs by O(1).
+FIRST_LOSS_RTOL = 5e-5
+LOSSES_RTOL, LOSSES_ATOL, SCORES_ATOL = {"knn": 5e-3, "": 1e-4}, {"knn": 1e-2, "": 1e-4}, {"knn": 1e-3, "": 1e-4}
 
 
 @pytest.mark.parametrize("objective", BATCHABLE)
@@ -326,7 +339,7 @@ def test_every_batchable_objective_batches_and_its_first_loss_is_each_seeds_own(
     assert batchable(parts.encoder, parts.objective)
     batched, alone = run_experiments(specs), [run_experiment(s) for s in specs]
     for b, a in zip(batched, alone):
-        assert b.training.losses[0].item() == pytest.approx(a.training.losses[0].item(), rel=1e-6, abs=1e-6)
+        assert b.training.losses[0].item() == pytest.approx(a.training.losses[0].item(), rel=FIRST_LOSS_RTOL, abs=1e-6)
 
 
 @pytest.mark.parametrize("objective", ["infonce", "plane-kde-ldm", "sphere-kde-mi", "sphere-knn-ldm", "kalman", "cpc"])
@@ -338,7 +351,9 @@ def test_batched_seeds_match_sequential_seeds(objective):
     rate warms up and decays on the same schedule in both."""
     specs = _seeds(objective, 15, lr_schedule="cosine", lr_warmup=4)
     batched, alone = run_experiments(specs), [run_experiment(s) for s in specs]
+    kind = "knn" if "knn" in objective else ""
     for b, a in zip(batched, alone):
-        torch.testing.assert_close(b.training.losses, a.training.losses, rtol=1e-4, atol=1e-5)
-        assert b.r2.score == pytest.approx(a.r2.score, abs=1e-4) and b.mcc.score == pytest.approx(a.mcc.score, abs=1e-4)
+        torch.testing.assert_close(b.training.losses, a.training.losses, rtol=LOSSES_RTOL[kind], atol=LOSSES_ATOL[kind])
+        assert b.r2.score == pytest.approx(a.r2.score, abs=SCORES_ATOL[kind])
+        assert b.mcc.score == pytest.approx(a.mcc.score, abs=SCORES_ATOL[kind])
         assert b.spec == a.spec and b.problem_fingerprint == a.problem_fingerprint
