@@ -137,7 +137,10 @@ class LatentDynamics(MixedProcess):
         extra = ("nuisance_dimensions",) if self.nuisance_dim else ()
         independent = self.uncertainty == 1 and self.preset in ("gauss_ar1", "laplace_ar1", "sparse_resample")
         dependent = () if independent else ("temporally_dependent",)  # at uncertainty 1 each step is a fresh draw
-        return ("markov", *dependent, *_ASSUMPTIONS[self.preset], *mixing, *extra, *self._noise_assumptions())
+        own = _ASSUMPTIONS[self.preset]
+        if not 0 < self.uncertainty < 1:  # a jump or a resampling with probability 0 or 1 has one outcome
+            own = tuple(a for a in own if a != "multimodal_transitions")
+        return ("markov", *dependent, *own, *mixing, *extra, *self._noise_assumptions())
 
     @property
     def linear_gaussian(self) -> tuple[torch.Tensor, torch.Tensor] | None:

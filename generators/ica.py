@@ -6,7 +6,7 @@ import math
 
 import torch
 
-from foundation import Seed, SettingError, as_generator, check_choice, check_float, check_int, check_seed, derive_seed
+from foundation import Seed, SettingError, as_generator, check_bool, check_choice, check_float, check_int, check_seed, derive_seed
 
 from .batch import Batch, check_draw
 from .laws import LAWS, Law, sample_standard
@@ -24,7 +24,9 @@ class NonlinearICA(MixedProcess):
         mixing_layers: depth L of g, 0 (identity) to any; 1 is linear ICA.
         observed_dim: D > d lifts g injectively into R^D.
         segments: S > 0 modulates the sources per segment u (TCL / iVAE): s = m_u + a_u * s0, with
-            means m ~ U[-1, 1] and scales a ~ U[0.5, 2] fixed by the mechanism seed.
+            means m ~ U[-1, 1] and scales a ~ U[0.5, 2] fixed by the mechanism seed; given u the
+            sources are independent, not without it.
+        segment_means: False keeps every segment's mean at 0: only the scales are modulated.
         autoregression: a in (-1, 1) makes sources temporally dependent (PCL):
             s_t = a s_{t-1} + sqrt(1 - a^2) e_t, unit variance, innovations e of ``law``.
         seq_len: T, the length of each sample's sequence (1 unless ``autoregression``).
@@ -42,6 +44,7 @@ class NonlinearICA(MixedProcess):
         mixing_layers: int = 3,
         observed_dim: int | None = None,
         segments: int = 0,
+        segment_means: bool = True,
         autoregression: float | None = None,
         seq_len: int | None = None,
         min_of: int | None = None,
@@ -53,6 +56,7 @@ class NonlinearICA(MixedProcess):
         self.law = check_choice("law", law, LAWS)
         self.beta = check_float("beta", beta, low=0, low_open=True)
         self.segments = check_int("segments", segments, low=0)
+        self.mean_modulated = check_bool("segment_means", segment_means)
         self.autoregression = None if autoregression is None else check_float(
             "autoregression", autoregression, low=-1, high=1, low_open=True, high_open=True
         )
@@ -66,17 +70,20 @@ class NonlinearICA(MixedProcess):
             latent_dim, mixing_layers, observed_dim=observed_dim, min_of=min_of, seed=derive_seed(seed, "mixing")
         )
         gen = as_generator(derive_seed(seed, "segments"))
-        self.segment_means = torch.rand(segments, latent_dim, generator=gen, dtype=torch.float64) * 2 - 1
+        means = torch.rand(segments, latent_dim, generator=gen, dtype=torch.float64) * 2 - 1
+        self.segment_means = means if segment_means else torch.zeros_like(means)
         self.segment_scales = torch.rand(segments, latent_dim, generator=gen, dtype=torch.float64) * 1.5 + 0.5
 
     @property
     def assumptions(self) -> tuple[str, ...]:
         """Names of the properties this process satisfies, for claims to check."""
-        out = ["independent_sources", *self.mixing.assumptions]
+        modulated = self.segments > 1  # one segment modulates nothing
+        # segment-modulated sources are independent given the segment; their mixture over segments is not
+        out = ["conditionally_independent" if modulated else "independent_sources", *self.mixing.assumptions]
         if self.law != "gaussian" and not (self.law == "gennorm" and self.beta == 2):
             out.append("non_gaussian")
-        if self.segments > 1:  # one segment modulates nothing
-            out.append("segment_modulated")
+        if modulated:
+            out += ["segment_modulated", "mean_modulated"] if self.mean_modulated else ["segment_modulated"]
         if self.autoregression:  # None or 0: each step a fresh draw
             out.append("temporally_dependent")
         return (*out, *self._noise_assumptions())
@@ -103,6 +110,7 @@ class NonlinearICA(MixedProcess):
 
     def __repr__(self) -> str:
         extra = f", segments={self.segments}" if self.segments else ""
+        extra += ", segment_means=False" if self.segments and not self.mean_modulated else ""
         extra += f", autoregression={self.autoregression}, seq_len={self.seq_len}" if self.autoregression is not None else ""
         extra += self._noise_repr()
         return f"NonlinearICA(latent_dim={self.latent_dim}, law={self.law!r}, mixing={self.mixing!r}{extra}, seed={self.seed})"

@@ -72,6 +72,7 @@ PART_FLAGS = {
     "autoregression": (_float, "autocorrelation of the sources (ica; 0: temporally independent)"),
     "law": (str, "law of the sources (ica): laplace, uniform, gennorm or gaussian"),
     "segments": (_int, "segments modulating the sources (ica; 0: none)"),
+    "segment-means": (_on_off, "on or off: the segments modulate the sources' means too, not only their scales (ica; default on)"),
     "observed-dim": (_int, "D, observations' dimension: g lifts injectively into R^D when D > d (ica, dynamics; 0: D = d)"),
     "observation-noise": (_float, "sigma_x of Gaussian noise added to x = g(z) (ica, dynamics presets; 0: none)"),
     "pixel-noise": (_float, "standard deviation of Gaussian noise added to each pixel (video; 0: none)"),

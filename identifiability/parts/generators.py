@@ -31,11 +31,13 @@ def real(context: Context, *, latent_dim: int = 5, scale: float = 0.1, mixing_la
 @register_generator("ica")
 def ica(
     context: Context, *, latent_dim: int = 5, law: str = "laplace", autoregression: float = 0.7, seq_len: int = 2,
-    segments: int = 0, mixing_layers: int = 3, observed_dim: int = 0, observation_noise: float = 0.0,
+    segments: int = 0, segment_means: bool = True, mixing_layers: int = 3, observed_dim: int = 0,
+    observation_noise: float = 0.0,
 ) -> NonlinearICA:
     """Independent sources through g: autoregressive (PCL's setting), segment-modulated (TCL's)."""
     return NonlinearICA(
-        latent_dim, law, autoregression=autoregression, seq_len=seq_len, segments=segments, mixing_layers=mixing_layers,
+        latent_dim, law, autoregression=autoregression, seq_len=seq_len, segments=segments, segment_means=segment_means,
+        mixing_layers=mixing_layers,
         observed_dim=observed_dim or None, observation_noise=observation_noise, seed=context.problem_seed,
     )
 
