@@ -1,5 +1,6 @@
 """Issue 3: Spearman and weak MCC, reverse and nonlinear R^2, DCI, bootstrap intervals, devices."""
 
+import math
 import numpy as np
 import pytest
 import torch
@@ -163,7 +164,8 @@ def test_uninformative_code_cannot_show_a_high_disentanglement():
     z = gaussian(4000, 10, 0)
     result = dci(gaussian(4000, 10, 1), z, importance="lasso")
     assert result.disentanglement > 0.2  # Lasso importances of noise look disentangled ...
-    assert result.informative is False and result.score == 0.0  # ... so the headline refuses them
+    assert result.informative is False and math.isnan(result.score)  # ... so the headline refuses them
+    assert not result.supported and "uninformative" in result.warnings[-1]
     assert result.null.mean > 0.2  # and the null says so
 
 

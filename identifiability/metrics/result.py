@@ -87,10 +87,11 @@ class DCIResult(MetricResult):
     ``informativeness`` (I, mean held-out R^2 of the per-factor predictors), the (codes, factors)
     ``importance`` matrix and, with ``null=True``, the chance level of each.
 
-    ``score`` is D when the code is informative (I above its null's 95th percentile) and 0 when it
-    is not: an uninformative code's importances are noise whose D can be high (about 0.5 with Lasso
-    on 10 factors), so D is never reported without that check. With ``null=False``, ``score`` is D
-    and ``informative`` is None.
+    ``score`` is D when the code is informative (I above its null's 95th percentile) and NaN, with
+    the reason in ``warnings``, when it is not: an uninformative code's importances are noise whose D
+    can be high (about 0.5 with Lasso on 10 factors), so D is never reported without that check (and
+    a 0 would average with real zeros in a table). With ``null=False``, ``score`` is D and
+    ``informative`` is None.
     """
 
     disentanglement: float = float("nan")
