@@ -141,6 +141,8 @@ class ExperimentResult:
     dci_score: float | None = None
     participation_ratio: float | None = None
     profile: Profile | None = None
+    raw_profile: Profile | None = None
+    raw_dci: float | None = None
     codes: HeldOut | None = None
     state: HeldOut | None = None
     created: str = field(default_factory=lambda: datetime.now(timezone.utc).isoformat(timespec="seconds"))
@@ -172,7 +174,12 @@ class ExperimentResult:
                                 "tolerance": self.profile.tolerance}} if self.profile is not None else {}),
             },
             "baselines": {
-                "raw_x": {"affine_r2": self.raw_r2.score, "mcc": self.raw_mcc.score},
+                "raw_x": {
+                    "affine_r2": self.raw_r2.score, "mcc": self.raw_mcc.score,
+                    **({"dci_disentanglement": self.raw_dci} if self.raw_dci is not None else {}),
+                    **({"profile": {"scores": self.raw_profile.scores, "finest": list(self.raw_profile.finest)}}
+                       if self.raw_profile is not None else {}),
+                },
                 "rotation_mcc": self.rotation_mcc,
             },
             "timings": {
@@ -217,9 +224,10 @@ def _oracle(data: Any, x: torch.Tensor, z: torch.Tensor) -> OracleR2 | None:
     if not data.observation_noise or "linear_mixing" in data.assumptions:
         r = data.latent_observation_noise(z[:2000, 0].cpu())
         return OracleR2(*oracle_r2(*model, r, data.seq_len), method="exact Kalman filter")
-    per_frame, filtered, ess = particle_filter_r2(x[:500].flatten(2), z[:500], *model, data.mixing, data.observation_noise,
-                                                  particles=1000, seed=0)
-    return OracleR2(per_frame, filtered, method="particle filter (1000 particles)", effective_sample_size=ess)
+    per_frame, filtered, ess, errors = particle_filter_r2(x[:500].flatten(2), z[:500], *model, data.mixing,
+                                                          data.observation_noise, particles=1000, seed=0)
+    return OracleR2(per_frame, filtered, method="particle filter (1000 particles)", effective_sample_size=ess,
+                    standard_errors=errors)
 
 
 def _filtered_state(spec: ExperimentSpec, parts: Built, x: torch.Tensor, device: torch.device) -> torch.Tensor | None:
@@ -266,8 +274,10 @@ def evaluate(
         "filtered_r2": None if filtered is None else affine_r2(filtered, held_out.z[:, -1]),
         "oracle": None if filtered is None else _oracle(parts.data, held_out.x, held_out.z),
         "dci_score": dci(z_hat, z).score if spec.evaluation.dci else None,
+        "raw_dci": dci(x.flatten(1), z).score if spec.evaluation.dci else None,
         "participation_ratio": participation_ratio(z_hat),
         "profile": _linear_profile(z_hat, z),
+        "raw_profile": _linear_profile(x.flatten(1), z),
         "codes": HeldOut(z_hat.cpu(), z.cpu(), x.flatten(1).cpu()) if keep_codes else None,
         "state": (HeldOut(filtered.cpu(), held_out.z[:, -1].cpu(), held_out.x[:, -1].flatten(1).cpu())
                   if keep_codes and filtered is not None else None),

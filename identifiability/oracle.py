@@ -23,18 +23,27 @@ import torch
 
 @dataclass(frozen=True)
 class OracleR2:
-    """The best R^2 any estimator of z_t can reach: from x_t alone (``per_frame``) and from x_1..x_T
-    (``filtered``), with how it was computed (``method``) and, for a particle filter, its smallest
-    effective sample size as a fraction of its particles (None for a closed form)."""
+    """The R^2 of the Bayes filter on the true model, from x_t alone (``per_frame``) and from x_1..x_T
+    (``filtered``), with how it was computed (``method``). The exact Kalman filter's closed form is
+    the best R^2 any estimator can reach; a particle filter's is a Monte-Carlo lower estimate of it,
+    with its smallest effective sample size as a fraction of its particles and the standard error of
+    each number over the sequences it ran on (None for a closed form)."""
 
     per_frame: float
     filtered: float
     method: str
     effective_sample_size: float | None = None
+    standard_errors: tuple[float, float] | None = None
 
-    def to_dict(self) -> dict[str, float | str | None]:
-        return {"per_frame": self.per_frame, "filtered": self.filtered, "method": self.method,
-                "effective_sample_size": self.effective_sample_size}
+    @property
+    def exact(self) -> bool:
+        """Whether the numbers are the bound itself (a closed form), not an estimate of it."""
+        return self.standard_errors is None
+
+    def to_dict(self) -> dict[str, object]:
+        return {"per_frame": self.per_frame, "filtered": self.filtered, "method": self.method, "exact": self.exact,
+                "effective_sample_size": self.effective_sample_size,
+                "standard_errors": None if self.standard_errors is None else list(self.standard_errors)}
 
 
 def filtered_covariances(a: torch.Tensor, q: torch.Tensor, r: torch.Tensor, steps: int) -> torch.Tensor:
@@ -64,12 +73,13 @@ def oracle_r2(a: torch.Tensor, q: torch.Tensor, r: torch.Tensor, steps: int) -> 
 def particle_filter_r2(
     x: torch.Tensor, z: torch.Tensor, a: torch.Tensor, q: torch.Tensor, observe: Callable[[torch.Tensor], torch.Tensor],
     noise: float, particles: int = 1000, seed: int = 0,
-) -> tuple[float, float, float]:
+) -> tuple[float, float, float, tuple[float, float]]:
     """The Bayes filter on the true model where g makes the posterior non-Gaussian: a bootstrap
     particle filter on sequences x (n, T, D) with latents z (n, T, d) for z_0 ~ N(0, I), z' = A z +
     N(0, Q), x = observe(z) + N(0, noise^2 I). Returns the (per-frame, filtered) R^2 of its posterior
     means, 1 - the mean squared error (the latents' variance is 1): after the first observation, and
-    after all T; and the smallest effective sample size over steps, as a fraction of ``particles``.
+    after all T; the smallest effective sample size over steps, as a fraction of ``particles``; and
+    the two R^2s' standard errors over the n sequences.
 
     A Monte-Carlo estimate of the bound (the posterior mean is the best estimator in squared error),
     biased low where the effective sample size is small: a posterior much narrower than the prior
@@ -89,8 +99,9 @@ def particle_filter_r2(
         weights = torch.softmax(log_w, -1)
         means.append((weights[..., None] * state).sum(1))
         ess.append((1 / weights.square().sum(-1)).mean() / particles)
-    error = [(m - z[:, t].double()).square().mean() for t, m in ((0, means[0]), (steps - 1, means[-1]))]
-    return float(1 - error[0]), float(1 - error[1]), float(torch.stack(ess).min())
+    errors = [(m - z[:, t].double()).square().mean(-1) for t, m in ((0, means[0]), (steps - 1, means[-1]))]  # (n,) each
+    standard_errors = (float(errors[0].std() / n**0.5), float(errors[1].std() / n**0.5)) if n > 1 else (float("nan"),) * 2
+    return float(1 - errors[0].mean()), float(1 - errors[1].mean()), float(torch.stack(ess).min()), standard_errors
 
 
 def _systematic_resample(state: torch.Tensor, weights: torch.Tensor, gen: torch.Generator) -> torch.Tensor:

@@ -9,11 +9,13 @@ from .specs import Training
 
 
 def _oracle_line(oracle: OracleR2) -> str:
-    head = f"  {'oracle R^2':<16}{oracle.filtered:>8.3f}   filtered, {oracle.per_frame:.3f} per frame: "
-    if oracle.effective_sample_size is None:
-        return head + f"the {oracle.method} on the true model"
-    return head + (f"a {oracle.method} on the true model, effective sample size down to {oracle.effective_sample_size:.1%}: "
-                   "a Monte-Carlo estimate, low where that is small")
+    if oracle.standard_errors is None:
+        return (f"  {'oracle R^2':<16}{oracle.filtered:>8.3f}   filtered, {oracle.per_frame:.3f} per frame: the "
+                f"{oracle.method} on the true model, the best any estimator can reach")
+    frame_se, filtered_se = oracle.standard_errors
+    return (f"  {'oracle R^2':<16}{oracle.filtered:>8.3f}   +- {filtered_se:.3f} filtered, {oracle.per_frame:.3f} +- "
+            f"{frame_se:.3f} per frame: a {oracle.method} on the true model, a Monte-Carlo lower estimate of the best "
+            f"(effective sample size down to {oracle.effective_sample_size:.1%}; lower where that is small)")
 
 
 def _row(label: str, result: MetricResult, raw: MetricResult) -> str:

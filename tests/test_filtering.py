@@ -230,7 +230,8 @@ def test_the_particle_filter_agrees_with_the_closed_form_on_a_linear_gaussian_mo
     data = LatentDynamics("gauss_ar1", 2, uncertainty=0.3, seq_len=12, mixing_layers=1, observation_noise=0.5, seed=4)
     batch = data.sample(1000, 5, dtype=torch.float64)
     a, q = data.linear_gaussian
-    per_frame, filtered, ess = particle_filter_r2(batch.x, batch.z, a, q, data.mixing, 0.5, particles=1000, seed=1)
+    per_frame, filtered, ess, errors = particle_filter_r2(batch.x, batch.z, a, q, data.mixing, 0.5, particles=1000, seed=1)
+    assert all(0 < e < 0.02 for e in errors)  # over 1000 sequences: the estimate's sampling error
     exact = oracle_r2(a, q, data.latent_observation_noise(batch.z[:2000, 0]), 12)
     assert abs(per_frame - exact[0]) < 0.025 and abs(filtered - exact[1]) < 0.025
     assert exact[1] - exact[0] > 0.05 and 0.05 < ess <= 1  # filtering helps here, and the particles are not degenerate
