@@ -1,7 +1,8 @@
 """Estimator recipes a claim names: trained by the toolkit, or fitted scikit-learn style.
 
 A recipe gives, for each seed of a budget, the held-out codes of the estimator and of its supervised
-counterpart (the same model told z at the same budget): the claim scores both.
+reference (the same model told z at the same budget; a reference, not a bound: an estimator may beat
+it at a fixed budget), and the estimator's training log: the claim scores both codes.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from sklearn.linear_model import LinearRegression
 
 from foundation import SettingError, check_int, derive_seed
 from ..experiment import ExperimentResult, HeldOut, run_experiments
+from ..training import TrainingLog
 from ..registry import GENERATORS, Context
 from ..specs import Evaluation, ExperimentSpec, Part, Training
 from .budgets import Budget
@@ -23,10 +25,12 @@ from .budgets import Budget
 
 @dataclass(frozen=True)
 class Codes:
-    """One seed's held-out codes: the estimator's and the supervised upper bound's."""
+    """One seed's held-out codes: the estimator's and the supervised reference's; and the
+    estimator's training ``log`` (None for a fitted estimator)."""
 
     estimator: HeldOut
     supervised: HeldOut
+    log: TrainingLog | None = None
 
 
 class Recipe(Protocol):
@@ -39,10 +43,12 @@ class Recipe(Protocol):
 class Trained:
     """An encoder and an objective by name (with settings), trained for ``fast`` or ``full`` steps.
 
-    The supervised upper bound trains the same encoder with the ``supervised`` objective (regress z)
+    The supervised reference trains the same encoder with the ``supervised`` objective (regress z)
     at the same budget. Seeds of one budget train together where the parts allow it. With ``state``
     the held-out codes are a filtering objective's state at the last step of each sequence (scored
-    against that step's latents) instead of the per-frame codes; the supervised bound stays per frame.
+    against that step's latents) instead of the per-frame codes, and the reference is a supervised
+    filter (``supervised-filter``: the same encoder and filter trained to regress z_t from the
+    filtered state), scored by its state too.
     """
 
     encoder: Part
@@ -67,10 +73,12 @@ class Trained:
                 for seed in budget.seeds]
 
     def codes(self, generator: Part, budget: Budget, *, device: str = "cpu") -> list[Codes]:
-        runs = _trained_runs(replace(self, state=False), generator, budget, device)
+        runs = _trained_runs(replace(self, state=False), generator, budget, device,
+                             "supervised-filter" if self.state else "supervised")
         if self.state and any(r.state is None for r, _ in runs):
             raise SettingError("state", f"the objective {self.objective.name!r} has no filter state to score")
-        return [Codes(r.state if self.state else r.codes, s.codes) for r, s in runs]  # type: ignore[arg-type]
+        return [Codes(r.state if self.state else r.codes, s.state if self.state else s.codes, r.training)  # type: ignore[arg-type]
+                for r, s in runs]
 
     def describe(self, budget: Budget) -> str:
         steps = self.full if budget.name == "full" else self.fast
@@ -80,13 +88,14 @@ class Trained:
 
 @lru_cache(maxsize=16)
 def _trained_runs(
-    recipe: Trained, generator: Part, budget: Budget, device: str
+    recipe: Trained, generator: Part, budget: Budget, device: str, reference: str = "supervised"
 ) -> tuple[tuple[ExperimentResult, ExperimentResult], ...]:
-    """The (estimator, supervised) results of a recipe's runs, with their codes, kept for the
-    process: a claim and its control that share a recipe and a generator (a different target, class
-    or scored state of the same training) train once."""
+    """The (estimator, supervised reference) results of a recipe's runs, with their codes, kept for
+    the process: a claim and its control that share a recipe and a generator (a different target,
+    class or scored state of the same training) train once. ``reference`` names the reference's
+    objective."""
     specs = recipe.specs(generator, budget, device)
-    supervised = [replace(spec, objective=Part("supervised")) for spec in specs]
+    supervised = [replace(spec, objective=Part(reference)) for spec in specs]
     results = run_experiments(specs + supervised, keep_codes=True)
     n = len(specs)
     return tuple(zip(results[:n], results[n:]))
@@ -96,7 +105,7 @@ def _trained_runs(
 class Fitted:
     """An estimator fitted outside the trainer, scikit-learn style: ``make(seed)`` gives an object
     with ``fit(x)`` and ``transform(x)``, fitted on ``fast`` or ``full`` draws of the first step's
-    observations (flattened); the supervised upper bound is ``supervised(seed)``, fitted as
+    observations (flattened); the supervised reference is ``supervised(seed)``, fitted as
     ``fit(x, z)`` and read with ``predict`` (default: least squares, the linear model told z)."""
 
     name: str

@@ -1,22 +1,49 @@
-"""The supervised baseline: the encoder told the true latents, the best a budget can reach."""
+"""Supervised references: the encoder told the true latents, what a budget reaches when told z."""
 
 from __future__ import annotations
 
 import torch
 
 from .base import Objective
+from .kalman_filter import KalmanFilterLDM
+
+
+def _check_shapes(z: torch.Tensor, latents: torch.Tensor) -> None:
+    if z.shape != latents.shape:
+        raise ValueError(f"codes {tuple(z.shape)} and latents {tuple(latents.shape)} differ in shape")
 
 
 class Supervised(Objective):
     """Mean squared error of the codes z_hat (n, T, d) against the true latents (n, T, d).
 
-    Not an estimator (it reads z): a verdict shows it as the upper bound of what the same encoder
-    reaches at the same budget, so a score reads between chance and the best reachable.
+    Not an estimator (it reads z): a verdict shows it as a reference, what the same encoder reaches
+    when told z at the same budget (not a bound: a self-supervised objective may train faster).
     """
 
     requires = frozenset({"latents"})
 
     def forward(self, z: torch.Tensor, latents: torch.Tensor) -> torch.Tensor:
-        if z.shape != latents.shape:
-            raise ValueError(f"codes {tuple(z.shape)} and latents {tuple(latents.shape)} differ in shape")
+        _check_shapes(z, latents)
         return (z - latents).pow(2).sum(-1).mean()
+
+
+class SupervisedFilter(Objective):
+    """The reference of a filter's state: the encodings y (n, T, d) run through the Kalman filter of
+    ``KalmanFilterLDM`` (same parametrisation and recursion), and the filtered means regressed on the
+    true latents z_t at every step, encoder and filter together; ``filtered`` reads its state. What
+    the same encoder and filter reach when told z, where a per-frame regression is capped by the
+    per-frame oracle."""
+
+    requires = frozenset({"latents"})
+
+    def __init__(self, dim: int) -> None:
+        super().__init__()
+        self.kalman = KalmanFilterLDM(dim)
+
+    def forward(self, z: torch.Tensor, latents: torch.Tensor) -> torch.Tensor:
+        _check_shapes(z, latents)
+        return (self.kalman.predictions(z)[2] - latents.to(z.dtype)).pow(2).sum(-1).mean()
+
+    def filtered(self, z: torch.Tensor) -> torch.Tensor:
+        """The filtered mean at the last step, (n, d)."""
+        return self.kalman.filtered(z)

@@ -12,7 +12,7 @@ from foundation import SettingError
 from generators import NonlinearICA
 
 from ..objectives.presets import PRESETS, needs_of, preset, settings_of
-from ..objectives.supervised import Supervised
+from ..objectives.supervised import Supervised, SupervisedFilter
 from ..registry import Context, register_objective
 
 SUMMARIES = {
@@ -93,8 +93,14 @@ for _name in PRESETS:
 
 @register_objective("supervised")
 def supervised(context: Context) -> Supervised:
-    """Regress the true latents: the upper-bound baseline of a verdict, not a self-supervised method."""
+    """Regress the true latents: the supervised reference of a verdict, not a self-supervised method."""
     return Supervised()
+
+
+@register_objective("supervised-filter")
+def supervised_filter(context: Context) -> SupervisedFilter:
+    """Regress the true latents from a Kalman filter's state: the reference of a filter's verdict."""
+    return SupervisedFilter(context.latent_dim)
 
 
 def _segments(context: Context) -> int:
