@@ -81,6 +81,7 @@ SCORES = {
     "mcc_null": ("metrics", "mcc", "null", "upper"),
     "raw_affine_r2": ("baselines", "raw_x", "affine_r2"),
     "raw_mcc": ("baselines", "raw_x", "mcc"),
+    "raw_dci": ("baselines", "raw_x", "dci_disentanglement"),
 }
 # What gives a score its meaning, shown beside it as a mean: the nulls' 95th percentiles and the
 # raw observations' scores. Header of each in the table.

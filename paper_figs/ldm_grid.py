@@ -9,7 +9,7 @@ import numpy as np
 from identifiability.store import summarise
 
 from .figure import Figure, Rows, register
-from .style import COLOURS, figure
+from .style import BASELINE, COLOURS, figure
 
 SPACES, ESTIMATORS, FORMS = ("plane", "sphere"), ("logdet", "kde", "knn"), ("ldm", "mi")
 PROBLEMS = {"sphere": "sphere (d = 5)", "gauss_ar1": "gauss_ar1 (d = 4)"}
@@ -38,14 +38,20 @@ def plot(rows: Rows):
                 err = np.array([[r[score] - r[f"{score}_low"], r[f"{score}_high"] - r[score]] for _, r in present]).T
                 ax.bar(x, mean, width, yerr=err, color=COLOURS[k], label=form.upper(), capsize=2, error_kw={"linewidth": 0.8})
             if score == "affine_r2":
-                ax.set_ylim(0, 1.05)
+                ax.set_ylim(-0.05, 1.05)
+                mine = [r for r in rows if r["generator"] == problem]
+                ax.axhline(np.mean([r["raw_affine_r2"] for r in mine]), color=BASELINE, linestyle=":", linewidth=0.9,
+                           label="raw x")
+                ax.axhline(np.mean([r["affine_r2_null"] for r in mine]), color=BASELINE, linestyle="--", linewidth=0.9,
+                           label="null (95th pct.)")
             else:
                 dim = next(r["generator.latent_dim"] for r in rows if r["generator"] == problem)
                 ax.axhline(dim, color="#777777", linestyle="--", linewidth=0.9, label="true latent dimension")
             ax.set_xticks(range(len(groups)), [g.replace("-", "\n") for g in groups])
             ax.set(ylabel=label, title=f"{PROBLEMS[problem]}: {label}")
             ax.grid(axis="x", visible=False)
-    fig.legend(*axes[1, -1].get_legend_handles_labels(), loc="outside lower center", ncols=3)
+    handles = {label: h for ax in axes[:, -1] for h, label in zip(*ax.get_legend_handles_labels())}
+    fig.legend(handles.values(), handles.keys(), loc="outside lower center", ncols=len(handles))
     return fig
 
 
@@ -53,8 +59,9 @@ def caption(rows: Rows, budget: str) -> str:
     seeds = max(r["runs"] for r in rows)
     return (f"LDM ablation grid ({budget} budget). For each latent model (plane: Gaussian; sphere: vMF) and entropy "
             "estimator (log-det, KDE, kNN), the LDM form (joint entropy) and the MI form (marginal entropies): held-out "
-            "affine R^2 (top) and the participation ratio of the codes' covariance spectrum (bottom; the dashed line "
-            f"is the true latent dimension), on the sphere and on gauss_ar1. Bars: mean over {seeds} seeds; whiskers: "
+            "affine R^2 (top; dotted: the raw observations' R^2, dashed: the null's 95th percentile, the two a score must "
+            "beat to mean anything) and the participation ratio of the codes' covariance spectrum (bottom; the dashed "
+            f"line is the true latent dimension), on the sphere and on gauss_ar1. Bars: mean over {seeds} seeds; whiskers: "
             f"95% interval. {sum(r['runs'] for r in rows)} runs.")
 
 

@@ -7,17 +7,20 @@ from __future__ import annotations
 from identifiability.store import summarise
 
 from .figure import Figure, Rows, register
-from .style import COLOURS, figure, series, values
+from .style import COLOURS, baseline, figure, series, values
 
 METHODS = {"plane-kde-ldm": "InfoNCE (Gaussian)", "byol": "BYOL", "adassl-v": "AdaSSL-V", "adassl-s": "AdaSSL-S",
            "simvae": "SimVAE", "adassl-oracle": "oracle (true action)"}
 GENERATORS = ("jump", "sparse_resample", "hetero")
 SCORES = ("affine_r2", "mcc", "dci")
+# what each score must beat to mean anything: the raw observations' score and the null's 95th percentile
+# (DCI's null gates the score itself: it is NaN, not drawn, where the code is not informative beyond chance)
+REFERENCES = {"affine_r2": ("raw_affine_r2", "affine_r2_null"), "mcc": ("raw_mcc", "mcc_null"), "dci": ("raw_dci", None)}
 LABELS = {"affine_r2": "affine R$^2$", "mcc": "MCC (Pearson)", "dci": "DCI disentanglement"}
 
 
 def table(records: Rows, budget: str) -> Rows:
-    rows = summarise(records, ("generator", "objective", "generator.uncertainty"), SCORES)
+    rows = summarise(records, ("generator", "objective", "generator.uncertainty"), (*SCORES, "raw_dci"))
     order = list(METHODS)
     return sorted(rows, key=lambda r: (GENERATORS.index(r["generator"]) if r["generator"] in GENERATORS else 9,
                                        order.index(r["objective"]) if r["objective"] in order else 99, r["generator.uncertainty"]))
@@ -36,6 +39,15 @@ def plot(rows: Rows):
                     x = [r["generator.uncertainty"] for r in mine]
                     series(ax, x, values(mine, score), values(mine, f"{score}_low"), values(mine, f"{score}_high"),
                            label=name, colour=COLOURS[i])
+            # the references: one value per uncertainty (the same data for every method), from InfoNCE's rows
+            cells = sorted((r for r in rows if r["generator"] == generator and r["objective"] == "plane-kde-ldm"),
+                           key=lambda r: r["generator.uncertainty"])
+            raw, null = REFERENCES[score]
+            if cells:
+                x = [r["generator.uncertainty"] for r in cells]
+                baseline(ax, x, values(cells, raw), label="raw x", style=":")
+                if null is not None:
+                    baseline(ax, x, values(cells, null), label="null (95th pct.)")
             ax.set(ylim=(-0.05, 1.05), ylabel=LABELS[score] if col == 0 else None,
                    xlabel="uncertainty" if row == len(SCORES) - 1 else None, title=generator if row == 0 else None)
     labelled = {}
@@ -58,10 +70,11 @@ def caption(rows: Rows, budget: str) -> str:
     loses = _loses(rows)
     where = ("AdaSSL does not beat InfoNCE's affine R^2 at: " + "; ".join(loses) + ".") if loses else "AdaSSL beats InfoNCE's affine R^2 everywhere."
     return (f"One-to-many uncertainty ({budget} budget). Held-out affine R^2 (top), Pearson MCC (middle) and DCI "
-            "disentanglement (bottom; tree importances, 0 where the code is not informative beyond chance) against "
+            "disentanglement (bottom; tree importances, not drawn where the code is not informative beyond chance) against "
             "the uncertainty of the transitions, on jump (rotations of coordinate planes), sparse_resample (latents "
             "redrawn) and hetero (state-dependent noise), d = 4. The oracle is AdaSSL told the true latent action "
-            f"(not defined on hetero). Mean over {seeds} seeds; bands: 95% interval. {where} "
+            "(not defined on hetero). Grey dotted: the raw observations' score; grey dashed: the null's 95th percentile; "
+            f"a method below the dotted line has learned less than x shows. Mean over {seeds} seeds; bands: 95% interval. {where} "
             f"{sum(r['runs'] for r in rows)} runs.")
 
 

@@ -1,12 +1,12 @@
 """Figure 6, the equivalence-class profile: for several estimators on several processes, how close
 the codes come to each class of maps (permutation, monotone, orthogonal, affine) and which is the
-finest they reach."""
+finest they reach, beside the raw observations' own profile on each process."""
 
 from __future__ import annotations
 
 import numpy as np
 
-from identifiability.metrics.profile import LINEAR_CLASSES
+from identifiability.metrics.profile import LINEAR_CLASSES, finest_of, reached_of
 from identifiability.store import summarise
 
 from .figure import Figure, Rows, register
@@ -15,19 +15,23 @@ from .style import figure
 TOLERANCE = 0.05  # a class is reached when its score is within this of 1 (as metrics.profile says)
 
 
-def _score(cls: str) -> str:
-    return f"metrics.profile.scores.{cls}"
+RAW = "raw x"  # the row of the observations themselves, one per process
+
+
+def _score(cls: str, raw: bool = False) -> str:
+    return f"baselines.raw_x.profile.scores.{cls}" if raw else f"metrics.profile.scores.{cls}"
 
 
 def table(records: Rows, budget: str) -> Rows:
-    rows = summarise(records, ("objective", "generator"), [_score(c) for c in LINEAR_CLASSES])
+    estimators = summarise(records, ("objective", "generator"), [_score(c) for c in LINEAR_CLASSES])
+    raw = summarise(records, ("generator",), [_score(c, raw=True) for c in LINEAR_CLASSES])
     out = []
-    for r in sorted(rows, key=lambda r: (r["generator"], r["objective"])):
-        scores = {c: r.get(_score(c)) for c in LINEAR_CLASSES}
-        reached = [c for c in LINEAR_CLASSES if scores[c] is not None and scores[c] >= 1 - TOLERANCE]
+    for r, is_raw in [*((r, False) for r in estimators), *((r | {"objective": RAW}, True) for r in raw)]:
+        scores = {c: r.get(_score(c, is_raw)) for c in LINEAR_CLASSES}
+        finest = finest_of(reached_of({c: s for c, s in scores.items() if s is not None}, TOLERANCE))
         out.append({"objective": r["objective"], "generator": r["generator"], "runs": r["runs"], **scores,
-                    "finest": reached[0] if reached else "none"})
-    return out
+                    "finest": ", ".join(finest) or "none"})
+    return sorted(out, key=lambda r: (r["generator"], r["objective"] != RAW, r["objective"]))
 
 
 def plot(rows: Rows):
@@ -39,9 +43,13 @@ def plot(rows: Rows):
         for j, c in enumerate(LINEAR_CLASSES):
             if r[c] is not None:
                 ax.text(j, i, f"{r[c]:.2f}", ha="center", va="center", fontsize=6.5,
-                        color="black" if r[c] > 0.6 else "white", fontweight="bold" if c == r["finest"] else "normal")
+                        color="black" if r[c] > 0.6 else "white",
+                        fontweight="bold" if c in r["finest"].split(", ") else "normal")
     ax.set_xticks(range(len(LINEAR_CLASSES)), LINEAR_CLASSES)
     ax.set_yticks(range(len(rows)), [f"{r['objective']} on {r['generator']}" for r in rows])
+    for label, r in zip(ax.get_yticklabels(), rows):
+        if r["objective"] == RAW:
+            label.set_fontstyle("italic")
     ax.grid(False)
     ax.set_title("closeness to each class of maps (bold: finest reached)")
     fig.colorbar(image, ax=ax, shrink=0.8, label="class score")
@@ -52,10 +60,12 @@ def caption(rows: Rows, budget: str) -> str:
     seeds = max(r["runs"] for r in rows)
     reached = "; ".join(f"{r['objective']} on {r['generator']}: {r['finest']}" for r in rows)
     return (f"Equivalence-class profile ({budget} budget). Each cell: how close the held-out codes of an estimator "
-            "(row) come to the true latents under a class of maps (column), as the class's score (permutation: Pearson "
-            "MCC; monotone: Spearman MCC; orthogonal: R^2 of the best scaled orthogonal map of the whitened latents; "
-            "affine: the smaller of the forward and reverse affine R^2), "
-            f"mean over {seeds} seeds. Bold: the finest class reached (score within {TOLERANCE} of 1). Reached: {reached}.")
+            "(row) come to the true latents under a class of maps (column), as the class's score, all on the R^2 scale "
+            "(permutation: mean squared matched Pearson correlation; monotone: the same with Spearman's; orthogonal: R^2 "
+            "of the latents, not whitened, by the best scaled orthogonal map; affine: the smaller of the forward and "
+            f"reverse affine R^2), mean over {seeds} seeds. Italic rows: the raw observations x, what a code must beat on "
+            f"each process. Bold: the finest classes reached (score within {TOLERANCE} of 1, every coarser class reached "
+            f"too). Reached: {reached}.")
 
 
 FIGURE = register(Figure("profiles", "Which class of maps each of several estimators reaches on several processes (the equivalence-class profile).",
