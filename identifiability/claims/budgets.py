@@ -24,10 +24,14 @@ class Budget:
     examples: int
 
 
+# The seeds the library's thresholds, learning rates and problems were tuned on (issues 12-25): a
+# budget tests on others, held back from the tuning, so that a test does not re-measure its tuning run.
+TUNING_SEEDS = (0, 1, 2, 3, 4)
+HELD_BACK_SEEDS = (101, 102, 103, 104, 105)
 BUDGETS = {
     # one seed and one generator per claim: the whole library and its controls in under 5 minutes on 2 cores
-    "fast": Budget("fast", seeds=(0,), eval_samples=4000, examples=1),
-    "full": Budget("full", seeds=(0, 1, 2, 3, 4), eval_samples=10_000, examples=3),
+    "fast": Budget("fast", seeds=HELD_BACK_SEEDS[:1], eval_samples=4000, examples=1),
+    "full": Budget("full", seeds=HELD_BACK_SEEDS, eval_samples=10_000, examples=3),
 }
 
 

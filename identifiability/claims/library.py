@@ -1,9 +1,13 @@
 """Claims from the literature, each with the generators it is about and its negative controls.
 
 Every entry is a ``Claim`` (what is promised, of which estimator, up to which class of maps, at
-which threshold) beside Hypothesis strategies of generators that satisfy its assumptions and of
-controls that violate one (or a recipe that drops what the theorem needs), which must fail it.
-Thresholds and budgets state what was measured (see the note of issue 12 and ``tests/test_claims.py``).
+which threshold) beside a Hypothesis strategy of generators that satisfy its assumptions, and
+``Control``s that violate one (or a recipe that drops what the theorem needs), each with why it must
+fail and an optimum of the violated model that fails the class too. A nonlinear claim's strategy
+draws nonlinear mixings only (at least 2 layers; Hypothesis's first example is the smallest of
+every setting), and its controls draw the claim's depths. Thresholds, margins and loss drops state
+what was measured, on the tuning seeds 0-4 (``budgets.TUNING_SEEDS``); the tests run on held-back
+seeds (``budgets.HELD_BACK_SEEDS``).
 """
 
 from __future__ import annotations
@@ -15,7 +19,7 @@ from hypothesis import strategies as st
 from sklearn.decomposition import FastICA
 
 from ..specs import Part
-from .claim import Claim
+from .claim import Claim, Control
 from .recipes import Fitted, Trained
 
 
@@ -33,9 +37,84 @@ def plane_radii(z: torch.Tensor) -> torch.Tensor:
 
 
 # The claims' MLP encoder sees its input as it comes: their thresholds and controls were measured so.
-# Whitened (the mlp part's default since), a linearly mixed box is z up to a rotation before any
-# training, and the off-the-sphere control held at fast budget (orthogonal R^2 0.939 > 0.9).
 MLP = Part.of("mlp", whiten=False)
+NONLINEAR = st.integers(2, 3)  # mixing depths of a nonlinear claim's problems and of its controls
+
+
+# --- the ideal codes of violated models: (process, held-out batch) -> (code, latents) -------------
+
+
+def _first(batch) -> torch.Tensor:
+    return batch.z[:, 0]
+
+
+def radial_rotation(z: torch.Tensor) -> torch.Tensor:
+    """Each coordinate plane (0, 1), (2, 3), ... of z (n, d) rotated by pi times its radius: it keeps
+    N(0, I) (the law is radially symmetric in each plane) and is far from any affine map of z."""
+    out = z.clone()
+    for i in range(0, z.shape[1] - 1, 2):
+        a, b = z[:, i], z[:, i + 1]
+        angle = torch.pi * torch.sqrt(a**2 + b**2)
+        out[:, i], out[:, i + 1] = a * torch.cos(angle) - b * torch.sin(angle), a * torch.sin(angle) + b * torch.cos(angle)
+    return out
+
+
+def half_turns(z: torch.Tensor) -> torch.Tensor:
+    """z (n, d) with each coordinate plane (0, 1), (2, 3), ... rotated by 45 degrees: as far from a
+    signed permutation as a rotation gets (matched squared correlations 1/2)."""
+    c = 1 / 2**0.5
+    out = z.clone()
+    for i in range(0, z.shape[1] - 1, 2):
+        out[:, i], out[:, i + 1] = c * (z[:, i] - z[:, i + 1]), c * (z[:, i] + z[:, i + 1])
+    return out
+
+
+def posterior_mean(data, x: torch.Tensor) -> torch.Tensor:
+    """E[z | x] for x = z W^T + sigma eps, z ~ N(0, I) (a linear mixing with observation noise):
+    x (W W^T + sigma^2 I)^{-1} W, the best any code of one frame can do."""
+    w = data.mixing.weights[0].to(x)
+    return x @ torch.linalg.solve(w @ w.T + data.observation_noise**2 * torch.eye(len(w)).to(x), w)
+
+
+def ideal_rotated_sources(data, batch):
+    """Gaussian sources are as independent after any rotation: ICA's answer is arbitrary."""
+    return half_turns(_first(batch)), _first(batch)
+
+
+def ideal_measure_preserving(data, batch):
+    """I.i.d. Gaussian latents: any map that keeps N(0, I) is as good an optimum as z."""
+    return radial_rotation(_first(batch)), _first(batch)
+
+
+def ideal_collapse(data, batch):
+    """Alignment alone: a constant code aligns every pair perfectly."""
+    return torch.zeros_like(_first(batch)), _first(batch)
+
+
+def ideal_box_direction(data, batch):
+    """A model of the sphere on latents in a box: the direction of the centred point."""
+    z = _first(batch)
+    return torch.nn.functional.normalize(z - 0.5, dim=-1), z
+
+
+def ideal_per_frame(data, batch):
+    """One frame under observation noise: its posterior mean, the per-frame oracle."""
+    return posterior_mean(data, batch.x[:, 0].to(batch.z.dtype)), _first(batch)
+
+
+def ideal_last_frame(data, batch):
+    """I.i.d. latents under observation noise: the last frame's posterior mean is the whole filter."""
+    return posterior_mean(data, batch.x[:, -1].to(batch.z.dtype)), batch.z[:, -1]
+
+
+def ideal_squared_sources(data, batch):
+    """Scale-modulated Gaussian sources: the segments tell s^2, never the sign of s."""
+    return _first(batch) ** 2, _first(batch)
+
+
+def ideal_radii(data, batch):
+    """A Gaussian conditional under jumps: what the jumps leave unchanged, each plane's radius."""
+    return plane_radii(_first(batch)), _first(batch)
 
 
 def _fastica(seed: int) -> FastICA:
@@ -53,11 +132,18 @@ LINEAR_ICA = Claim(
     equivalence="permutation",
     threshold=0.95,
 )
-LINEAR_ICA_PROBLEMS = problems("ica", latent_dim=st.integers(2, 5), law=st.sampled_from(["laplace", "uniform"]),
+LINEAR_ICA_PROBLEMS = problems("ica", latent_dim=st.integers(3, 5), law=st.sampled_from(["laplace", "uniform"]),
                                mixing_layers=1, autoregression=0.0)
-# Gaussian sources: any rotation of them is as independent, so ICA's answer is an arbitrary rotation;
-# at d >= 4 a random rotation's MCC is far below 0.95 (d = 2 would reach it about a third of the time).
-LINEAR_ICA_CONTROLS = problems("ica", latent_dim=st.integers(4, 5), law="gaussian", mixing_layers=1, autoregression=0.0)
+LINEAR_ICA_CONTROLS = (
+    Control(
+        "fastica-on-gaussian-sources", LINEAR_ICA,
+        problems("ica", latent_dim=st.integers(4, 5), law="gaussian", mixing_layers=1, autoregression=0.0),
+        violates=("non_gaussian",),
+        reason="any rotation of Gaussian sources is as independent, so ICA's answer is an arbitrary rotation "
+               "(at d >= 4 a random rotation's matched correlations are far from 1; d = 2 would reach them a third of the time)",
+        loss_drop=None, ideal=ideal_rotated_sources,
+    ),
+)
 
 # --- contrastive learning inverts the data-generating process --------------------------------------
 
@@ -68,14 +154,21 @@ CONTRASTIVE = Claim(
     assumptions={"sphere_latents", "uniform_marginal", "vmf_conditional", "invertible_mixing"},
     recipe=Trained(MLP, Part("infonce"), fast=1500, full=3000),
     equivalence="orthogonal",
-    threshold=0.9,
+    threshold=0.98,  # above what the box's ideal code reaches (its control): 0.94-0.96
 )
 # d >= 4: on S^2 (d = 3) InfoNCE stalls near affine R^2 0.67 at any budget tried here (800 steps x 512 on seeds
 # 0, 1: 0.67, 0.69; 3000 x 128: 0.63), while d = 4 and 5 reach 0.99 at 1500 steps: training, not the theorem
 CONTRASTIVE_PROBLEMS = problems("sphere", latent_dim=st.integers(4, 6), kappa=st.sampled_from([5.0, 10.0]),
-                                mixing_layers=st.integers(1, 3))
-# latents in a box with Gaussian steps: no sphere, no vMF conditional; the paper reports a drop
-CONTRASTIVE_CONTROLS = problems("box", latent_dim=st.integers(4, 6), mixing_layers=st.integers(1, 3))
+                                mixing_layers=NONLINEAR)
+CONTRASTIVE_CONTROLS = (
+    Control(
+        "infonce-off-the-sphere", CONTRASTIVE, problems("box", latent_dim=st.integers(4, 6), mixing_layers=NONLINEAR),
+        violates=("sphere_latents", "vmf_conditional"),
+        reason="latents in a box with Gaussian steps: a model of the sphere can at best keep the direction of the "
+               "centred point, which is no orthogonal image of the box",
+        loss_drop=0.5, ideal=ideal_box_direction,
+    ),
+)
 
 # --- predictive LDM with a Kalman latent model ---------------------------------------------------
 
@@ -89,19 +182,28 @@ KALMAN = Claim(
     threshold=0.9,
 )
 KALMAN_PROBLEMS = problems("gauss_ar1", latent_dim=st.integers(2, 4), uncertainty=st.sampled_from([0.3, 0.5]),
-                           mixing_layers=st.integers(1, 3))
-# Gaussian i.i.d. latents: no temporal structure to align on
-KALMAN_IID = problems("gauss_ar1", latent_dim=st.integers(2, 4), uncertainty=1.0, mixing_layers=st.integers(1, 3))
-# alignment without entropy: the codes collapse
-KALMAN_COLLAPSE = KALMAN.but(recipe=Trained(MLP, Part("kalman-alignment"), fast=800, full=2000))
+                           mixing_layers=NONLINEAR)
+_IID = "i.i.d. Gaussian latents: no temporal structure to align on, and any map that keeps N(0, I) is as good"
+# The pair method's loss on i.i.d. latents, and the alignment alone, start at their floor: the
+# initial codes are already an optimum of the violated model (i.i.d.: the loss fell by 0.006, from
+# 1.844; alignment: 0.006, from 3.702, seed 101), so no fall of the loss can be asked of them; the
+# ideal code, an optimum that fails the class (0.006 and a constant), carries the evidence.
+KALMAN_CONTROLS = (
+    Control("kalman-ldm-on-iid-latents", KALMAN,
+            problems("gauss_ar1", latent_dim=st.integers(2, 4), uncertainty=1.0, mixing_layers=NONLINEAR),
+            violates=("temporally_dependent",), reason=_IID, loss_drop=None, ideal=ideal_measure_preserving),
+    Control("kalman-alignment-without-entropy", KALMAN.but(recipe=Trained(MLP, Part("kalman-alignment"), fast=800, full=2000)),
+            KALMAN_PROBLEMS, violates=(),
+            reason="alignment without the entropy term: a constant code aligns every pair, and the codes collapse",
+            loss_drop=None, ideal=ideal_collapse),
+)
 # the LDM paper's form: an invertible-flow encoder with the exact entropy of its log-volume
 KALMAN_FLOW = KALMAN.but(
     name="kalman-flow-ldm-affine",
     statement="maximum likelihood of a flow encoder under a Kalman latent model recovers linear-Gaussian latents up to an affine map",
     recipe=Trained(Part("flow"), Part("kalman-flow"), fast=800, full=2000, lr=1e-3),
 )
-KALMAN_FLOW_PROBLEMS = problems("gauss_ar1", latent_dim=st.integers(2, 4), uncertainty=st.sampled_from([0.3, 0.5]),
-                                mixing_layers=st.integers(1, 3))
+KALMAN_FLOW_PROBLEMS = KALMAN_PROBLEMS
 
 # the LDM paper's filter: the same claim for the sampling-free Kalman filter on sequences (per-frame codes)
 KALMAN_FILTER = KALMAN.but(
@@ -110,15 +212,20 @@ KALMAN_FILTER = KALMAN.but(
     recipe=Trained(MLP, Part("kalman-filter"), fast=800, full=2000, batch_size=256),
 )
 KALMAN_FILTER_PROBLEMS = problems("gauss_ar1", latent_dim=st.integers(2, 4), uncertainty=st.sampled_from([0.3, 0.5]),
-                                  seq_len=8, mixing_layers=st.integers(1, 3))
-KALMAN_FILTER_IID = problems("gauss_ar1", latent_dim=st.integers(2, 4), uncertainty=1.0, seq_len=8,
-                             mixing_layers=st.integers(1, 3))
+                                  seq_len=8, mixing_layers=NONLINEAR)
+KALMAN_FILTER_CONTROLS = (
+    Control("kalman-filter-on-iid-latents", KALMAN_FILTER,
+            problems("gauss_ar1", latent_dim=st.integers(2, 4), uncertainty=1.0, seq_len=8, mixing_layers=NONLINEAR),
+            violates=("temporally_dependent",), reason=_IID, loss_drop=0.5, ideal=ideal_measure_preserving),
+)
 
 # With observation noise x = W z + 0.5 eps (linear mixing, where the oracle filter is exact): no encoder of
 # one frame can score above the per-frame oracle, 0.797 on every seed (0.791-0.798); the exact filter on the
 # true model reaches 0.892 at T = 8 (0.890-0.892). The threshold 0.85 sits 0.05 above the first, so a
 # per-frame code cannot meet it (its held-out R^2 has a standard error near 0.005 at 4000 rows), and 0.04
-# below the second. Measured (400 steps x 256, seed 0): filtered 0.870, per frame 0.764.
+# below the second. Measured (400 steps x 256, seed 0): filtered 0.870, per frame 0.764. A claim about
+# pooling noisy frames over time, not about a nonlinear mixing: its linear mixing is what makes the
+# oracle exact, and raw x (one noisy frame, 0.797 at best) is 0.05 below the threshold.
 _FILTER_ON_SEQUENCES = Trained(MLP, Part("kalman-filter"), fast=400, full=1000, batch_size=256)
 KALMAN_FILTER_DENOISES = Claim(
     name="kalman-filter-denoises",
@@ -138,11 +245,18 @@ KALMAN_FILTER_FLOW_DENOISES = KALMAN_FILTER_DENOISES.but(
     statement="with observation noise the flow Kalman filter's state (exact entropy) recovers z_T up to an affine map beyond what any one-frame encoder can",
     recipe=Trained(Part("flow"), Part("kalman-filter-flow"), fast=400, full=1000, batch_size=256, state=True),
 )
-# the same training's per-frame code: bounded by the per-frame oracle, it must fail the filter's threshold
-KALMAN_FILTER_PER_FRAME = KALMAN_FILTER_DENOISES.but(recipe=_FILTER_ON_SEQUENCES)
-# i.i.d. latents: nothing to pool over time (the exact filter's R^2 is its per-frame 0.797)
-KALMAN_FILTER_NOISY_IID = problems("gauss_ar1", latent_dim=2, uncertainty=1.0, seq_len=8, mixing_layers=1,
-                                   observation_noise=0.5)
+_ONE_FRAME = "one frame under observation noise: no code of it beats the per-frame oracle, 0.80 < 0.85"
+KALMAN_FILTER_DENOISES_CONTROLS = (
+    # the same training's per-frame code: bounded by the per-frame oracle, it must fail the filter's threshold
+    Control("the-per-frame-code-under-observation-noise", KALMAN_FILTER_DENOISES.but(recipe=_FILTER_ON_SEQUENCES),
+            KALMAN_FILTER_NOISY, violates=(), reason=_ONE_FRAME, loss_drop=0.5, ideal=ideal_per_frame),
+    # i.i.d. latents: nothing to pool over time (the exact filter's R^2 is its per-frame 0.797)
+    Control("the-kalman-filter-state-on-noisy-iid-latents", KALMAN_FILTER_DENOISES,
+            problems("gauss_ar1", latent_dim=2, uncertainty=1.0, seq_len=8, mixing_layers=1, observation_noise=0.5),
+            violates=("temporally_dependent",),
+            reason="i.i.d. latents under observation noise: the past tells nothing of z_T, so the filter is one frame",
+            loss_drop=0.5, ideal=ideal_last_frame),
+)
 
 # --- one-to-many transitions: AdaSSL, and what InfoNCE keeps -----------------------------------------
 
@@ -157,10 +271,13 @@ ADASSL = Claim(
 )
 # where it was measured to hold: the jump at uncertainty 0.9, d = 4
 ADASSL_PROBLEMS = problems("jump", latent_dim=4, uncertainty=0.9, mixing_layers=3)
-# InfoNCE (its Gaussian form) on the same data: the control the claim is made against
-ADASSL_INFONCE = ADASSL.but(recipe=Trained(MLP, Part("plane-kde-ldm"), fast=2000, full=3000))
-# where the published claim does not hold here: at uncertainty 0.3 AdaSSL-V loses the latents too
-ADASSL_LOW_UNCERTAINTY = problems("jump", latent_dim=4, uncertainty=0.3, mixing_layers=3)
+ADASSL_CONTROLS = (
+    # InfoNCE (its Gaussian form) on the same data: the control the claim is made against
+    Control("infonce-loses-the-jump-latents", ADASSL.but(recipe=Trained(MLP, Part("plane-kde-ldm"), fast=2000, full=3000)),
+            ADASSL_PROBLEMS, violates=(),
+            reason="a Gaussian conditional cannot model the jump's two outcomes: it keeps only what the jumps leave unchanged",
+            loss_drop=0.5, ideal=ideal_radii),
+)
 
 JUMP_INVARIANTS = Claim(
     name="infonce-keeps-jump-invariants",
@@ -169,16 +286,19 @@ JUMP_INVARIANTS = Claim(
     assumptions={"markov", "multimodal_transitions"},
     recipe=Trained(MLP, Part("plane-kde-ldm"), fast=1500, full=3000),
     equivalence="block",
-    threshold=0.7,  # measured 0.932 (fast budget, uncertainty 0.9, 2 mixing layers); null -0.013
+    threshold=0.7,
     target=plane_radii,
-    blocks=((0,), (1,)),
+    blocks=((0, 1),),
 )
-JUMP_PROBLEMS = problems("jump", latent_dim=4, uncertainty=st.sampled_from([0.5, 0.9]), mixing_layers=st.integers(1, 3))
-# the same codes read as the latents themselves: not even an affine image of them
-JUMP_NOT_AFFINE = JUMP_INVARIANTS.but(
-    name="infonce-recovers-jump-latents",
-    statement="under jump transitions InfoNCE recovers the latents themselves up to an affine map (it does not)",
-    equivalence="affine", threshold=0.5, target=None, blocks=None,
+JUMP_PROBLEMS = problems("jump", latent_dim=4, uncertainty=st.sampled_from([0.5, 0.9]), mixing_layers=NONLINEAR)
+JUMP_CONTROLS = (
+    # the same codes read as the latents themselves: not even an affine image of them
+    Control("infonce-does-not-recover-the-jump-latents", JUMP_INVARIANTS.but(
+        name="infonce-recovers-jump-latents",
+        statement="under jump transitions InfoNCE recovers the latents themselves up to an affine map (it does not)",
+        equivalence="affine", threshold=0.5, target=None, blocks=None,
+    ), JUMP_PROBLEMS, violates=(), reason="the codes keep the invariants of the jumps, which are no affine image of z",
+        loss_drop=0.5, ideal=ideal_radii),
 )
 
 # --- nonlinear ICA with auxiliary information: TCL and PCL ------------------------------------------
@@ -187,28 +307,43 @@ TCL = Claim(
     name="tcl-recovers-sources",
     statement="time-contrastive learning recovers segment-modulated Gaussian sources up to permutation and elementwise maps",
     reference="Hyvarinen & Morioka 2016, Theorem 1",
-    assumptions={"independent_sources", "segment_modulated"},
+    assumptions={"conditionally_independent", "segment_modulated", "mean_modulated"},
     recipe=Trained(MLP, Part("tcl"), fast=1500, full=3000, batch_size=256, lr=1e-3),  # lr 3e-3: 0.71 on one seed
     equivalence="monotone",
     threshold=0.9,
 )
 # 16 segments >= 2 d + 1 for d <= 5 (the theorem's count for modulated means and scales)
 TCL_PROBLEMS = problems("ica", latent_dim=st.integers(2, 4), law="gaussian", segments=16, autoregression=0.0, seq_len=1,
-                        mixing_layers=st.integers(1, 3))
-# one segment: no auxiliary information (the loss is identically 0)
-TCL_CONTROLS = problems("ica", latent_dim=st.integers(2, 4), law="gaussian", segments=1, autoregression=0.0, seq_len=1,
-                        mixing_layers=st.integers(2, 3))
+                        mixing_layers=NONLINEAR)
+TCL_CONTROLS = (
+    Control("tcl-with-scales-only", TCL,
+            problems("ica", latent_dim=st.integers(2, 4), law="gaussian", segments=16, segment_means=False,
+                     autoregression=0.0, seq_len=1, mixing_layers=NONLINEAR),
+            violates=("mean_modulated",),
+            reason="segments that modulate only the scales of symmetric sources tell s^2 and never the sign of s: "
+                   "TCL recovers s^2 (its theorem's q(s) = s^2), which is no monotone image of s",
+            loss_drop=0.05, ideal=ideal_squared_sources),
+)
 
 PCL = Claim(
     name="pcl-recovers-sources",
     statement="permutation-contrastive learning recovers temporally dependent non-Gaussian sources up to permutation and elementwise monotone maps",
-    reference="Hyvarinen & Morioka 2017, Theorem 1",
+    reference="Hyvarinen & Morioka 2017, Theorem 1 (relaxed: the first step's marginal is the law, the next a mixture; stationary to second order)",
     assumptions={"independent_sources", "non_gaussian", "temporally_dependent"},
     recipe=Trained(MLP, Part("pcl"), fast=1500, full=3000, batch_size=256),
     equivalence="monotone",
     threshold=0.9,
 )
 PCL_PROBLEMS = problems("ica", latent_dim=st.integers(2, 4), autoregression=st.sampled_from([0.5, 0.7, 0.9]),
-                        mixing_layers=st.integers(1, 3))
-# temporally independent sources: true and shuffled pairs have one law
-PCL_CONTROLS = problems("ica", latent_dim=st.integers(2, 4), autoregression=0.0, mixing_layers=st.integers(2, 3))
+                        mixing_layers=NONLINEAR)
+PCL_CONTROLS = (
+    # d >= 3: at d = 2 the 2-layer mixing keeps raw x at monotone 0.91, so a code near x would meet the
+    # threshold whatever the sources' law (seed 101: PCL 0.868 there, raw x 0.907)
+    Control("pcl-on-gaussian-sources", PCL,
+            problems("ica", latent_dim=st.integers(3, 4), law="gaussian", autoregression=st.sampled_from([0.5, 0.7, 0.9]),
+                     mixing_layers=NONLINEAR),
+            violates=("non_gaussian",),
+            reason="Gaussian AR(1) sources of one autocorrelation: every rotation of them is as temporally dependent "
+                   "and as independent, so PCL's answer is an arbitrary rotation",
+            loss_drop=0.02, ideal=ideal_rotated_sources),
+)

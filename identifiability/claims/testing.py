@@ -11,12 +11,14 @@ shrinks the generator and reports it with the verdict: the scores, the null and 
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
 from ..specs import Part
 from .budgets import Budget, as_budget
-from .claim import Claim, Verdict
+from .claim import Claim, Control, Verdict
 
 
 class ClaimFailed(AssertionError):
@@ -57,8 +59,29 @@ def assert_holds(claim: Claim, generators: st.SearchStrategy[Part], budget: str 
 
 
 def assert_fails(claim: Claim, generators: st.SearchStrategy[Part], budget: str | Budget = "fast") -> list[Verdict]:
-    """Check a negative control: ``claim`` does not hold on any generator drawn (a generator that
-    violates an assumption, or the claim with a recipe that violates one); returns the verdicts.
-    Raises ``ClaimFailed`` with the verdict where it holds anyway."""
+    """Check that ``claim`` does not hold on any generator drawn; returns the verdicts. Raises
+    ``ClaimFailed`` with the verdict where it holds anyway. (A library control is checked by
+    ``assert_control``, which also asks why it fails.)"""
     return _verdicts(claim, generators, budget,
-                     lambda v: "the control holds, so the claim's test cannot tell" if v.holds else None)
+                     lambda v: "the claim holds, where the test says it must not" if v.holds else None)
+
+
+def pass_rate(
+    claim: Claim, generators: st.SearchStrategy[Part], seeds: tuple[int, ...], examples: int = 2, budget: str | Budget = "fast"
+) -> list[Verdict]:
+    """The claim verified on each of ``examples`` generators drawn (as a budget draws them) and each of
+    ``seeds`` on its own (one verdict per generator and seed, at ``budget``'s training): the share
+    that holds is how often one fast test of the claim passes."""
+    budget = replace(as_budget(budget), examples=examples)
+    drawn: list[Part] = []
+    _for_each(generators, budget, drawn.append)
+    return [claim.verify(generator, budget, seeds=(seed,)) for generator in drawn for seed in seeds]
+
+
+def assert_control(control: Control, budget: str | Budget = "fast") -> list[Verdict]:
+    """Check a negative control on every generator its strategy draws: the claim does not hold, and
+    for the reason the control gives (``Control.problem``: the generators lack exactly the violated
+    assumptions, the score falls below the threshold above chance, the training had a signal, and
+    the violated model's own optimum fails the class). Raises ``ClaimFailed`` otherwise."""
+    budget = as_budget(budget)
+    return _verdicts(control.claim, control.problems, budget, lambda v: control.problem(v, budget))
