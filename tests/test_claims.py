@@ -21,9 +21,9 @@ from hypothesis import strategies as st
 
 from identifiability.claims import ClaimFailed, Fitted, assert_control, assert_holds
 from identifiability.claims import library as lib
-from identifiability.claims.budgets import as_budget
+from identifiability.claims.budgets import HELD_BACK_SEEDS, as_budget
 from identifiability.claims.recipes import Trained
-from identifiability.claims.testing import _for_each
+from identifiability.claims.testing import _for_each, pass_rate
 from identifiability.metrics import affine_r2, dci, mcc
 from identifiability.specs import Part
 
@@ -58,8 +58,20 @@ LINEAR_BY_DESIGN = ("fastica-recovers-non-gaussian-sources", "the-kalman-filter-
 
 # claims measured not to hold on the held-back seeds, kept as strict xfails with their numbers: a finding
 # that contradicts a paper or an earlier measurement is a result (each turns red the day it holds)
+_PCL = ("on ica(d = 4, autoregression 0.7, 2 layers) PCL misses 0.9 on some held-back seeds: at the fast budget's 1500 "
+        "steps seeds 101, 103, 104 reach 0.592, 0.633, 0.600 (7 of 10 verdicts hold; d = 2: 5 of 5); at the full "
+        "budget's 3000 steps seed 102 reaches 0.726 (the others 0.973-0.986), and on d = 4, autoregression 0.5, 3 "
+        "layers seeds 101, 104, 105 reach 0.594, 0.587, 0.576: training, at these budgets")
+_ADASSL = ("AdaSSL-V keeps less of z than x shows: affine R^2 0.421, 0.282, 0.508 on held-back seeds 101-103 against raw "
+           "x 0.623-0.682 (jump, d = 4, uncertainty 0.9, 3 layers, fast budget), and seed 104 diverged (NaN at lr 3e-3); "
+           "the claim's threshold 0.3 lay below what the raw observations score")
+_JUMP = ("InfoNCE's code is not a function of the radii alone: block 0.38-0.51 on held-back seeds 101-105 (0 of 10); the "
+         "radii are recoverable from it (kernel R^2 0.97, seed 101) but it also carries the planes' relative angle "
+         "(0.88-0.90), which the jumps leave unchanged too")
 FAST_FINDINGS: dict[str, str] = {}
-FULL_FINDINGS: dict[str, str] = {}
+FULL_FINDINGS = {"pcl-recovers-temporally-dependent-sources": _PCL, "adassl-keeps-an-affine-image-under-jumps": _ADASSL,
+                 "infonce-keeps-the-jump-invariants": _JUMP}
+RATE_FINDINGS = FULL_FINDINGS
 
 
 def _marked(names, findings):
@@ -82,6 +94,19 @@ def test_negative_control_fails_for_its_reason(name, claims_budget):
 def test_claim_holds_on_the_full_budget(name):
     claim, generators = (HOLDS | SLOW_HOLDS)[name]
     assert_holds(claim, generators, "full")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", _marked([*HOLDS, *SLOW_HOLDS], RATE_FINDINGS))
+def test_claim_holds_on_most_held_back_seeds(name):
+    """How often one fast test of the claim passes: two drawn problems, each of the held-back seeds on
+    its own (benchmarks/claims_table.py prints the README's table from the same verdicts). A claim
+    that holds on fewer than 4 in 5 is a coin the default run tosses."""
+    claim, generators = (HOLDS | SLOW_HOLDS)[name]
+    verdicts = pass_rate(claim, generators, HELD_BACK_SEEDS)
+    held = sum(v.holds for v in verdicts)
+    print(f"{name}: holds on {held} of {len(verdicts)}")
+    assert held >= 0.8 * len(verdicts), [str(v) for v in verdicts if not v.holds]
 
 
 @pytest.mark.slow

@@ -269,7 +269,9 @@ ADASSL = Claim(
     equivalence="affine",
     threshold=0.3,
 )
-# where it was measured to hold: the jump at uncertainty 0.9, d = 4
+# where it was measured to hold on the tuning seeds (affine R^2 0.26-0.44): the jump at uncertainty 0.9, d = 4.
+# Under the verdict that asks a claim to beat raw x, it does not hold: raw x scores 0.62-0.68 there (a
+# strict xfail in tests/test_claims.py, with the held-back seeds' numbers).
 ADASSL_PROBLEMS = problems("jump", latent_dim=4, uncertainty=0.9, mixing_layers=3)
 ADASSL_CONTROLS = (
     # InfoNCE (its Gaussian form) on the same data: the control the claim is made against
@@ -279,6 +281,8 @@ ADASSL_CONTROLS = (
             loss_drop=0.5, ideal=ideal_radii),
 )
 
+# Block-identifiability of the radii asks the code to be a function of the radii alone; InfoNCE's code
+# also keeps the planes' relative angle (an invariant of the jumps too): a strict xfail, see the tests.
 JUMP_INVARIANTS = Claim(
     name="infonce-keeps-jump-invariants",
     statement="under jump transitions InfoNCE keeps what the jumps leave unchanged, the radius of each rotated plane",
