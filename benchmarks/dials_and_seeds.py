@@ -48,7 +48,7 @@ def one(job: tuple[str, str, dict]) -> tuple[str, str, float, float, str]:
     torch.set_num_threads(1)
     group, label, settings = job
     result = run_experiment(ExperimentSpec.from_settings(**settings))
-    return group, label, result.r2.score, result.mcc.score, result.problem_fingerprint
+    return group, label, result.code["affine_r2"].score, result.code["mcc"].score, result.problem_fingerprint
 
 
 def main() -> None:

@@ -21,8 +21,8 @@ from pathlib import Path
 import torch
 
 from identifiability import ExperimentSpec, run_experiments
-from identifiability.experiment import build, start
-from identifiability.store import Store
+from identifiability.experiment import build, initialize
+from identifiability.records import Store
 from identifiability.sweeps import run_sweep
 from identifiability.training import train, train_seeds, resolve_device
 
@@ -34,7 +34,7 @@ def seeds(count: int, steps: int, device: str, **size: object) -> tuple[float, f
 
     def prepared(spec: ExperimentSpec):
         parts = build(spec)
-        start(parts, spec)
+        initialize(parts, spec)
         return parts
 
     alone = [prepared(s) for s in specs]

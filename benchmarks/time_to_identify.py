@@ -27,9 +27,8 @@ from pathlib import Path
 
 import torch
 
-from foundation import derive_seed
 from identifiability import ExperimentSpec, run_experiment
-from identifiability.experiment import build
+from identifiability.experiment import build, held_out
 from identifiability.metrics import affine_r2
 from identifiability.training import Probe
 
@@ -51,15 +50,15 @@ def curve(job: tuple[str, int, int, int]) -> dict:
     recipe, dim, seed, every = job
     spec = ExperimentSpec.from_settings(latent_dim=dim, seed=seed, steps=STEPS[dim], device="cpu", eval_samples=HELD_OUT,
                                         **RECIPES[recipe])
-    held_out = build(spec).data.sample(HELD_OUT, derive_seed(spec.problem, "eval"))
+    held = held_out(build(spec).data, spec.problem, HELD_OUT)
     looks: list[tuple[int, float, float]] = []
 
     def look(encoder: torch.nn.Module, done: int, seconds: float) -> None:
         with torch.no_grad():
-            looks.append((done, seconds, affine_r2(encoder(held_out.x[:, 0]), held_out.z[:, 0]).score))
+            looks.append((done, seconds, affine_r2(encoder(held.x[:, 0]), held.z[:, 0]).score))
 
     result = run_experiment(spec, probe=Probe(every, look))
-    return {"recipe": recipe, "dim": dim, "seed": seed, "looks": looks, "final": result.r2.score,
+    return {"recipe": recipe, "dim": dim, "seed": seed, "looks": looks, "final": result.code["affine_r2"].score,
             "seconds": result.training.seconds}
 
 

@@ -1,8 +1,9 @@
 """Data-generating processes with known latents (depends on torch and numpy only).
 
-Every generator is configured in ``__init__`` (its mechanism fixed by ``seed``), exposes its mixing
-or rendering, its ``assumptions``, and ``sample(n, seed=...)``, which returns a ``Batch`` whose
-tensors carry a time axis: (n, T, ...), T = 2 for pairs.
+Every process keeps the ``Process`` contract: configured in ``__init__`` (its mechanism fixed by
+``seed``), it declares its sizes, latent geometry and ``assumptions``, offers its ``baselines``, and
+``sample(n, seed=...)`` returns a ``Batch`` whose tensors carry a time axis: (n, T, ...), T = 2 for
+pairs.
 """
 
 from .batch import Batch
@@ -12,6 +13,8 @@ from .fingerprint import fingerprint
 from .ica import NonlinearICA
 from .laws import LAWS, sample_gamma, sample_standard
 from .mixing import MLPMixing, orthonormal_lift, well_conditioned_matrices
+from .oracle import OracleR2
+from .process import Process
 from .render import pixel_centres, render_splats
 from .sphere import sample_vmf, uniform_sphere
 from .video import PATHS, VideoSequences
@@ -25,6 +28,8 @@ __all__ = [
     "LatentDynamics",
     "MLPMixing",
     "NonlinearICA",
+    "OracleR2",
+    "Process",
     "VideoSequences",
     "fingerprint",
     "orthonormal_lift",

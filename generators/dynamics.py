@@ -11,6 +11,7 @@ from foundation import Seed, as_generator, check_choice, check_float, check_int,
 from .batch import Batch, check_draw
 from .laws import sample_standard
 from .mixing import MAX_OBSERVATION_NOISE, MixedProcess, MLPMixing
+from .oracle import OracleR2, filter_oracle
 
 PRESETS: dict[str, str] = {
     "gauss_ar1": "the Kalman case: z' = rho z + sigma eps, Gaussian, rho^2 + sigma^2 = 1 (stationary N(0, I))",
@@ -141,6 +142,11 @@ class LatentDynamics(MixedProcess):
         if not 0 < self.uncertainty < 1:  # a jump or a resampling with probability 0 or 1 has one outcome
             own = tuple(a for a in own if a != "multimodal_transitions")
         return ("markov", *dependent, *own, *mixing, *extra, *self._noise_assumptions())
+
+    def baselines(self, x: torch.Tensor, z: torch.Tensor) -> dict[str, OracleR2]:
+        """"oracle": the Bayes filter on the true model (``oracle.filter_oracle``) where the process is
+        linear-Gaussian (gauss_ar1 without nuisance dimensions); no baseline elsewhere."""
+        return {} if self.linear_gaussian is None else {"oracle": filter_oracle(self, x, z)}
 
     @property
     def linear_gaussian(self) -> tuple[torch.Tensor, torch.Tensor] | None:

@@ -9,6 +9,7 @@ import torch
 from foundation import SettingError, as_generator, check_fits, check_float, check_int
 
 from .batch import Constants
+from .process import Process
 
 
 # reference matrices drawn at once where drawing all of them would take over 128 MB
@@ -200,7 +201,7 @@ class MLPMixing(Constants):
 MAX_OBSERVATION_NOISE = 1e3
 
 
-class MixedProcess(Constants):
+class MixedProcess(Process):
     """A process observed through an ``MLPMixing`` held in ``self.mixing``, with additive Gaussian
     observation noise of standard deviation ``self.observation_noise`` (sigma_x)."""
 
@@ -244,9 +245,6 @@ class MixedProcess(Constants):
         except SettingError as error:
             name = {"dim": dim_name, "n_layers": "mixing_layers"}.get(error.name, error.name)
             raise SettingError(name, error.reason) from None
-
-    latent_geometry = "plane"
-    action_dim: int | None = None
 
     @property
     def observed_dim(self) -> int:

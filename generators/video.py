@@ -9,9 +9,10 @@ import torch
 
 from foundation import Seed, SettingError, as_generator, check_choice, check_float, check_int, check_seed, derive_seed
 
-from .batch import Batch, Constants, check_draw
+from .batch import Batch, check_draw
 from .dynamics import _JUMP_ANGLE, LatentDynamics
 from .mixing import MAX_OBSERVATION_NOISE
+from .process import Process
 from .render import render_splats
 
 PATHS = ("circle", "square", "figure8")
@@ -33,7 +34,7 @@ def _on_path(path: str, phase: torch.Tensor, radius: float) -> torch.Tensor:
     return start + f[..., None] * (end - start)
 
 
-class VideoSequences(Constants):
+class VideoSequences(Process):
     """Frames (n, T, C, H, W) of J blobs; the true latents z (n, T, 2J) are the blob positions.
 
     Either ``dynamics`` (a ``LatentDynamics`` preset name) drives a 2J-dimensional latent state that
@@ -111,9 +112,6 @@ class VideoSequences(Constants):
     def latent_dim(self) -> int:
         """2J."""
         return 2 * self.n_objects
-
-    latent_geometry = "plane"
-    action_dim = None
 
     @property
     def observed_shape(self) -> tuple[int, ...]:

@@ -14,9 +14,8 @@ from foundation import SettingError, check_int
 from .experiment import run_experiment
 from .registry import ENCODERS, GENERATORS, OBJECTIVES
 from .report import format_report
-from .results import ResultsFile
 from .specs import Evaluation, ExperimentSpec, Training
-from .store import BASELINES, SCORES, Store, format_table, summarise, to_csv, value_of
+from .records import METRICS, OK, ResultsFile, Store, format_table, number_names, summarise, to_csv, value_of
 from .sweeps import load_sweep, run_sweep
 from .training import DECAYS, DTYPES, Checkpoint, Interrupted
 
@@ -177,7 +176,9 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.Argument
                              "(generator.latent_dim), seed, problem_seed, or a dotted path into the record")
     report.add_argument("--csv", type=Path, default=None, metavar="FILE", help="also write the table as CSV")
     report.add_argument("--scores", default="affine_r2,mcc",
-                        help=f"comma-separated scores with a mean and interval per cell: {', '.join(k for k in SCORES if k not in BASELINES)}")
+                        help="comma-separated numbers with a mean and interval per cell, named as in the record: "
+                             f"{', '.join(METRICS[:-1])}, profile.CLASS, a readout's (state.affine_r2), a field "
+                             "(affine_r2.reverse), a baseline (rotation_mcc, oracle.filtered, raw_x.mcc) or a timing (train_s)")
     report.add_argument("--failed", action="store_true", help="list the runs whose last record failed, with their error")
 
     figs = commands.add_parser(
@@ -279,10 +280,14 @@ def _report(args: argparse.Namespace) -> int:
         return 0
     by = [b.strip() for b in args.by.split(",") if b.strip()]
     scores = [s.strip() for s in args.scores.split(",") if s.strip()]
-    unknown = [s for s in scores if s not in SCORES or s in BASELINES]
+    records = store.records()
+    done = [r for r in records if r.get("status") == OK]
+    unknown = [s for s in scores if not any(isinstance(value_of(r, s), (int, float)) for r in done)]
     if unknown:
-        raise SettingError("scores", f"has {unknown[0]!r}; the scores are {', '.join(k for k in SCORES if k not in BASELINES)}")
-    rows = summarise(store.records(), by, scores)
+        known = {n: None for r in done for n in number_names(r)}
+        raise SettingError("scores", f"has {unknown[0]!r}, which no record in {args.results} holds; they hold "
+                                     f"{', '.join(known) or 'no numbers'}")
+    rows = summarise(records, by, scores)
     print(format_table(rows, by, scores))
     if args.csv is not None:
         args.csv.write_text(to_csv(rows))

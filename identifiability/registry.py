@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -106,6 +107,16 @@ class Registry:
             return build
 
         return register
+
+    @contextmanager
+    def scoped(self) -> Iterator[Registry]:
+        """Registrations made inside last until the block ends (a test's parts of its own); what was
+        registered before, a name replaced inside included, is as it was after."""
+        before = dict(self._entries)
+        try:
+            yield self
+        finally:
+            self._entries = before
 
     def __contains__(self, name: object) -> bool:
         return name in self._entries

@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+from generators import OracleR2
+
 from .experiment import ExperimentResult
 from .metrics import MetricResult
-from .oracle import OracleR2
+from .records import CODE
 from .specs import Training
+
+# How each readout's scores are introduced (a readout of one's own is shown by its name).
+READOUTS = {CODE: "the code of one frame", "state": "the filter's state at the last step"}
 
 
 def _oracle_line(oracle: OracleR2) -> str:
@@ -29,11 +36,27 @@ def _rate(budget: Training) -> str:
     return budget.lr_schedule if not budget.lr_warmup else f"(warm-up {budget.lr_warmup}, {budget.lr_schedule})"
 
 
+def _readout(name: str, scores: dict[str, Any], raw: dict[str, Any], rotation: float) -> list[str]:
+    """The lines of one readout's scores beside chance and the raw observations."""
+    lines = [f"  {READOUTS.get(name, name)}:"]
+    lines.append(_row("affine R^2", scores["affine_r2"], raw["affine_r2"]))
+    lines.append(_row("MCC (Pearson)", scores["mcc"], raw["mcc"]) + f"   rotation baseline {rotation:.3f}")
+    if "dci" in scores:
+        lines.append(_row("DCI (D)", scores["dci"], raw["dci"]))
+    lines.append(f"  {'reverse R^2':<16}{scores['affine_r2'].reverse:>8.3f}   (z_hat ~ z: low if z_hat has dimensions z does not explain)")
+    profile = scores["profile"]
+    lines.append(f"  {'profile':<16}" + (profile.line() if profile else "undefined: the code is constant (collapsed)"))
+    lines += [f"  ! {warning}" for k in ("affine_r2", "mcc", "dci") if k in scores for warning in scores[k].warnings]
+    return lines
+
+
 def format_report(result: ExperimentResult) -> str:
-    """A short, readable account of a run: the problem, the estimator, the budget, and the scores
-    beside the chance level, the raw observations and (for MCC) the rotation baseline."""
+    """A short, readable account of a run: the problem, the estimator, the budget, and each readout's
+    scores beside the chance level, the raw observations and (for MCC) the rotation baseline, then
+    the process's baselines."""
     spec, log, geometry = result.spec, result.training, result.geometry
     budget, samples = spec.training, spec.evaluation.eval_samples
+    rotation = result.baselines["rotation_mcc"]
     seeds = f"seed {spec.seed}, problem seed {spec.problem} (fingerprint {result.problem_fingerprint})"
     lines = [
         "identifiability run",
@@ -48,18 +71,14 @@ def format_report(result: ExperimentResult) -> str:
           if not geometry["matched"] else []),
         "",
         f"  {'held-out score':<16}{'z_hat':>8}   {'chance (95%)':<17}{'raw x':>7}",
-        _row("affine R^2", result.r2, result.raw_r2),
-        _row("MCC (Pearson)", result.mcc, result.raw_mcc) + f"   rotation baseline {result.rotation_mcc:.3f}",
-        f"  {'reverse R^2':<16}{result.r2.reverse:>8.3f}   (z_hat ~ z: low if z_hat has dimensions z does not explain)",
-        *([f"  {'filtered R^2':<16}{result.filtered_r2.score:>8.3f}   (the Kalman filter's state at the last step)"]
-          if result.filtered_r2 is not None else []),
-        *([_oracle_line(result.oracle)] if result.oracle is not None else []),
-        f"  {'profile':<16}" + (result.profile.line() if result.profile else "undefined: the code is constant (collapsed)"),
-        *[f"  ! {warning}" for r in (result.r2, result.mcc, result.filtered_r2) if r is not None for warning in r.warnings],
+    ]
+    for name, scores in result.metrics.items():
+        lines += _readout(name, scores, result.raw_x[name], rotation)
+    if isinstance(result.baselines.get("oracle"), OracleR2):
+        lines.append(_oracle_line(result.baselines["oracle"]))
+    lines += [
         "",
-        *(["  On the sphere contrastive LDM identifies z up to an orthogonal map: the claim is affine R^2 near 1."]
-          if geometry["data"] == "sphere" and geometry["matched"] else []),
-        f"  An MCC near the rotation baseline ({result.rotation_mcc:.2f}) is what a rotated copy of z scores,",
+        f"  An MCC near the rotation baseline ({rotation:.2f}) is what a rotated copy of z scores,",
         "  not evidence of identifiability up to permutation.",
     ]
     return "\n".join(lines)

@@ -24,6 +24,7 @@ import torch
 from foundation import SettingError, check_choice, check_float, check_int, check_seed
 
 from . import parts  # noqa: F401  (fills the registries with the built-in parts)
+from .parts.objectives import default_objective
 from .registry import ENCODERS, GENERATORS, OBJECTIVES, Registry
 from .training import DTYPES, MAX_STEPS, check_schedule, parse_device
 
@@ -146,7 +147,7 @@ class ExperimentSpec:
         parse_device(self.device)
         if self.objective is None:
             geometry = GENERATORS[self.generator.name].meta.get("geometry", "plane")
-            object.__setattr__(self, "objective", Part("infonce" if geometry == "sphere" else "plane-kde-ldm"))
+            object.__setattr__(self, "objective", Part(default_objective(geometry)))
         plugins = set(self.plugins)
         for registry, part in self.parts():
             entry = registry[part.name]  # a name that is not registered is refused here
@@ -238,7 +239,8 @@ class ExperimentSpec:
         data = _table("spec", data, ExperimentSpec().to_dict())
 
         def part(kind: str) -> Part:
-            value = _table(kind, data[kind] if kind in data else getattr(cls, kind).to_dict(), ("name", "settings"))
+            default = getattr(cls, kind)  # the field's default Part
+            value = _table(kind, data[kind] if kind in data else default.to_dict(), ("name", "settings"))
             if not isinstance(value.get("name"), str):
                 raise SettingError(kind, "needs a name (a registered part's)")
             return Part(value["name"], tuple(_table(f"{kind}.settings", value.get("settings", {}), None).items()))

@@ -31,7 +31,6 @@ from collections.abc import Iterator
 from concurrent.futures import Executor, ProcessPoolExecutor, as_completed
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -41,8 +40,8 @@ from tqdm.auto import tqdm
 from foundation import SettingError, check_int
 
 from .experiment import run_experiments, seedless
+from .records import FAILED, Store, failed_record
 from .specs import ExperimentSpec
-from .store import FAILED, Store
 
 SWEEP_FIELDS = {"plugins", "base", "grid", "runs"}
 
@@ -102,23 +101,14 @@ def run_job(specs: list[dict[str, Any]], checkpoints: str | None, every: int) ->
         return [r.to_record() for r in run_experiments(built, checkpoints=folder, every=every)]
     except Exception:
         if len(built) == 1:
-            return [_failed(built[0], traceback.format_exc())]
+            return [failed_record(built[0], traceback.format_exc())]
     records = []
     for spec in built:
         try:
             records += [r.to_record() for r in run_experiments([spec], checkpoints=folder, every=every)]
         except Exception:
-            records.append(_failed(spec, traceback.format_exc()))
+            records.append(failed_record(spec, traceback.format_exc()))
     return records
-
-
-def _failed(spec: ExperimentSpec, trace: str) -> dict[str, Any]:
-    lines = [line for line in trace.strip().splitlines() if line.strip()]
-    return {
-        "key": spec.key, "status": FAILED, "spec": spec.to_dict(), "seed": spec.seed, "problem_seed": spec.problem,
-        "error": lines[-1], "traceback": trace,
-        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-    }
 
 
 @contextmanager

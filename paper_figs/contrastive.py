@@ -6,13 +6,13 @@ from __future__ import annotations
 
 from matplotlib.ticker import MaxNLocator
 
-from identifiability.store import summarise
+from identifiability.records import summarise
 
 from .figure import Figure, Rows, register
 from .style import COLOURS, baseline, figure, series, values
 
 GENERATORS = {"sphere": "sphere (InfoNCE)", "box": "box (Gaussian InfoNCE)"}
-SCORES = ("affine_r2", "mcc", "baselines.rotation_mcc")
+SCORES = ("affine_r2", "mcc", "rotation_mcc")
 
 
 def table(records: Rows, budget: str) -> Rows:
@@ -33,8 +33,8 @@ def plot(rows: Rows):
     for col, (axis, label) in enumerate((("generator.latent_dim", "latent dimension d"),
                                          ("generator.mixing_layers", "mixing depth (layers)"))):
         other = "generator.mixing_layers" if axis == "generator.latent_dim" else "generator.latent_dim"
-        for row, (score, name, raw, null) in enumerate((("affine_r2", "affine R$^2$", "raw_affine_r2", "affine_r2_null"),
-                                                        ("mcc", "MCC (Pearson)", "raw_mcc", "mcc_null"))):
+        for row, (score, name, raw, null) in enumerate((("affine_r2", "affine R$^2$", "raw_x.affine_r2", "affine_r2.null"),
+                                                        ("mcc", "MCC (Pearson)", "raw_x.mcc", "mcc.null"))):
             ax = axes[row, col]
             for i, generator in enumerate(GENERATORS):
                 cut = [r for r in rows if r["generator"] == generator and r[other] == fixed[other]]
@@ -47,7 +47,7 @@ def plot(rows: Rows):
                 if row == 0 and i == 0:
                     baseline(ax, x, values(cut, null), label="null (95th pct.)")
                 if row == 1 and i == 0:
-                    baseline(ax, x, values(cut, "baselines.rotation_mcc"), label="rotation baseline", style="-.")
+                    baseline(ax, x, values(cut, "rotation_mcc"), label="rotation baseline", style="-.")
             fixed_label = "depth" if other == "generator.mixing_layers" else "d"
             ax.xaxis.set_major_locator(MaxNLocator(integer=True))
             ax.set(xlabel=label, ylabel=name, ylim=(-0.05, 1.05), title=f"{name} vs {label.split(' (')[0]} ({fixed_label} = {fixed[other]})")

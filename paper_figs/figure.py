@@ -19,7 +19,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
 from foundation import SettingError, check_choice  # noqa: E402
-from identifiability.store import OK, Store, to_csv  # noqa: E402
+from identifiability.records import OK, Store, to_csv  # noqa: E402
 from identifiability.sweeps import SweepReport, load_sweep, run_sweep  # noqa: E402
 
 from .style import STYLE  # noqa: E402

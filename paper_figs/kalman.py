@@ -6,7 +6,7 @@ model."""
 
 from __future__ import annotations
 
-from identifiability.store import summarise
+from identifiability.records import summarise
 
 from .figure import Figure, Rows, register
 from .style import COLOURS, baseline, figure, series, values
@@ -14,7 +14,7 @@ from .style import COLOURS, baseline, figure, series, values
 METHODS = {"kalman-filter": "Kalman filter LDM (MLP)", "kalman-filter-flow": "Kalman filter LDM (flow, exact)",
            "plane-kde-ldm": "Gaussian InfoNCE", "kalman-alignment": "alignment only (collapse)"}
 BY = ("generator", "objective", "generator.uncertainty", "generator.observation_noise", "generator.pixel_noise")
-SCORES = ("affine_r2", "filtered_affine_r2", "oracle_per_frame_r2", "oracle_filtered_r2")
+SCORES = ("affine_r2", "state.affine_r2", "oracle.per_frame", "oracle.filtered")
 FIXED = 0.3  # each axis is swept at the other noise held at 0.3
 
 
@@ -49,16 +49,16 @@ def plot(rows: Rows):
             x = [r[axis] for r in mine]
             series(ax, x, values(mine, "affine_r2"), values(mine, "affine_r2_low"), values(mine, "affine_r2_high"),
                    label=f"{name}, per frame", colour=COLOURS[i])
-            if all(r.get("filtered_affine_r2") is not None for r in mine):
-                series(ax, x, values(mine, "filtered_affine_r2"), values(mine, "filtered_affine_r2_low"),
-                       values(mine, "filtered_affine_r2_high"), label=f"{name}, filter state", colour=COLOURS[i], marker="s")
+            if all(r.get("state.affine_r2") is not None for r in mine):
+                series(ax, x, values(mine, "state.affine_r2"), values(mine, "state.affine_r2_low"),
+                       values(mine, "state.affine_r2_high"), label=f"{name}, filter state", colour=COLOURS[i], marker="s")
                 ax.lines[-1].set_linestyle("--")
-        oracle = sorted((r for r in cut if r.get("oracle_filtered_r2") is not None and r["objective"] == "kalman-filter"),
-                        key=lambda r: r[axis])
+        # the oracle is the problem's (every run on it records it): one row per noise level
+        oracle = sorted({r[axis]: r for r in cut if r.get("oracle.filtered") is not None}.values(), key=lambda r: r[axis])
         if oracle:
             x = [r[axis] for r in oracle]
-            baseline(ax, x, values(oracle, "oracle_filtered_r2"), label="exact filter on the true model", colour="#000000")
-            baseline(ax, x, values(oracle, "oracle_per_frame_r2"), label="best one-frame estimate", style=":", colour="#000000")
+            baseline(ax, x, values(oracle, "oracle.filtered"), label="exact filter on the true model", colour="#000000")
+            baseline(ax, x, values(oracle, "oracle.per_frame"), label="best one-frame estimate", style=":", colour="#000000")
         ax.set(xlabel=label, ylabel="affine R$^2$", ylim=(-0.05, 1.05), title=held)
     fig.legend(*axes[0, 0].get_legend_handles_labels(), loc="outside lower center", ncols=3, fontsize=6.5)
     return fig

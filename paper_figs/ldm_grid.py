@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from identifiability.store import summarise
+from identifiability.records import summarise
 
 from .figure import Figure, Rows, register
 from .style import BASELINE, COLOURS, figure
@@ -40,9 +40,9 @@ def plot(rows: Rows):
             if score == "affine_r2":
                 ax.set_ylim(-0.05, 1.05)
                 mine = [r for r in rows if r["generator"] == problem]
-                ax.axhline(np.mean([r["raw_affine_r2"] for r in mine]), color=BASELINE, linestyle=":", linewidth=0.9,
+                ax.axhline(np.mean([r["raw_x.affine_r2"] for r in mine]), color=BASELINE, linestyle=":", linewidth=0.9,
                            label="raw x")
-                ax.axhline(np.mean([r["affine_r2_null"] for r in mine]), color=BASELINE, linestyle="--", linewidth=0.9,
+                ax.axhline(np.mean([r["affine_r2.null"] for r in mine]), color=BASELINE, linestyle="--", linewidth=0.9,
                            label="null (95th pct.)")
             else:
                 dim = next(r["generator.latent_dim"] for r in rows if r["generator"] == problem)

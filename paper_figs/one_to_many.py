@@ -4,7 +4,7 @@ on jump, sparse_resample and hetero."""
 
 from __future__ import annotations
 
-from identifiability.store import summarise
+from identifiability.records import summarise
 
 from .figure import Figure, Rows, register
 from .style import COLOURS, baseline, figure, series, values
@@ -15,12 +15,12 @@ GENERATORS = ("jump", "sparse_resample", "hetero")
 SCORES = ("affine_r2", "mcc", "dci")
 # what each score must beat to mean anything: the raw observations' score and the null's 95th percentile
 # (DCI's null gates the score itself: it is NaN, not drawn, where the code is not informative beyond chance)
-REFERENCES = {"affine_r2": ("raw_affine_r2", "affine_r2_null"), "mcc": ("raw_mcc", "mcc_null"), "dci": ("raw_dci", None)}
+REFERENCES = {"affine_r2": ("raw_x.affine_r2", "affine_r2.null"), "mcc": ("raw_x.mcc", "mcc.null"), "dci": ("raw_x.dci", None)}
 LABELS = {"affine_r2": "affine R$^2$", "mcc": "MCC (Pearson)", "dci": "DCI disentanglement"}
 
 
 def table(records: Rows, budget: str) -> Rows:
-    rows = summarise(records, ("generator", "objective", "generator.uncertainty"), (*SCORES, "raw_dci"))
+    rows = summarise(records, ("generator", "objective", "generator.uncertainty"), SCORES)
     order = list(METHODS)
     return sorted(rows, key=lambda r: (GENERATORS.index(r["generator"]) if r["generator"] in GENERATORS else 9,
                                        order.index(r["objective"]) if r["objective"] in order else 99, r["generator.uncertainty"]))

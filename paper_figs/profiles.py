@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 
 from identifiability.metrics.profile import LINEAR_CLASSES, finest_of, reached_of
-from identifiability.store import summarise
+from identifiability.records import summarise
 
 from .figure import Figure, Rows, register
 from .style import figure
@@ -19,7 +19,7 @@ RAW = "raw x"  # the row of the observations themselves, one per process
 
 
 def _score(cls: str, raw: bool = False) -> str:
-    return f"baselines.raw_x.profile.scores.{cls}" if raw else f"metrics.profile.scores.{cls}"
+    return f"raw_x.profile.{cls}" if raw else f"profile.{cls}"
 
 
 def table(records: Rows, budget: str) -> Rows:

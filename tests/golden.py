@@ -78,7 +78,7 @@ def runs(dtype: str) -> dict[tuple[str, str], tuple[float, float, float]]:
         result = run_experiment(ExperimentSpec.from_settings(
             generator=generator, objective=objective, steps=60, batch_size=128, eval_samples=1000, latent_dim=3,
             device="cpu", dtype=dtype))
-        out[generator, objective] = (result.r2.score, result.mcc.score, result.training.final_loss)
+        out[generator, objective] = (result.code["affine_r2"].score, result.code["mcc"].score, result.training.final_loss)
     return out
 
 

@@ -74,7 +74,7 @@ def test_er_is_entropy_plus_reconstruction():
 def test_each_objective_trains_on_every_family(objective, generator):
     config = ExperimentSpec.from_settings(generator=generator, objective=objective, latent_dim=4, steps=3, batch_size=32, eval_samples=200, device="cpu")
     result = run_experiment(config)
-    assert math.isfinite(float(result.training.losses[-1])) and math.isfinite(result.r2.score)
+    assert math.isfinite(float(result.training.losses[-1])) and math.isfinite(result.code["affine_r2"].score)
 
 
 @pytest.mark.parametrize("generator", ["jump", "sparse_resample", "action"])

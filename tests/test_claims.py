@@ -198,9 +198,9 @@ def test_claims_refuse_what_they_cannot_measure():
             lib.LINEAR_ICA.verify("ica", seeds=bad)
 
 
-def test_a_filter_state_is_scored_only_where_the_objective_filters():
-    claim = lib.KALMAN.but(recipe=Trained(Part("mlp"), Part("kalman"), fast=1, full=1, batch_size=32, state=True))
-    with pytest.raises(ValueError, match="'kalman' has no filter state"):
+def test_a_readout_is_scored_only_where_the_objective_offers_it():
+    claim = lib.KALMAN.but(recipe=Trained(Part("mlp"), Part("kalman"), fast=1, full=1, batch_size=32, readout="state"))
+    with pytest.raises(ValueError, match="'kalman' offers no readout 'state' \\(it offers: code\\)"):
         claim.verify(Part.of("gauss_ar1", latent_dim=2, mixing_layers=1))
 
 

@@ -68,7 +68,7 @@ def test_run_prints_a_report_and_appends_a_json_line(tmp_path):
     for expected in ("affine R^2", "MCC", "chance", "raw x", "rotation baseline", str(out)):
         assert expected in proc.stdout
     record = json.loads(out.read_text())
-    assert record["spec"]["training"]["steps"] == 20 and "affine_r2" in record["metrics"]
+    assert record["spec"]["training"]["steps"] == 20 and "affine_r2" in record["metrics"]["code"]
 
 
 @pytest.mark.parametrize("name,estimator", [("adassl-v", "AdaSSL"), ("adassl-oracle", "OracleEdit"), ("h-infonce", "HeteroscedasticInfoNCE"),

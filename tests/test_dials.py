@@ -14,7 +14,7 @@ from foundation import SettingError
 from generators import LatentDynamics
 from identifiability import ExperimentSpec, Part, Training, build, run_experiment
 from identifiability.encoders.log_volume import decoder_jacobian
-from identifiability.experiment import start
+from identifiability.experiment import initialize
 from identifiability.objectives import LDM, FlowExact, OracleEdit, Plane, preset
 from identifiability.objectives.latent_models import log_vmf_normalizer
 from identifiability.objectives.base import INPUTS
@@ -128,7 +128,7 @@ def test_each_objective_is_handed_exactly_what_it_requires():
 def test_the_flow_encoder_standardises_its_training_batch_before_the_first_step():
     spec = ExperimentSpec.from_settings(generator="gauss_ar1", encoder="flow", objective="plane-kde-ldm", latent_dim=4, device="cpu")
     parts = build(spec)
-    batch = start(parts, spec)
+    batch = initialize(parts, spec)
     standardised = parts.encoder.bijection.layers[0]()(batch.x.reshape(-1, 4))
     assert standardised.mean(0).abs().max() < 0.05 and (standardised.std(0) - 1).abs().max() < 0.05
 
@@ -144,13 +144,13 @@ def short(**seeds):
 def test_one_problem_seed_holds_the_problem_while_the_training_seed_varies():
     a, b = short(seed=1, problem_seed=7), short(seed=2, problem_seed=7)
     assert a.problem_fingerprint == b.problem_fingerprint
-    assert a.r2.score != b.r2.score
+    assert a.code["affine_r2"].score != b.code["affine_r2"].score
     assert a.to_record()["problem_seed"] == 7 and a.to_record()["seed"] == 1
 
 
 def test_the_training_seed_holds_the_training_while_the_problem_varies():
     a, b = short(seed=1, problem_seed=7), short(seed=1, problem_seed=8)
-    assert a.problem_fingerprint != b.problem_fingerprint and a.r2.score != b.r2.score
+    assert a.problem_fingerprint != b.problem_fingerprint and a.code["affine_r2"].score != b.code["affine_r2"].score
 
 
 @pytest.mark.parametrize("name", ["adassl-v", "adassl-s", "simvae"])

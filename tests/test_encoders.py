@@ -341,11 +341,11 @@ def test_whitening_refuses_what_it_cannot_whiten_and_survives_flat_batches():
 
 def test_the_mlp_part_whitens_on_the_start_batch_unless_told_not_to():
     from identifiability import ExperimentSpec
-    from identifiability.experiment import build, start
+    from identifiability.experiment import build, initialize
 
     spec = ExperimentSpec.from_settings(latent_dim=3, seed=0)
     parts = build(spec)
-    batch = start(parts, spec)
+    batch = initialize(parts, spec)
     from identifiability.encoders.whitening import Whitening
 
     on_the_batch = Whitening(3)

@@ -11,7 +11,7 @@ import paper_figs
 from identifiability.cli import main
 from identifiability.experiment import run_experiment
 from identifiability.specs import ExperimentSpec
-from identifiability.store import SCORES, Store
+from identifiability.records import Store, number_names, path_of
 from identifiability.sweeps import load_sweep
 from paper_figs import calibration
 from paper_figs.figure import sweep_file
@@ -25,26 +25,29 @@ def template():
     return run_experiment(spec).to_record()
 
 
-def _set(record, path, value):
-    for key in path[:-1]:
-        record = record.setdefault(key, {})
-    record[path[-1]] = value
+def _set(record, name, value):
+    """Put ``value`` where the number ``name`` lies in ``record`` (a result's ``score``)."""
+    *path, last = path_of(record, name)
+    for key in path:
+        record = record[key]
+    if isinstance(record[last], dict):
+        record[last]["score"] = value
+    else:
+        record[last] = value
 
 
 def fabricated(name, template, seed=0):
-    """A record per run of figure ``name``'s small sweep, with the spec's parts and settings and random scores."""
+    """A record per run of figure ``name``'s small sweep, with the spec's parts and settings and every
+    number the template holds drawn at random (participation ratios in [1, 5], others in [0.05, 0.95])."""
     rng = np.random.default_rng(seed)
     out = []
     for spec in load_sweep(sweep_file(name, "small")):
         record = copy.deepcopy(template)
         record["key"], record["spec"] = spec.key, spec.to_dict()
         record["settings"] = {part: dict(getattr(spec, part).given) for part in ("generator", "encoder", "objective")}
-        for score, path in SCORES.items():
-            _set(record, path, float(rng.uniform(0.05, 0.95)))
-        _set(record, ("metrics", "participation_ratio"), float(rng.uniform(1, 5)))
-        _set(record, ("baselines", "rotation_mcc"), float(rng.uniform(0.4, 0.9)))
-        for cls in ("permutation", "orthogonal", "monotone", "affine"):
-            _set(record, ("metrics", "profile", "scores", cls), float(rng.uniform(0.3, 1.0)))
+        for number in number_names(template):
+            high = 5 if number.endswith("participation_ratio") else 0.95
+            _set(record, number, float(rng.uniform(0.05 if high < 1 else 1, high)))
         out.append(record)
     return out
 

@@ -5,7 +5,7 @@ import multiprocessing
 
 import pytest
 
-from identifiability.store import Store, format_table, summarise, to_csv
+from identifiability.records import Store, format_table, summarise, to_csv
 
 
 def record(key, status="ok", **fields):
@@ -59,8 +59,8 @@ def test_concurrent_appenders_leave_every_record_whole(tmp_path):
 def test_summaries_group_records_and_give_intervals():
     def run(generator, score, seed):
         return {"key": f"{generator}{seed}", "status": "ok", "spec": {"generator": {"name": generator}},
-                "metrics": {"affine_r2": {"score": score, "null": {"upper": 0.01}}, "mcc": {"score": score / 2}},
-                "baselines": {"raw_x": {"affine_r2": 0.7, "mcc": 0.5}}}
+                "metrics": {"code": {"affine_r2": {"score": score, "null": {"upper": 0.01}}, "mcc": {"score": score / 2}}},
+                "baselines": {"raw_x": {"code": {"affine_r2": {"score": 0.7}, "mcc": {"score": 0.5}}}}}
 
     rows = summarise([run("sphere", 0.9, 0), run("sphere", 0.8, 1), run("box", 0.5, 0),
                       {"key": "x", "status": "failed"}], by=["generator"])

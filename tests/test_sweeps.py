@@ -17,7 +17,7 @@ from identifiability import ExperimentSpec, run_experiment, run_experiments
 from identifiability.cli import main
 from identifiability.experiment import build
 from identifiability.registry import ENCODERS, OBJECTIVES
-from identifiability.store import Store
+from identifiability.records import Store
 from identifiability.sweeps import read_sweep, run_sweep
 from identifiability.training import Checkpoint, batchable
 
@@ -26,14 +26,13 @@ QUICK = {"steps": 20, "batch_size": 64, "eval_samples": 400, "latent_dim": 3, "d
 
 
 @pytest.fixture
-def user_parts(monkeypatch):
+def user_parts():
     """The user's parts registered in this process for one test only (other tests list the registries)."""
-    for registry in (ENCODERS, OBJECTIVES):
-        monkeypatch.setattr(registry, "_entries", dict(registry._entries))
-    import user_parts
+    with ENCODERS.scoped(), OBJECTIVES.scoped():
+        import user_parts
 
-    importlib.reload(user_parts)
-
+        importlib.reload(user_parts)
+        yield
 
 def sweep_file(path: Path, grid: str, runs: str = "", plugins: str = "") -> Path:
     base = "\n".join(f"{k} = {json.dumps(v)}" for k, v in QUICK.items())
@@ -48,7 +47,7 @@ def cli(*argv: str, timeout: float = 300) -> subprocess.CompletedProcess:
 
 
 def scores(store: Store) -> dict[str, tuple]:
-    return {k: (r["metrics"]["affine_r2"]["score"], r["metrics"]["mcc"]["score"], r["timings"]["final_loss"])
+    return {k: (r["metrics"]["code"]["affine_r2"]["score"], r["metrics"]["code"]["mcc"]["score"], r["timings"]["final_loss"])
             for k, r in store.latest().items() if r["status"] == "ok"}
 
 
@@ -79,15 +78,14 @@ def test_the_key_holds_every_default_so_a_changed_default_is_a_new_run():
             return MLPEncoder(context.observed_size, context.latent_dim, (width,))
         return keyed_mlp
 
-    try:
+    with ENCODERS.scoped():
         ENCODERS("keyed-mlp")(build(8))
         spec = ExperimentSpec.from_settings(**QUICK, encoder="keyed-mlp")
         before = spec.key  # what a store written now records
         assert before == ExperimentSpec.from_settings(**QUICK, encoder="keyed-mlp", width=8).key  # said or not
         ENCODERS("keyed-mlp")(build(16))
         assert ExperimentSpec.from_settings(**QUICK, encoder="keyed-mlp") == spec and spec.key != before
-    finally:
-        ENCODERS._entries.pop("keyed-mlp", None)
+    assert "keyed-mlp" not in ENCODERS
 
 
 BAD_SPECS = {
@@ -151,7 +149,7 @@ def test_a_user_estimator_registered_outside_the_package_joins_a_sweep(tmp_path)
     assert len(users) == 2 and all("Residual" in r["estimator"] and r["settings"]["encoder"] == {"width": 32} for r in users)
     assert all(r["spec"]["plugins"] == ["user_parts"] for r in records)
     # the records are real runs: alignment and uniformity on the box beat the null by far in 20 steps
-    assert all(r["metrics"]["affine_r2"]["score"] > r["metrics"]["affine_r2"]["null"]["upper"] + 0.2 for r in records)
+    assert all(r["metrics"]["code"]["affine_r2"]["score"] > r["metrics"]["code"]["affine_r2"]["null"]["upper"] + 0.2 for r in records)
 
 
 def test_failed_runs_are_recorded_with_their_error_and_retried_only_on_request(tmp_path):
@@ -223,11 +221,12 @@ def test_report_prints_a_table_per_cell_beside_the_baselines_and_writes_csv(tmp_
     assert run_sweep(specs, store).completed == 6
     assert main(["report", str(store.path), "--by", "generator,objective", "--csv", str(tmp_path / "t.csv")]) == 0
     table = capsys.readouterr().out.splitlines()
-    assert table[0].startswith("| generator | objective | runs | affine_r2 | mcc | null R^2") and len(table) == 4
+    assert table[0] == "| generator | objective | runs | affine_r2 | mcc | affine_r2.null | raw_x.affine_r2 | mcc.null | raw_x.mcc |"
+    assert len(table) == 4
     rows = {line.split("|")[1].strip(): line for line in table[2:]}
     assert set(rows) == {"sphere", "box"} and all("| 3 |" in line for line in rows.values())
     # the cell's mean is the mean of its records
-    mean = sum(r["metrics"]["affine_r2"]["score"] for r in store.records() if r["spec"]["generator"]["name"] == "box") / 3
+    mean = sum(r["metrics"]["code"]["affine_r2"]["score"] for r in store.records() if r["spec"]["generator"]["name"] == "box") / 3
     assert f"{mean:.3f} [" in rows["box"]
     csv = (tmp_path / "t.csv").read_text().splitlines()
     assert csv[0].startswith("generator,objective,runs,affine_r2,affine_r2_low,affine_r2_high") and len(csv) == 3
@@ -271,7 +270,7 @@ def test_a_run_stopped_mid_training_resumes_from_its_checkpoint_to_the_same_numb
     monkeypatch.undo()
     assert torch.load(checkpoint.path, weights_only=True)["step"] == 20
     resumed = run_experiment(spec, checkpoint=checkpoint)
-    assert resumed.r2.score == whole.r2.score and resumed.mcc.score == whole.mcc.score
+    assert resumed.code["affine_r2"].score == whole.code["affine_r2"].score and resumed.code["mcc"].score == whole.code["mcc"].score
     assert torch.equal(resumed.training.losses, whole.training.losses)
 
 
@@ -354,6 +353,6 @@ def test_batched_seeds_match_sequential_seeds(objective):
     kind = "knn" if "knn" in objective else ""
     for b, a in zip(batched, alone):
         torch.testing.assert_close(b.training.losses, a.training.losses, rtol=LOSSES_RTOL[kind], atol=LOSSES_ATOL[kind])
-        assert b.r2.score == pytest.approx(a.r2.score, abs=SCORES_ATOL[kind])
-        assert b.mcc.score == pytest.approx(a.mcc.score, abs=SCORES_ATOL[kind])
+        assert b.code["affine_r2"].score == pytest.approx(a.code["affine_r2"].score, abs=SCORES_ATOL[kind])
+        assert b.code["mcc"].score == pytest.approx(a.code["mcc"].score, abs=SCORES_ATOL[kind])
         assert b.spec == a.spec and b.problem_fingerprint == a.problem_fingerprint

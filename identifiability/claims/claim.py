@@ -22,7 +22,9 @@ import torch
 from hypothesis import strategies as st
 from scipy import stats
 
-from foundation import SettingError, check_float, check_seed, derive_seed
+from foundation import SettingError, check_float, check_seed
+
+from ..experiment import held_out
 from ..metrics.profile import CLASSES, Profile, profile
 from ..registry import GENERATORS, Context
 from ..specs import Part
@@ -301,7 +303,7 @@ class Control:
             raise SettingError("ideal", f"the control {self.name!r} names no ideal code")
         seed = budget.seeds[0]
         data, _ = GENERATORS.build(generator.name, Context(seed=seed, problem_seed=seed), generator.given)
-        held = data.sample(budget.eval_samples, derive_seed(seed, "eval"), dtype=torch.float64)
+        held = held_out(data, seed, budget.eval_samples, dtype=torch.float64)
         code, z = self.ideal(data, held)
         if not bool((code.amax(0) > code.amin(0)).any()):
             return 0.0

@@ -232,7 +232,7 @@ KALMAN_FILTER_DENOISES = Claim(
     statement="with observation noise the Kalman-filter LDM's state recovers z_T up to an affine map beyond what any one-frame encoder can (R^2 >= 0.85; per-frame oracle 0.80, exact filter 0.89)",
     reference="Mikulasch & Zenke 2026 (LDM), the sampling-free Bayesian filter",
     assumptions={"markov", "temporally_dependent", "linear_gaussian_transitions", "stationary", "noisy_observations"},
-    recipe=replace(_FILTER_ON_SEQUENCES, state=True),
+    recipe=replace(_FILTER_ON_SEQUENCES, readout="state", reference=Part("supervised-filter")),
     equivalence="affine",
     threshold=0.85,
 )
@@ -243,7 +243,8 @@ KALMAN_FILTER_NOISY = problems("gauss_ar1", latent_dim=2, uncertainty=0.3, seq_l
 KALMAN_FILTER_FLOW_DENOISES = KALMAN_FILTER_DENOISES.but(
     name="kalman-filter-flow-denoises",
     statement="with observation noise the flow Kalman filter's state (exact entropy) recovers z_T up to an affine map beyond what any one-frame encoder can",
-    recipe=Trained(Part("flow"), Part("kalman-filter-flow"), fast=400, full=1000, batch_size=256, state=True),
+    recipe=Trained(Part("flow"), Part("kalman-filter-flow"), fast=400, full=1000, batch_size=256, readout="state",
+                   reference=Part("supervised-filter")),
 )
 _ONE_FRAME = "one frame under observation noise: no code of it beats the per-frame oracle, 0.80 < 0.85"
 KALMAN_FILTER_DENOISES_CONTROLS = (

@@ -16,9 +16,12 @@ import torch
 from sklearn.linear_model import LinearRegression
 
 from foundation import SettingError, check_int, derive_seed
-from ..experiment import ExperimentResult, HeldOut, run_experiments
+
+from ..experiment import ExperimentResult, held_out, run_experiments
+from ..objectives.base import Readout
 from ..training import TrainingLog
 from ..registry import GENERATORS, Context
+from ..records import CODE
 from ..specs import Evaluation, ExperimentSpec, Part, Training
 from .budgets import Budget
 
@@ -28,8 +31,8 @@ class Codes:
     """One seed's held-out codes: the estimator's and the supervised reference's; and the
     estimator's training ``log`` (None for a fitted estimator)."""
 
-    estimator: HeldOut
-    supervised: HeldOut
+    estimator: Readout
+    supervised: Readout
     log: TrainingLog | None = None
 
 
@@ -44,11 +47,12 @@ class Trained:
     """An encoder and an objective by name (with settings), trained for ``fast`` or ``full`` steps.
 
     The supervised reference trains the same encoder with the ``supervised`` objective (regress z)
-    at the same budget. Seeds of one budget train together where the parts allow it. With ``state``
-    the held-out codes are a filtering objective's state at the last step of each sequence (scored
-    against that step's latents) instead of the per-frame codes, and the reference is a supervised
-    filter (``supervised-filter``: the same encoder and filter trained to regress z_t from the
-    filtered state), scored by its state too.
+    at the same budget (``reference``, by default ``supervised``). Seeds of one budget train together
+    where the parts allow it. ``readout`` names what is scored: the per-frame code, or a readout the
+    objective offers (``Objective.readouts``: "state", a filter's state at the last step of each
+    sequence, scored against that step's latents), of the estimator and of the reference alike (a
+    filter's reference is ``supervised-filter``, the same encoder and filter trained to regress z_t
+    from the filtered state).
     """
 
     encoder: Part
@@ -58,7 +62,8 @@ class Trained:
     batch_size: int = 512
     lr: float = 3e-3
     lr_schedule: str = "constant"  # the claims' thresholds were measured at a constant rate
-    state: bool = False
+    readout: str = CODE
+    reference: Part = Part("supervised")
 
     def __post_init__(self) -> None:
         check_int("fast", self.fast, low=1)
@@ -73,29 +78,29 @@ class Trained:
                 for seed in budget.seeds]
 
     def codes(self, generator: Part, budget: Budget, *, device: str = "cpu") -> list[Codes]:
-        runs = _trained_runs(replace(self, state=False), generator, budget, device,
-                             "supervised-filter" if self.state else "supervised")
-        if self.state and any(r.state is None for r, _ in runs):
-            raise SettingError("state", f"the objective {self.objective.name!r} has no filter state to score")
-        return [Codes(r.state if self.state else r.codes, s.state if self.state else s.codes, r.training)  # type: ignore[arg-type]
+        runs = _trained_runs(replace(self, readout=CODE), generator, budget, device)
+        missing = [r for pair in runs for r in pair if self.readout not in (r.held_out or {})]
+        if missing:
+            raise SettingError("readout", f"{missing[0].spec.objective.name!r} offers no readout {self.readout!r} "  # type: ignore[union-attr]
+                                          f"(it offers: {', '.join(missing[0].held_out or {})})")
+        return [Codes(r.held_out[self.readout], s.held_out[self.readout], r.training)  # type: ignore[index]
                 for r, s in runs]
 
     def describe(self, budget: Budget) -> str:
         steps = self.full if budget.name == "full" else self.fast
-        scored = ", the filter's state scored" if self.state else ""
+        scored = "" if self.readout == CODE else f", its {self.readout} scored"
         return f"{self.encoder.name} + {self.objective.name}, {steps} steps x batch {self.batch_size}{scored}"
 
 
 @lru_cache(maxsize=16)
 def _trained_runs(
-    recipe: Trained, generator: Part, budget: Budget, device: str, reference: str = "supervised"
+    recipe: Trained, generator: Part, budget: Budget, device: str
 ) -> tuple[tuple[ExperimentResult, ExperimentResult], ...]:
-    """The (estimator, supervised reference) results of a recipe's runs, with their codes, kept for
-    the process: a claim and its control that share a recipe and a generator (a different target,
-    class or scored state of the same training) train once. ``reference`` names the reference's
-    objective."""
+    """The (estimator, supervised reference) results of a recipe's runs, with every readout's codes,
+    kept for the process: a claim and its control that share a recipe and a generator (a different
+    target, class or readout of the same training) train once."""
     specs = recipe.specs(generator, budget, device)
-    supervised = [replace(spec, objective=Part(reference)) for spec in specs]
+    supervised = [replace(spec, objective=recipe.reference) for spec in specs]
     results = run_experiments(specs + supervised, keep_codes=True)
     n = len(specs)
     return tuple(zip(results[:n], results[n:]))
@@ -120,14 +125,14 @@ class Fitted:
         for seed in budget.seeds:
             data, _ = GENERATORS.build(generator.name, Context(seed=seed, problem_seed=seed), generator.given)
             train = data.sample(samples, derive_seed(seed, "train"))
-            held = data.sample(budget.eval_samples, derive_seed(seed, "eval"))  # as experiment.evaluate draws it
+            held = held_out(data, seed, budget.eval_samples)
             x, z = train.x[:, 0].flatten(1).numpy(), train.z[:, 0].numpy()
             x_held, z_held = held.x[:, 0].flatten(1), held.z[:, 0]
             estimator = self.make(seed).fit(x)
             told = self.supervised(seed).fit(x, z)
             out.append(Codes(
-                HeldOut(torch.as_tensor(estimator.transform(x_held.numpy())), z_held, x_held),
-                HeldOut(torch.as_tensor(told.predict(x_held.numpy())), z_held, x_held),
+                Readout(torch.as_tensor(estimator.transform(x_held.numpy())), z_held, x_held),
+                Readout(torch.as_tensor(told.predict(x_held.numpy())), z_held, x_held),
             ))
         return out
 

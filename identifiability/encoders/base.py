@@ -49,6 +49,24 @@ class Encoder(nn.Module):
         )
 
 
+class PlainEncoder(Encoder):
+    """A plain module of one's own as an encoder: ``module(x)``, with no data-dependent start and no
+    inverse."""
+
+    def __init__(self, module: nn.Module) -> None:
+        super().__init__()
+        self.module = module
+
+    def encode(self, x: torch.Tensor) -> torch.Tensor:
+        return self.module(x)
+
+
+def as_encoder(module: nn.Module) -> Encoder:
+    """``module`` if it keeps the ``Encoder`` contract, else a ``PlainEncoder`` of it (once, where a run
+    is built, so that nothing downstream asks which it is)."""
+    return module if isinstance(module, Encoder) else PlainEncoder(module)
+
+
 class Flattened(Encoder):
     """An encoder of vectors applied to observations of shape ``shape`` (frames), flattened."""
 

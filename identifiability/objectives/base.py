@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Literal
 
 import torch
@@ -33,10 +35,47 @@ class Objective(nn.Module):
     ema: float | None = None
     geometry: Geometry = "plane"
 
-    def filtered(self, z: torch.Tensor) -> torch.Tensor | None:
-        """The objective's own estimate of the last step's latent state from encodings z (n, T, d),
-        where it keeps one (a filter), else None."""
-        return None
+    def readouts(
+        self, encoder: nn.Module, x: torch.Tensor, z: torch.Tensor, fresh: Callable[[int], torch.Tensor]
+    ) -> dict[str, Readout]:
+        """What the trained model estimates besides the per-frame code, by name (a filter's state, say),
+        each scored as the code is: from held-out sequences x (n, T, ...) with latents z (n, T, d);
+        ``fresh(m)`` draws m new sequences of observations from the training stream (never the
+        held-out ones) for a readout that refits a part first. None by default."""
+        return {}
+
+
+@dataclass(frozen=True)
+class Readout:
+    """Codes read off a trained model beside what they estimate, on the CPU or not: ``z_hat`` (n, k),
+    the true latents ``z`` (n, d) and the observations ``x`` (n, D), flattened, of the step they
+    estimate."""
+
+    z_hat: torch.Tensor
+    z: torch.Tensor
+    x: torch.Tensor
+
+    def cpu(self) -> Readout:
+        """The same, on the CPU."""
+        return Readout(self.z_hat.cpu(), self.z.cpu(), self.x.cpu())
+
+
+class PlainObjective(Objective):
+    """A plain module of one's own as an objective: its loss ``loss(z)`` on encodings z (n, T, d),
+    nothing else required, read on the plane."""
+
+    def __init__(self, loss: nn.Module) -> None:
+        super().__init__()
+        self.loss = loss
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        return self.loss(z)
+
+
+def as_objective(module: nn.Module) -> Objective:
+    """``module`` if it keeps the ``Objective`` contract, else a ``PlainObjective`` of it (once, where
+    a run is built, so that nothing downstream asks which it is)."""
+    return module if isinstance(module, Objective) else PlainObjective(module)
 
 
 def consecutive_pairs(z: torch.Tensor, target: torch.Tensor | None = None) -> torch.Tensor:

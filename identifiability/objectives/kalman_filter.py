@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 import torch
 from torch import nn
 
 from foundation import check_choice
 
-from .base import Objective
+from .base import Objective, Readout
 from .latent_models import KalmanPredictive
 
 
@@ -100,6 +101,16 @@ class KalmanFilterLDM(Objective):
     def filtered(self, z: torch.Tensor) -> torch.Tensor:
         """The filtered mean at the last step, (n, d)."""
         return self.predictions(z)[2][:, -1]
+
+    def readouts(
+        self, encoder: nn.Module, x: torch.Tensor, z: torch.Tensor, fresh: Callable[[int], torch.Tensor]
+    ) -> dict[str, Readout]:
+        """"state": the filtered mean at the last step of each held-out sequence, scored against that
+        step's latents, the filter first refitted (``calibrate``, encoder fixed) on the encodings of
+        as many fresh sequences."""
+        with torch.no_grad():
+            self.calibrate(encoder(fresh(x.shape[0])))
+            return {"state": Readout(self.filtered(encoder(x)), z[:, -1], x[:, -1].flatten(1))}
 
     def calibrate(self, y: torch.Tensor, max_iter: int = 200) -> float:
         """Fit the filter (A, b, Q, R) to encodings y (n, T, d) by maximum likelihood (L-BFGS on the

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-import torch
+from collections.abc import Callable
 
-from .base import Objective
+import torch
+from torch import nn
+
+from .base import Objective, Readout
 from .kalman_filter import KalmanFilterLDM
 
 
@@ -30,7 +33,7 @@ class Supervised(Objective):
 class SupervisedFilter(Objective):
     """The reference of a filter's state: the encodings y (n, T, d) run through the Kalman filter of
     ``KalmanFilterLDM`` (same parametrisation and recursion), and the filtered means regressed on the
-    true latents z_t at every step, encoder and filter together; ``filtered`` reads its state. What
+    true latents z_t at every step, encoder and filter together; its readout "state" is the filter's. What
     the same encoder and filter reach when told z, where a per-frame regression is capped by the
     per-frame oracle."""
 
@@ -44,6 +47,9 @@ class SupervisedFilter(Objective):
         _check_shapes(z, latents)
         return (self.kalman.predictions(z)[2] - latents.to(z.dtype)).pow(2).sum(-1).mean()
 
-    def filtered(self, z: torch.Tensor) -> torch.Tensor:
-        """The filtered mean at the last step, (n, d)."""
-        return self.kalman.filtered(z)
+    def readouts(
+        self, encoder: nn.Module, x: torch.Tensor, z: torch.Tensor, fresh: Callable[[int], torch.Tensor]
+    ) -> dict[str, Readout]:
+        """"state": the filtered mean at the last step of each held-out sequence (the filter as trained)."""
+        with torch.no_grad():
+            return {"state": Readout(self.kalman.filtered(encoder(x)), z[:, -1], x[:, -1].flatten(1))}

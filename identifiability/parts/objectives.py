@@ -9,7 +9,7 @@ import inspect
 from typing import Any
 
 from foundation import SettingError
-from generators import NonlinearICA
+from generators import ContrastivePairs, NonlinearICA, Process
 
 from ..objectives.presets import PRESETS, needs_of, preset, settings_of
 from ..objectives.supervised import Supervised, SupervisedFilter
@@ -44,14 +44,17 @@ def _grid_summary(name: str) -> str:
     return f"LDM ablation grid: {space} latent model x {estimator} entropy x {form.upper()} form"
 
 
-def matched(data: Any) -> bool:
+def matched(data: Process) -> bool:
     """Whether the data are the theory's sphere with vMF pairs, where temperature 1 / kappa matches."""
-    return getattr(data, "latent_geometry", None) == "sphere" and hasattr(data, "kappa")
+    return isinstance(data, ContrastivePairs) and data.latent_geometry == "sphere"
 
 
-def default_objective(data: Any) -> str:
-    """InfoNCE on the sphere, its Gaussian (plane) form elsewhere."""
-    return "infonce" if getattr(data, "latent_geometry", None) == "sphere" else "plane-kde-ldm"
+def default_objective(geometry: str) -> str:
+    """The objective a run on latents of ``geometry`` trains unless told: InfoNCE on the sphere, its
+    Gaussian (plane) form elsewhere. The one owner of the decision: a spec reads the geometry its
+    generator's registration declares, AdaSSL's base the built data's, and ``experiment.build``
+    refuses a generator whose data disagree with its declaration."""
+    return "infonce" if geometry == "sphere" else "plane-kde-ldm"
 
 
 def _action_dim(context: Context) -> int:
@@ -83,7 +86,7 @@ def _register(name: str) -> None:
     if "temperature" in settings and "base" not in settings:  # the matched 1 / kappa on the sphere with vMF pairs
         derived["temperature"] = lambda c, own=settings["temperature"]: 1 / c.data.kappa if matched(c.data) else own
     if "base" in settings:  # AdaSSL's contrastive base follows the data's geometry
-        derived["base"] = lambda c: default_objective(c.data)
+        derived["base"] = lambda c: default_objective(c.data.latent_geometry)
     register_objective(name, derived=derived)(build)
 
 

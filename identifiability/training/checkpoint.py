@@ -34,7 +34,7 @@ def _set_stream(modules: tuple[torch.nn.Module, ...], name: str, device: str, st
     index, rest = name.split(".", 1)
     prefix, attr = rest.rsplit(".", 1)
     owner = modules[int(index)].get_submodule(prefix) if prefix else modules[int(index)]
-    generator = getattr(owner, attr)
+    generator = getattr(owner, attr)  # the attribute `streams` found holding a torch.Generator
     if str(generator.device) != device:
         generator = torch.Generator(device=device)
         setattr(owner, attr, generator)

@@ -19,7 +19,7 @@ from tqdm.auto import tqdm
 from foundation import as_generator, check_float, check_int, derive_seed
 from generators import Batch
 
-from ..objectives.base import INPUTS
+from ..objectives.base import INPUTS, as_objective
 from .checkpoint import Checkpoint, capture, restore
 from .devices import resolve_device
 from .schedule import check_schedule, rate_factor
@@ -246,10 +246,11 @@ def train(
     device = resolve_device(device)
     dtype = cast_to(dtype, encoder, objective, device=device)
     optimizer = optimizer_for([*encoder.parameters(), *objective.parameters()], lr)
-    requires = frozenset(getattr(objective, "requires", ()))
+    objective = as_objective(objective)  # a plain module of one's own: nothing required
+    requires = objective.requires
     if requires - INPUTS.keys():
         raise ValueError(f"the objective requires {sorted(requires - INPUTS.keys())}, which no trainer provides")
-    ema = getattr(objective, "ema", None)
+    ema = objective.ema
     if "target" in requires and ema is None:
         raise ValueError("the objective requires an EMA target but sets no ema decay")
     target = copy.deepcopy(encoder).requires_grad_(False) if "target" in requires else None

@@ -22,6 +22,7 @@ from tqdm.auto import tqdm
 
 from foundation import as_generator, check_float, check_int, derive_seed
 
+from ..objectives.base import as_objective
 from .checkpoint import streams
 from .devices import resolve_device
 from .loop import MAX_STEPS, LossRecord, TrainingLog, cast_to, optimizer_for, set_rate
@@ -31,7 +32,7 @@ from .schedule import check_schedule, rate_factor
 def batchable(encoder: torch.nn.Module, objective: torch.nn.Module) -> bool:
     """Whether a run's parts can train batched: the objective needs nothing but the encodings (no
     log-volume, action, observations or EMA target) and no part draws noise of its own."""
-    return not getattr(objective, "requires", ()) and not streams(encoder, objective)
+    return not as_objective(objective).requires and not streams(encoder, objective)
 
 
 def train_seeds(

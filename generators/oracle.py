@@ -3,7 +3,9 @@
 For a linear-Gaussian process z_{t+1} = A z_t + N(0, Q), z_0 ~ N(0, I), observed as x_t = g(z_t) +
 sigma_x eps_t, no estimator of z_t from x_1..x_t does better (to first order in sigma_x) than the
 Kalman filter on observations taken in latent coordinates, y_t = z_t + N(0, R), R the observation
-noise pulled back through g (``MixedProcess.latent_observation_noise``). Its error covariance does not
+noise pulled back through g (``MixedProcess.latent_observation_noise``). ``filter_oracle`` picks the
+closed form or the particle filter for a process; ``LatentDynamics.baselines`` offers it as the
+baseline "oracle" of every run on a linear-Gaussian process. Its error covariance does not
 depend on the data, so the bound is a closed form: a covariance recursion.
 
 Exact for linear g; first order only otherwise: where the pulled-back noise is not small against the
@@ -17,8 +19,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import torch
+
+if TYPE_CHECKING:
+    from .mixing import MixedProcess
 
 
 @dataclass(frozen=True)
@@ -44,6 +50,29 @@ class OracleR2:
         return {"per_frame": self.per_frame, "filtered": self.filtered, "method": self.method, "exact": self.exact,
                 "effective_sample_size": self.effective_sample_size,
                 "standard_errors": None if self.standard_errors is None else list(self.standard_errors)}
+
+
+def filter_oracle(
+    process: MixedProcess, x: torch.Tensor, z: torch.Tensor, *, rows: int = 2000, sequences: int = 500,
+    particles: int = 1000, seed: int = 0,
+) -> OracleR2:
+    """The Bayes filter's (per-frame, filtered) R^2 on the true model of a linear-Gaussian ``process``
+    (its ``linear_gaussian`` (A, Q)) from held-out sequences x (n, T, ...) with latents z (n, T, d):
+    the exact Kalman filter's closed form where g adds no non-Gaussianity (no observation noise, or a
+    linear g; the pulled-back noise averaged over the first ``rows`` latents), else a bootstrap
+    particle filter with ``particles`` particles on the first ``sequences`` sequences, from ``seed``."""
+    model = process.linear_gaussian
+    if model is None:
+        raise ValueError(f"{process!r} is not linear-Gaussian: it has no Kalman filter on its true model")
+    if not process.observation_noise or "linear_mixing" in process.assumptions:
+        r = process.latent_observation_noise(z[:rows, 0].cpu())
+        return OracleR2(*oracle_r2(*model, r, process.seq_len), method="exact Kalman filter")
+    per_frame, filtered, ess, errors = particle_filter_r2(
+        x[:sequences].flatten(2), z[:sequences], *model, process.mixing, process.observation_noise,
+        particles=particles, seed=seed,
+    )
+    return OracleR2(per_frame, filtered, method=f"particle filter ({particles} particles)", effective_sample_size=ess,
+                    standard_errors=errors)
 
 
 def filtered_covariances(a: torch.Tensor, q: torch.Tensor, r: torch.Tensor, steps: int) -> torch.Tensor:

@@ -1,4 +1,10 @@
-"""A results file: JSON lines, each appended in one locked write (see ``store`` for reading them)."""
+"""The results store: one JSON line per run, keyed by its spec's hash, appended atomically.
+
+A record (``record``) is written once, when its run has finished or failed, in a single ``O_APPEND``
+write under an exclusive lock, then synced (``ResultsFile``): a run killed before that leaves
+nothing, and two processes appending at once cannot interleave their lines. ``done`` tells a sweep
+which keys to skip; ``tables`` reads records as tables.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +16,8 @@ from pathlib import Path
 from typing import Any
 
 from foundation import SettingError
+
+from .schema import FAILED, OK
 
 
 def _line(record: dict[str, Any]) -> bytes:
@@ -68,3 +76,47 @@ class ResultsFile:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+class Store:
+    """The records of a results file (created on the first append).
+
+    Args:
+        path: the JSON-lines file.
+    """
+
+    def __init__(self, path: str | os.PathLike) -> None:
+        self.path = Path(path)
+
+    def append(self, record: dict[str, Any]) -> None:
+        """Add one record (it needs a ``key`` and a ``status``)."""
+        if "key" not in record or record.get("status") not in (OK, FAILED):
+            raise ValueError("a record needs a key and a status (ok or failed)")
+        with ResultsFile(self.path) as results:
+            results.append(record)
+
+    def records(self) -> list[dict[str, Any]]:
+        """Every record, in the order written ([] before the first)."""
+        if not self.path.exists():
+            return []
+        out = []
+        with open(self.path) as lines:
+            for number, line in enumerate(lines, start=1):
+                if line.strip():
+                    try:
+                        out.append(json.loads(line))
+                    except json.JSONDecodeError as error:
+                        raise ValueError(f"{self.path}:{number} is not a JSON record: {error}") from None
+        return out
+
+    def latest(self) -> dict[str, dict[str, Any]]:
+        """The last record of each key."""
+        return {r["key"]: r for r in self.records()}
+
+    def done(self) -> set[str]:
+        """Keys whose last record succeeded."""
+        return {k for k, r in self.latest().items() if r["status"] == OK}
+
+    def failed(self) -> dict[str, dict[str, Any]]:
+        """The last record of each key that failed, with its error."""
+        return {k: r for k, r in self.latest().items() if r["status"] == FAILED}

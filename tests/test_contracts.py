@@ -1,0 +1,193 @@
+"""Issue 26: the middle floor reads parts through their contracts. A process declares its sizes,
+geometry, assumptions and baselines; an objective offers readouts; plain modules become parts once;
+every number has one name in the result, the record, the table and the command line."""
+
+import ast
+import importlib
+import json
+from pathlib import Path
+
+import pytest
+import torch
+
+from generators import Batch, Process
+from identifiability import ExperimentSpec, Part, run_experiment
+from identifiability.cli import main
+from identifiability.experiment import build, held_out
+from identifiability.objectives.base import Objective, PlainObjective, Readout
+from identifiability.encoders.base import PlainEncoder
+from identifiability.records import Store, number_names, path_of, value_of
+from identifiability.registry import ENCODERS, GENERATORS, OBJECTIVES
+from identifiability.report import format_report
+
+ROOT = Path(__file__).resolve().parents[1]
+SMALL = dict(steps=3, batch_size=16, eval_samples=200, device="cpu")
+
+
+@pytest.mark.parametrize("name", GENERATORS.names())
+def test_every_registered_generator_keeps_the_process_contract(name):
+    parts = build(ExperimentSpec.from_settings(generator=name, latent_dim=4, **SMALL))
+    data = parts.data
+    assert isinstance(data, Process) and data.seq_len >= 1 and data.latent_geometry in ("sphere", "plane")
+    assert data.latent_geometry == GENERATORS[name].meta.get("geometry", "plane")
+    batch = data.sample(3, 0)
+    assert batch.x.shape[:2] == (3, data.seq_len) and batch.x.shape[2:] == data.observed_shape
+    assert batch.z.shape == (3, data.seq_len, data.latent_dim)
+    assert (batch.r is None) == (data.action_dim is None)
+
+
+class Spy(Objective):
+    """Alignment and a log-det entropy, offering a readout "twice" (the code doubled) and recording
+    what ``readouts`` was handed."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.handed: dict = {}
+
+    def forward(self, z):
+        a, b = z[:, 0], z[:, 1]
+        return (a - b).pow(2).sum(-1).mean() - 0.5 * torch.logdet(torch.cov(a.T) + 1e-3 * torch.eye(a.shape[1]))
+
+    def readouts(self, encoder, x, z, fresh):
+        self.handed = {"x": x, "z": z, "fresh": fresh(x.shape[0])}
+        with torch.no_grad():
+            return {"twice": Readout(2 * encoder(x[:, 0]), z[:, 0], x[:, 0].flatten(1))}
+
+
+@pytest.fixture
+def spy():
+    """The Spy registered as "spy" for one test; the objectives it built."""
+    made = []
+    with OBJECTIVES.scoped():
+
+        @OBJECTIVES("spy")
+        def build_spy(context):
+            """A spy objective."""
+            made.append(Spy())
+            return made[-1]
+
+        yield made
+
+
+def test_a_readout_an_objective_offers_is_scored_and_recorded_like_the_code(spy):
+    spec = ExperimentSpec.from_settings(generator="box", objective="spy", latent_dim=3, **SMALL)
+    result = run_experiment(spec, keep_codes=True)
+    # the readout is handed the held-out sequences whole and fresh draws of the training stream
+    handed = spy[0].handed
+    held = held_out(build(spec).data, spec.problem, spec.evaluation.eval_samples)
+    assert torch.equal(handed["x"], held.x) and torch.equal(handed["z"], held.z)
+    assert handed["fresh"].shape == held.x.shape and not torch.equal(handed["fresh"], held.x)
+    # scored as the code: the doubled code has the code's affine R^2 (an affine map of it)
+    twice, code = result.metrics["twice"], result.code
+    assert twice["affine_r2"].score == pytest.approx(code["affine_r2"].score, abs=1e-5)
+    assert twice["affine_r2"].null is not None and result.raw_x["twice"]["affine_r2"].score == result.raw_x["code"]["affine_r2"].score
+    record = json.loads(json.dumps(result.to_record()))
+    assert value_of(record, "twice.affine_r2") == twice["affine_r2"].score
+    assert value_of(record, "raw_x.twice.mcc") == result.raw_x["twice"]["mcc"].score
+    assert "the code of one frame" in format_report(result) and "twice:" in format_report(result)
+
+
+def test_every_number_a_record_holds_resolves_by_its_name():
+    spec = ExperimentSpec.from_settings(generator="gauss_ar1", objective="kalman-filter", latent_dim=2, seq_len=3, dci=True,
+                                        **SMALL)
+    record = json.loads(json.dumps(run_experiment(spec).to_record()))
+    names = number_names(record)
+    assert {"affine_r2", "affine_r2.null", "mcc.null", "dci", "state.affine_r2", "raw_x.affine_r2", "raw_x.state.mcc",
+            "profile.orthogonal", "rotation_mcc", "oracle.filtered", "oracle.per_frame", "train_s"} <= set(names)
+    for name in names:
+        value = value_of(record, name)
+        assert isinstance(value, (int, float)) and not isinstance(value, bool), (name, path_of(record, name), value)
+    assert value_of(record, "affine_r2.reverse") == record["metrics"]["code"]["affine_r2"]["reverse"]
+    assert value_of(record, "no_such_score") is None and value_of(record, "state.no_such") is None
+
+
+def test_report_scores_take_every_recorded_name_and_refuse_others_naming_them(tmp_path, capsys):
+    store = Store(tmp_path / "r.jsonl")
+    spec = ExperimentSpec.from_settings(generator="gauss_ar1", objective="kalman-filter", latent_dim=2, seq_len=3, **SMALL)
+    store.append(run_experiment(spec).to_record())
+    assert main(["report", str(store.path), "--scores", "state.affine_r2,rotation_mcc,oracle.filtered"]) == 0
+    table = capsys.readouterr().out.splitlines()
+    assert table[0].startswith("| generator | objective | runs | state.affine_r2 | rotation_mcc | oracle.filtered |")
+    with pytest.raises(SystemExit) as exit_:
+        main(["report", str(store.path), "--scores", "baselines.rotation_mcc"])
+    error = capsys.readouterr().err
+    assert exit_.value.code == 2 and "'baselines.rotation_mcc', which no record" in error and "rotation_mcc" in error
+
+
+def test_plain_modules_become_parts_once_and_the_estimator_names_their_classes():
+    with ENCODERS.scoped(), OBJECTIVES.scoped():
+        import user_parts
+
+        importlib.reload(user_parts)  # registers the user's plain modules for this test
+        _plain_modules_become_parts()
+
+
+def _plain_modules_become_parts():
+    spec = ExperimentSpec.from_settings(generator="box", encoder="user-residual", objective="user-align-uniform",
+                                        latent_dim=3, **SMALL)
+    parts = build(spec)
+    assert isinstance(parts.encoder, PlainEncoder) and isinstance(parts.objective, PlainObjective)
+    assert parts.objective.requires == frozenset() and parts.objective.geometry == "plane"
+    result = run_experiment(spec)
+    assert "Residual" in result.estimator and "AlignUniform" in result.estimator
+
+
+class NotAProcess:
+    latent_dim, observed_shape, seq_len = 2, (2,), 2
+
+    def sample(self, n, seed, **kw):
+        return Batch(x=torch.zeros(n, 2, 2), z=torch.zeros(n, 2, 2))
+
+
+class SphereUndeclared(Process):
+    latent_dim, observed_shape, latent_geometry = 2, (2,), "sphere"
+
+
+def test_a_generator_off_the_contract_or_its_declared_geometry_is_refused_by_name():
+    with GENERATORS.scoped():
+        GENERATORS("not-a-process")(lambda context: NotAProcess())
+        GENERATORS("sphere-undeclared")(lambda context: SphereUndeclared())
+        _refused()
+    assert "not-a-process" not in GENERATORS
+
+
+def _refused():
+    with pytest.raises(TypeError, match="'not-a-process' built a NotAProcess, which does not keep the Process contract"):
+        build(ExperimentSpec(generator=Part("not-a-process"), device="cpu"))
+    with pytest.raises(TypeError, match="registered with geometry 'plane' but its latents lie on the sphere"):
+        build(ExperimentSpec(generator=Part("sphere-undeclared"), device="cpu"))
+
+
+def test_the_report_states_no_theorem_for_methods_it_was_not_proved_for():
+    for objective in ("byol", "infonce"):
+        report = format_report(run_experiment(ExperimentSpec.from_settings(objective=objective, latent_dim=3, **SMALL)))
+        assert "identifies" not in report
+
+
+MIDDLE = ["experiment.py", "records/schema.py", "records/tables.py", "records/store.py", "report.py", "sweeps.py", "specs.py",
+          "training/loop.py", "training/seeds.py", "claims/recipes.py", "parts/objectives.py"]
+
+
+@pytest.mark.parametrize("module", MIDDLE)
+def test_the_middle_floor_probes_attributes_only_with_a_reason_beside(module):
+    """``hasattr`` and ``getattr(`` where a contract should answer: each use has its reason on its line."""
+    source = (ROOT / "identifiability" / module).read_text().splitlines()
+    tree = ast.parse("\n".join(source))
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in ("hasattr", "getattr"):
+            line = source[node.lineno - 1]
+            reasoned = "#" in line or (node.func.id == "getattr" and "fields(" in line)  # dataclass fields by name
+            assert reasoned, f"{module}:{node.lineno}: {line.strip()}"
+
+
+def test_the_experiment_layer_names_no_part():
+    """No string in experiment.py's code (docstrings aside) is a registered part's name or names the
+    filter or its oracle: it loops over readouts and baselines."""
+    tree = ast.parse((ROOT / "identifiability" / "experiment.py").read_text())
+    docstrings = {id(node.body[0].value) for node in ast.walk(tree)
+                  if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef)) and node.body
+                  and isinstance(node.body[0], ast.Expr) and isinstance(node.body[0].value, ast.Constant)}
+    strings = [node.value for node in ast.walk(tree) if isinstance(node, ast.Constant) and isinstance(node.value, str)
+               and id(node) not in docstrings]
+    named = {*GENERATORS.names(), *OBJECTIVES.names(), "state", "oracle", "filtered", "linear_gaussian"}
+    assert strings and not named & set(strings)
