@@ -14,7 +14,7 @@ import argparse
 import torch
 
 from generators import LatentDynamics
-from identifiability.objectives import preset
+from identifiability import preset
 
 from objective_speed import steps_per_second
 

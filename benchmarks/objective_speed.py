@@ -16,7 +16,7 @@ import torch
 
 from generators import LatentDynamics
 from identifiability.encoders import MLPEncoder
-from identifiability.objectives import preset
+from identifiability import preset
 from identifiability.training import train
 
 

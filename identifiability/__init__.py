@@ -1,6 +1,7 @@
 """identifiability: test whether representation learning recovers the latents that generated the data."""
 
 from .experiment import ExperimentResult, build, run_experiment, run_experiments
+from .parts.objectives import preset
 from .registry import register_encoder, register_generator, register_objective
 from .specs import Evaluation, ExperimentSpec, Part, Training
 
@@ -11,6 +12,7 @@ __all__ = [
     "Part",
     "Training",
     "build",
+    "preset",
     "register_encoder",
     "register_generator",
     "register_objective",

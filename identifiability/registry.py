@@ -71,15 +71,20 @@ class Entry:
     summary: str = ""
     meta: Mapping[str, Any] = field(default_factory=dict)
 
-    def resolve(self, context: Context, given: Mapping[str, Any], kind: str) -> dict[str, Any]:
-        """The effective value of every setting: ``given``, else derived, else the default.
-        A setting the part does not have is refused."""
+    def resolve(self, context: Context, given: Mapping[str, Any], kind: str, *, derive: bool = True) -> dict[str, Any]:
+        """The effective value of every setting: ``given``, else derived (where ``derive``), else the
+        default. A setting the part does not have is refused."""
+        self.check(given, kind)
+        derived = {k: f(context) for k, f in self.derived.items() if k not in given} if derive else {}
+        return {**self.settings, **derived, **given}
+
+
+    def check(self, given: Mapping[str, Any], kind: str) -> None:
+        """Refuse a setting the part does not have, naming the ones it has."""
         unknown = sorted(set(given) - set(self.settings))
         if unknown:
             takes = ", ".join(self.settings) or "none"
             raise SettingError(unknown[0], f"is not a setting of the {kind} {self.name!r} (its settings: {takes})")
-        derived = {k: f(context) for k, f in self.derived.items() if k not in given}
-        return {**self.settings, **derived, **given}
 
 
 class Registry:

@@ -151,10 +151,7 @@ class ExperimentSpec:
         plugins = set(self.plugins)
         for registry, part in self.parts():
             entry = registry[part.name]  # a name that is not registered is refused here
-            unknown = sorted(set(part.given) - set(entry.settings))
-            if unknown:
-                takes = ", ".join(entry.settings) or "none"
-                raise SettingError(unknown[0], f"is not a setting of the {registry.kind} {part.name!r} (its settings: {takes})")
+            entry.check(part.given, registry.kind)
             if not entry.build.__module__.startswith(f"{__package__}."):
                 plugins.add(entry.build.__module__)
         object.__setattr__(self, "plugins", tuple(sorted(plugins)))

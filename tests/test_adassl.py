@@ -9,7 +9,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from identifiability import ExperimentSpec, build, run_experiment
-from identifiability.objectives import AdaSSL, KNN, gaussian_kl, preset, straight_through_bernoulli
+from identifiability import preset
+from identifiability.objectives import AdaSSL, KNN, gaussian_kl, straight_through_bernoulli
 
 
 @given(st.integers(1, 6), st.integers(0, 1000))

@@ -15,10 +15,10 @@ from generators import LatentDynamics
 from identifiability import ExperimentSpec, Part, Training, build, run_experiment
 from identifiability.encoders.log_volume import decoder_jacobian
 from identifiability.experiment import initialize
-from identifiability.objectives import LDM, FlowExact, OracleEdit, Plane, preset
+from identifiability import preset
+from identifiability.objectives import LDM, FlowExact, Plane
 from identifiability.objectives.latent_models import log_vmf_normalizer
 from identifiability.objectives.base import INPUTS
-from identifiability.objectives.presets import PRESETS, settings_of
 from identifiability.registry import ENCODERS, GENERATORS, OBJECTIVES
 from identifiability.training import train
 
@@ -27,6 +27,7 @@ from identifiability.training import train
 OTHER = {  # a value other than the default, for each setting a preset may have
     "temperature": 0.37, "ema": 0.5, "editor": "mlp", "beta": 5.0, "warmup": 3, "l0": 0.7, "rank": 1,
     "view_variance": 0.5, "learn_view_variance": True, "hidden": (16,), "noise_scale": 1.0, "learn_noise": False,
+    "form": "laplace", "width": 8,
 }
 # The parts an objective needs besides the default problem (jump, mlp): a segmented generator, a flow.
 NEEDS = {"tcl": {"generator": "ica", "law": "gaussian", "segments": 4}, "kalman-flow": {"encoder": "flow"},
@@ -45,7 +46,11 @@ def losses(objective: str, **settings) -> torch.Tensor:
         return torch.cat([log.losses, parts.encoder(parts.data.sample(8, 0).x).flatten()])
 
 
-@pytest.mark.parametrize("name,setting", [(n, s) for n in PRESETS for s in settings_of(n)])
+def settings_of(name: str) -> dict:
+    return dict(OBJECTIVES[name].settings)
+
+
+@pytest.mark.parametrize("name,setting", [(n, s) for n in OBJECTIVES for s in settings_of(n)])
 def test_every_setting_of_every_preset_changes_its_loss(name, setting):
     if setting == "base":
         other = "simclr"  # the contrastive base (jump is off the sphere: the default is plane-kde-ldm)
@@ -56,7 +61,7 @@ def test_every_setting_of_every_preset_changes_its_loss(name, setting):
     assert not torch.equal(losses(name), losses(name, **{setting: other})), f"{name}.{setting} does nothing"
 
 
-@pytest.mark.parametrize("name", PRESETS)
+@pytest.mark.parametrize("name", OBJECTIVES.names())
 def test_a_setting_a_preset_does_not_have_is_refused(name):
     foreign = next(s for s in OTHER if s not in settings_of(name))
     with pytest.raises(SettingError, match=foreign):

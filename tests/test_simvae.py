@@ -8,7 +8,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from torch.distributions import MultivariateNormal, kl_divergence
 
-from identifiability.objectives import SimVAE, preset
+from identifiability import preset
+from identifiability.objectives import SimVAE
 
 
 def linear_simvae(d: int, observed: int, view_variance: float, noise: float, weight: torch.Tensor, bias: torch.Tensor) -> SimVAE:

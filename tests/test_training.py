@@ -12,7 +12,7 @@ from identifiability import ExperimentSpec, run_experiment
 from identifiability.registry import ENCODERS, GENERATORS
 from identifiability.encoders import MLPEncoder
 from identifiability.metrics import dci
-from identifiability.objectives import preset
+from identifiability import preset
 from identifiability.records import value_of
 from identifiability.training import Probe, rate_factor, resolve_device, train
 

@@ -1,5 +1,6 @@
 """Objectives: latent distribution matching with two dials, a latent model P_theta(z' | z) and an
-entropy estimator H, and the named SSL methods as presets of them."""
+entropy estimator H; the named SSL methods are settings of them, registered by name in
+``identifiability.parts.objectives``."""
 
 from .adassl import AdaSSL, OracleEdit, gaussian_kl, straight_through_bernoulli
 from .base import INPUTS, Objective, consecutive_pairs
@@ -10,7 +11,6 @@ from .kalman_filter import KalmanFilterLDM
 from .latent_models import KalmanPredictive, LatentModel, NonlinearPredictive, Plane, Sphere
 from .ldm import LDM
 from .pcl import PCL
-from .presets import PRESETS, preset, settings_of
 from .simvae import SimVAE
 from .tcl import TCL
 
@@ -29,7 +29,6 @@ __all__ = [
     "KDE",
     "KNN",
     "LDM",
-    "PRESETS",
     "EntropyEstimator",
     "FlowExact",
     "KalmanFilterLDM",
@@ -43,6 +42,4 @@ __all__ = [
     "StopGradient",
     "VarianceCovariance",
     "consecutive_pairs",
-    "preset",
-    "settings_of",
 ]
