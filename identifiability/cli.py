@@ -7,7 +7,9 @@ import math
 import os
 import sys
 from dataclasses import replace
+from importlib.metadata import entry_points
 from pathlib import Path
+from typing import Any
 
 from foundation import SettingError, check_int
 
@@ -184,12 +186,12 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.Argument
     figs = commands.add_parser(
         "figs", help="regenerate the theory figures (paper_figs/) from the toolkit's own runs",
         description="Run the sweeps a figure needs that the store does not hold yet, then write NAME.png, NAME.pdf, "
-                    "the table behind it (NAME.csv) and its caption (NAME.txt). Figures: contrastive, ldm_grid, "
-                    "kalman, one_to_many, calibration, profiles, gallery. --budget small is sized for a laptop (all "
-                    "figures in under 30 minutes on 2 cores), full for a GPU or a Dask cluster (hours on a CPU).",
+                    "the table behind it (NAME.csv) and its caption (NAME.txt), for every figure registered under "
+                    "the entry points identifiability.figures (a NAME it lacks is refused with the list). "
+                    "--budget fast is sized for a laptop, full for a GPU or a Dask cluster (hours on a CPU).",
     )
     figs.add_argument("name", nargs="?", default="all", metavar="NAME", help="a figure, or all (default)")
-    figs.add_argument("--budget", default="small", help="small or full")
+    figs.add_argument("--budget", default="fast", help="fast or full (as the claims' budgets)")
     figs.add_argument("--out", type=Path, default=Path("figures"), help="the folder for the figures")
     figs.add_argument("--store", type=Path, default=None, help="the results store (default: OUT/BUDGET.jsonl)")
     figs.add_argument("--workers", type=_int, default=1, help="worker processes (or Dask workers, or Slurm jobs)")
@@ -294,15 +296,24 @@ def _report(args: argparse.Namespace) -> int:
     return 0
 
 
-def _figs(args: argparse.Namespace) -> int:
-    import paper_figs  # the figures sit above the command line (they read stores and plot); loaded only here
+def _figures() -> dict[str, Any]:
+    """Figure name -> the module that makes it, of every package registered under the entry points
+    "identifiability.figures" (``paper_figs``: a module with ``FIGURES`` and ``make``)."""
+    found: dict[str, Any] = {}
+    for entry in entry_points(group="identifiability.figures"):
+        module = entry.load()
+        found.update({name: module for name in module.FIGURES})
+    return found
 
-    names = list(paper_figs.FIGURES) if args.name == "all" else [args.name]
-    if args.name != "all" and args.name not in paper_figs.FIGURES:
-        raise ValueError(f"NAME must be one of {', '.join(paper_figs.FIGURES)} or all, got {args.name!r}")
+
+def _figs(args: argparse.Namespace) -> int:
+    figures = _figures()
+    if args.name != "all" and args.name not in figures:
+        raise SettingError("name", f"must be one of {', '.join(figures)} or all, got {args.name!r}")
+    names = list(figures) if args.name == "all" else [args.name]
     failed = 0
     for name in names:
-        made = paper_figs.make(name, args.budget, args.out, store=args.store, workers=args.workers,
+        made = figures[name].make(name, args.budget, args.out, store=args.store, workers=args.workers,
                                scheduler=args.scheduler, progress=not args.quiet and sys.stderr.isatty())
         runs = "" if made.sweep is None else f", {made.sweep.runs} runs ({made.sweep.skipped} stored)"
         print(f"{name}: {', '.join(str(p) for p in made.paths)} ({made.seconds:.0f} s{runs})")

@@ -14,7 +14,7 @@ from identifiability.registry import GENERATORS, Context
 from .figure import Figure, Rows, register
 from .style import COLOURS, figure
 
-SIZES = {"small": dict(n=(500, 2000, 10000), d=(2, 5, 10), draws=8, rotation_d=(2, 3, 5, 10, 20), layers=(1, 2, 3, 4, 5)),
+SIZES = {"fast": dict(n=(500, 2000, 10000), d=(2, 5, 10), draws=8, rotation_d=(2, 3, 5, 10, 20), layers=(1, 2, 3, 4, 5)),
          "full": dict(n=(200, 500, 1000, 2000, 5000, 10000, 20000), d=(2, 5, 10, 20), draws=64,
                       rotation_d=(2, 3, 5, 8, 10, 15, 20, 30), layers=(1, 2, 3, 4, 5))}
 NULLS = {"MCC (Pearson)": lambda a, b: mcc(a, b).score, "MCC (Spearman)": lambda a, b: mcc(a, b, method="spearman").score,

@@ -19,13 +19,14 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
 from foundation import SettingError, check_choice  # noqa: E402
+from identifiability.claims.budgets import BUDGETS as CLAIM_BUDGETS  # noqa: E402
 from identifiability.records import OK, Store, to_csv  # noqa: E402
 from identifiability.sweeps import SweepReport, load_sweep, run_sweep  # noqa: E402
 
 from .style import STYLE  # noqa: E402
 
 Rows = list[dict[str, Any]]
-BUDGETS = ("small", "full")
+BUDGETS = tuple(CLAIM_BUDGETS)  # one vocabulary for claims and figures: "fast" (a laptop) and "full"
 SWEEPS = Path(__file__).parent / "sweeps"
 
 
@@ -86,7 +87,7 @@ class Made:
     seconds: float
 
 
-def make(name: str, budget: str = "small", out: str | Path = "figures", *, store: str | Path | None = None,
+def make(name: str, budget: str = "fast", out: str | Path = "figures", *, store: str | Path | None = None,
          workers: int = 1, scheduler: str | None = None, progress: bool = False) -> Made:
     """Run what figure ``name`` needs at ``budget`` (into ``store``, default ``out/BUDGET.jsonl``),
     then write ``out/NAME.png``, ``.pdf``, ``.csv`` (its table) and ``.txt`` (its caption)."""

@@ -37,11 +37,11 @@ def _set(record, name, value):
 
 
 def fabricated(name, template, seed=0):
-    """A record per run of figure ``name``'s small sweep, with the spec's parts and settings and every
+    """A record per run of figure ``name``'s fast sweep, with the spec's parts and settings and every
     number the template holds drawn at random (participation ratios in [1, 5], others in [0.05, 0.95])."""
     rng = np.random.default_rng(seed)
     out = []
-    for spec in load_sweep(sweep_file(name, "small")):
+    for spec in load_sweep(sweep_file(name, "fast")):
         record = copy.deepcopy(template)
         record["key"], record["spec"] = spec.key, spec.to_dict()
         record["settings"] = {part: dict(getattr(spec, part).given) for part in ("generator", "encoder", "objective")}
@@ -92,7 +92,7 @@ MAIN = {"contrastive": "affine_r2", "ldm_grid": "affine_r2", "kalman": "affine_r
 @pytest.mark.parametrize("name", SWEPT)
 def test_a_swept_figure_draws_its_tables_numbers_and_writes_four_files(name, template, tmp_path):
     figure = paper_figs.FIGURES[name]
-    rows = figure.table(fabricated(name, template), "small")
+    rows = figure.table(fabricated(name, template), "fast")
     assert rows and all(r.get("runs") for r in rows)
     values = plotted(figure.plot(rows))
     numbers = _table_numbers(rows)
@@ -101,17 +101,17 @@ def test_a_swept_figure_draws_its_tables_numbers_and_writes_four_files(name, tem
     assert values and _drawn_from(values, numbers, tol=5e-3)
     shown = [r[MAIN[name]] for r in rows if r.get(MAIN[name]) is not None]
     assert sum(any(abs(s - v) < 1e-12 for v in values) for s in shown) >= min(len(shown), 4)
-    paths = paper_figs.write(figure, rows, "small", tmp_path)
+    paths = paper_figs.write(figure, rows, "fast", tmp_path)
     assert [p.suffix for p in paths] == [".png", ".pdf", ".csv", ".txt"] and all(p.stat().st_size > 0 for p in paths)
     assert paths[0].read_bytes()[:4] == b"\x89PNG" and paths[1].read_bytes()[:4] == b"%PDF"
-    assert "small budget" in paths[3].read_text() or name == "profiles"
+    assert "fast budget" in paths[3].read_text() or name == "profiles"
 
 
 def test_the_computed_figures_render_from_a_tiny_size(tmp_path, monkeypatch):
-    monkeypatch.setitem(calibration.SIZES, "small", dict(n=(100, 200), d=(2, 5), draws=2, rotation_d=(2, 3), layers=(1, 2)))
+    monkeypatch.setitem(calibration.SIZES, "fast", dict(n=(100, 200), d=(2, 5), draws=2, rotation_d=(2, 3), layers=(1, 2)))
     for name in ("calibration", "gallery"):
-        made = paper_figs.make(name, "small", tmp_path)
-        rows = paper_figs.FIGURES[name].table([], "small")
+        made = paper_figs.make(name, "fast", tmp_path)
+        rows = paper_figs.FIGURES[name].table([], "fast")
         values = plotted(paper_figs.FIGURES[name].plot(rows), x=name == "gallery")
         assert made.sweep is None and all(p.exists() for p in made.paths)
         if name == "calibration":  # every null's 95th percentile, rotation baseline and raw score is drawn
@@ -122,16 +122,16 @@ def test_the_computed_figures_render_from_a_tiny_size(tmp_path, monkeypatch):
 
 
 def test_make_runs_only_what_the_store_lacks(template, tmp_path):
-    store = Store(tmp_path / "small.jsonl")
+    store = Store(tmp_path / "fast.jsonl")
     for record in fabricated("profiles", template):
         store.append(record)
-    made = paper_figs.make("profiles", "small", tmp_path)  # every run stored: nothing trains
+    made = paper_figs.make("profiles", "fast", tmp_path)  # every run stored: nothing trains
     assert made.sweep.skipped == made.sweep.runs and made.sweep.completed == 0
     assert (tmp_path / "profiles.csv").read_text().startswith("objective,generator,runs")
 
 
 def test_the_command_line_refuses_unknown_figures_and_budgets(capsys):
-    for argv, message in ((["figs", "nope"], "NAME must be one of"), (["figs", "gallery", "--budget", "huge"], "--budget")):
+    for argv, message in ((["figs", "nope"], "--name: must be one of calibration, contrastive"), (["figs", "gallery", "--budget", "huge"], "--budget: must be one of fast, full")):
         with pytest.raises(SystemExit) as exit_:
             main(argv)
         assert exit_.value.code == 2 and message in capsys.readouterr().err
