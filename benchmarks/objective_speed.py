@@ -17,7 +17,7 @@ import torch
 from generators import LatentDynamics
 from identifiability.encoders import MLPEncoder
 from identifiability import preset
-from identifiability.training import train
+from identifiability.training import Training, train
 
 
 class SquaredDistance(torch.nn.Module):
@@ -31,9 +31,9 @@ def steps_per_second(objective: torch.nn.Module, data, device: str, batch: int, 
     """Through the trainer itself, so every objective gets what it needs (actions, observations,
     an EMA target); a short warm-up run first."""
     torch.manual_seed(0)
-    encoder = MLPEncoder(data.observed_dim, data.latent_dim, (128, 128, 128))
-    train(encoder, objective, data, steps=5, batch_size=batch, device=device)
-    log = train(encoder, objective, data, steps=repeat, batch_size=batch, device=device)
+    encoder = MLPEncoder(data.observed_dim, data.latent_dim, (128, 128, 128), whiten=False)
+    train(encoder, objective, data, Training(steps=5, batch_size=batch), device=device)
+    log = train(encoder, objective, data, Training(steps=repeat, batch_size=batch), device=device)
     return repeat / log.seconds
 
 

@@ -24,7 +24,7 @@ from identifiability import ExperimentSpec, run_experiments
 from identifiability.experiment import build, initialize
 from identifiability.records import Store
 from identifiability.sweeps import run_sweep
-from identifiability.training import train, train_seeds, resolve_device
+from identifiability.training import Training, resolve_device, train, train_seeds
 
 
 def seeds(count: int, steps: int, device: str, **size: object) -> tuple[float, float]:
@@ -40,12 +40,12 @@ def seeds(count: int, steps: int, device: str, **size: object) -> tuple[float, f
     alone = [prepared(s) for s in specs]
     began = time.perf_counter()
     for spec, parts in zip(specs, alone):
-        train(parts.encoder, parts.objective, parts.data, steps=steps, batch_size=spec.training.batch_size, seed=spec.seed, device=where)
+        train(parts.encoder, parts.objective, parts.data, Training(steps=steps, batch_size=spec.training.batch_size), seed=spec.seed, device=where)
     sequential = time.perf_counter() - began
     together = [prepared(s) for s in specs]
     began = time.perf_counter()
     train_seeds([(p.encoder, p.objective, p.data, s.seed) for p, s in zip(together, specs)],
-                steps=steps, batch_size=specs[0].training.batch_size, device=where)
+                Training(steps=steps, batch_size=specs[0].training.batch_size), device=where)
     if where.type == "cuda":
         torch.cuda.synchronize()
     return sequential, time.perf_counter() - began

@@ -249,11 +249,8 @@ def run_experiment(
     """
     device = resolve_device(spec.device)
     parts = _fitted(spec, device)
-    log = train(
-        parts.encoder, parts.objective, parts.data, steps=spec.training.steps, batch_size=spec.training.batch_size,
-        **spec.training.rate, seed=spec.seed, device=device, dtype=spec.training.torch_dtype, progress=progress,
-        checkpoint=checkpoint, probe=probe,
-    )
+    log = train(parts.encoder, parts.objective, parts.data, spec.training, seed=spec.seed, device=device,
+                progress=progress, checkpoint=checkpoint, probe=probe)
     return evaluate(spec, parts, log, device, keep_codes=keep_codes)
 
 
@@ -280,21 +277,15 @@ def run_experiments(
         built = [_fitted(specs[i], device) for i in members]
         budget = specs[members[0]].training
         if len(members) > 1 and all(batchable(p.encoder, p.objective) for p in built):
-            logs = train_seeds(
-                [(p.encoder, p.objective, p.data, specs[i].seed) for p, i in zip(built, members)],
-                steps=budget.steps, batch_size=budget.batch_size, **budget.rate, device=device,
-                dtype=budget.torch_dtype, progress=progress,
-            )
+            logs = train_seeds([(p.encoder, p.objective, p.data, specs[i].seed) for p, i in zip(built, members)],
+                               budget, device=device, progress=progress)
             results.update({i: evaluate(specs[i], p, log, device, keep_codes=keep_codes) for i, p, log in zip(members, built, logs)})
             continue
         for i, parts in zip(members, built):
             key = specs[i].key
             checkpoint = None if checkpoints is None else Checkpoint(checkpoints / f"{key}.pt", every, key)
-            log = train(
-                parts.encoder, parts.objective, parts.data, steps=budget.steps, batch_size=budget.batch_size,
-                **budget.rate, seed=specs[i].seed, device=device, dtype=budget.torch_dtype, progress=progress,
-                checkpoint=checkpoint,
-            )
+            log = train(parts.encoder, parts.objective, parts.data, budget, seed=specs[i].seed, device=device,
+                        progress=progress, checkpoint=checkpoint)
             results[i] = evaluate(specs[i], parts, log, device, keep_codes=keep_codes)
             if checkpoint is not None:
                 checkpoint.remove()

@@ -9,7 +9,7 @@ the context, and it is not a setting. Register your own with the decorators::
     @register_encoder("tiny")
     def tiny(context, *, width: int = 16):
         \"\"\"A one-hidden-layer MLP.\"\"\"
-        return MLPEncoder(context.observed_size, context.latent_dim, (width,))
+        return MLPEncoder(context.observed_size, context.latent_dim, (width,), whiten=False)
 """
 
 from __future__ import annotations

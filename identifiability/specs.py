@@ -19,14 +19,13 @@ from typing import Any
 
 import tomli_w
 
-import torch
 
-from foundation import SettingError, check_choice, check_float, check_int, check_seed
+from foundation import SettingError, check_int, check_seed
 
 from . import parts  # noqa: F401  (fills the registries with the built-in parts)
 from .parts.objectives import default_objective
 from .registry import ENCODERS, GENERATORS, OBJECTIVES, Registry
-from .training import DTYPES, MAX_STEPS, check_schedule, parse_device
+from .training import Training, parse_device
 
 
 def _frozen(value: Any) -> Any:
@@ -59,39 +58,6 @@ class Part:
 
 
 @dataclass(frozen=True)
-class Training:
-    """The optimisation: ``steps`` of Adam on fresh batches of ``batch_size``, its learning rate
-    ``lr`` warmed up linearly over ``lr_warmup`` steps, then following ``lr_schedule`` (a registered decay,
-    ``training.DECAYS``), parameters and batches in ``dtype`` ("float32" or "float64", ``training.DTYPES``)."""
-
-    steps: int = 3000
-    batch_size: int = 512
-    lr: float = 3e-3
-    # benchmarks/time_to_identify.py, sphere d = 10, problem 0, unwhitened encoder: cosine R^2 0.99 at 14k of 20k steps,
-    # constant 0.986 after 20k; at d = 5 (3000 steps) the two agree on all three problems
-    lr_schedule: str = "cosine"
-    lr_warmup: int = 0
-    dtype: str = "float32"
-
-    def __post_init__(self) -> None:
-        check_int("steps", self.steps, low=1, high=MAX_STEPS)
-        check_choice("dtype", self.dtype, DTYPES)
-        check_int("batch_size", self.batch_size, low=2)
-        check_float("lr", self.lr, low=0, high=MAX_LR, low_open=True)
-        check_schedule(self.lr_schedule, self.lr_warmup, self.steps)
-
-    @property
-    def rate(self) -> dict[str, Any]:
-        """The learning rate's settings, as ``training.train`` takes them."""
-        return {"lr": self.lr, "lr_schedule": self.lr_schedule, "lr_warmup": self.lr_warmup}
-
-    @property
-    def torch_dtype(self) -> torch.dtype:
-        """``dtype`` as a torch dtype."""
-        return DTYPES[self.dtype]
-
-
-@dataclass(frozen=True)
 class Evaluation:
     """The scoring: ``eval_samples`` held-out samples (half fit, half scored); ``dci`` adds DCI."""
 
@@ -102,9 +68,6 @@ class Evaluation:
         check_int("eval_samples", self.eval_samples, low=100)
         if not isinstance(self.dci, bool):
             raise SettingError("dci", f"must be True or False, got {self.dci!r}")
-
-
-MAX_LR = 10.0  # Adam steps of this size already leave any encoder's useful range
 
 
 @dataclass(frozen=True)

@@ -41,7 +41,7 @@ def losses(objective: str, **settings) -> torch.Tensor:
     spec = ExperimentSpec.from_settings(**{"generator": "jump", **NEEDS.get(objective, {})}, objective=objective, latent_dim=4,
                                         seed=3, device="cpu", **settings)
     parts = build(spec)
-    log = train(parts.encoder, parts.objective, parts.data, steps=3, batch_size=64, seed=1)
+    log = train(parts.encoder, parts.objective, parts.data, Training(steps=3, batch_size=64), seed=1)
     with torch.no_grad():
         return torch.cat([log.losses, parts.encoder(parts.data.sample(8, 0).x).flatten()])
 
@@ -115,7 +115,7 @@ def test_the_oracle_on_a_distillation_base_distils_from_the_ema_target():
     oracle.forward = spy
     data = LatentDynamics("jump", 4)
     encoder = torch.nn.Sequential(torch.nn.Linear(4, 4))
-    train(encoder, oracle, data, steps=2, batch_size=16)
+    train(encoder, oracle, data, Training(steps=2, batch_size=16))
     assert seen["target"] is not None and seen["target"].shape == (16, 2, 4)
 
 
@@ -263,11 +263,11 @@ def test_no_training_step_waits_for_the_host(generator, objective, encoder):
     extra |= {k: v for k, v in NEEDS.get(objective, {}).items() if k not in ("generator", "encoder")}
     parts = build(ExperimentSpec.from_settings(generator=generator, objective=objective, encoder=encoder, latent_dim=4,
                                                device="cpu", **extra))
-    train(parts.encoder, parts.objective, parts.data, steps=1, batch_size=16)  # state created lazily on the first step
+    train(parts.encoder, parts.objective, parts.data, Training(steps=1, batch_size=16))  # state created lazily on the first step
     counts = []
     for steps in (2, 5):
         with Syncs() as syncs:
-            train(parts.encoder, parts.objective, parts.data, steps=steps, batch_size=16)
+            train(parts.encoder, parts.objective, parts.data, Training(steps=steps, batch_size=16))
         assert syncs.shapes == [], syncs.shapes
         counts.append(syncs.reads)
     assert counts[0] == counts[1], f"{counts[1] - counts[0]} host reads in 3 more steps"
@@ -276,11 +276,11 @@ def test_no_training_step_waits_for_the_host(generator, objective, encoder):
 def test_the_exact_log_volume_waits_for_no_host_either():
     parts = build(ExperimentSpec.from_settings(generator="box", encoder="flow", objective="plane-kde-ldm", device="cpu"))
     objective = LDM(Plane(), FlowExact())
-    train(parts.encoder, objective, parts.data, steps=1, batch_size=16)
+    train(parts.encoder, objective, parts.data, Training(steps=1, batch_size=16))
     counts = []
     for steps in (2, 4):
         with Syncs() as syncs:
-            train(parts.encoder, objective, parts.data, steps=steps, batch_size=16)
+            train(parts.encoder, objective, parts.data, Training(steps=steps, batch_size=16))
         assert syncs.shapes == []
         counts.append(syncs.reads)
     assert counts[0] == counts[1]
@@ -289,10 +289,10 @@ def test_the_exact_log_volume_waits_for_no_host_either():
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
 def test_no_training_step_synchronises_on_cuda():
     parts = build(ExperimentSpec.from_settings(device="cuda"))
-    train(parts.encoder, parts.objective, parts.data, steps=1, batch_size=64, device="cuda")
+    train(parts.encoder, parts.objective, parts.data, Training(steps=1, batch_size=64), device="cuda")
     torch.cuda.set_sync_debug_mode("error")
     try:
-        train(parts.encoder, parts.objective, parts.data, steps=3, batch_size=64, device="cuda")
+        train(parts.encoder, parts.objective, parts.data, Training(steps=3, batch_size=64), device="cuda")
     finally:
         torch.cuda.set_sync_debug_mode("default")
 

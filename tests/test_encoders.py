@@ -153,7 +153,7 @@ def every_encoder():
         "injective-exact": (perturbed(InjectiveFlow(6, 2, hidden=(8,))), (6,)),
         "injective-estimated": (perturbed(InjectiveFlow(6, 2, hidden=(8,), log_volume="estimated")), (6,)),
         "normflows": (perturbed(from_normflows(normflows_model(4), 4)), (4,)),
-        "mlp": (MLPEncoder(4, 2, (8,)), (4,)),
+        "mlp": (MLPEncoder(4, 2, (8,), whiten=False), (4,)),
         "mlp-whitened": (whitened_mlp(), (4,)),
         "linear": (LinearEncoder(4, 2), (4,)),
         "conv": (ConvEncoder(2, 8, 3, width=4), (2, 8, 8)),
@@ -298,7 +298,7 @@ def test_a_whitened_mlp_is_a_plain_mlp_with_the_whitening_folded_into_its_first_
     torch.manual_seed(seed)
     whitened = MLPEncoder(dim, 2, (8, 8), whiten=True).double()
     whitened.initialize(torch.randn(50, dim, generator=gen, dtype=torch.float64) * 3 + 1)
-    plain = MLPEncoder(dim, 2, (8, 8)).double()
+    plain = MLPEncoder(dim, 2, (8, 8), whiten=False).double()
     plain.load_state_dict({k: v for k, v in whitened.state_dict().items() if k.startswith("net.")})
     with torch.no_grad():
         folded = whitened.net[0].weight @ whitened.whitening.matrix.T
@@ -336,7 +336,7 @@ def test_whitening_refuses_what_it_cannot_whiten_and_survives_flat_batches():
     torch.testing.assert_close(flat.whitening.matrix, torch.eye(3))
     assert torch.isfinite(flat(torch.randn(4, 3))).all()
     with pytest.raises(ValueError, match="whiten must be True or False"):
-        MLPEncoder(3, 2, whiten="yes")
+        MLPEncoder(3, 2, (4,), whiten="yes")
 
 
 def test_the_mlp_part_whitens_on_the_start_batch_unless_told_not_to():

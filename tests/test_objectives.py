@@ -27,7 +27,7 @@ from identifiability.objectives import (
 )
 from identifiability.objectives.latent_models import log_vmf_normalizer
 from identifiability.registry import OBJECTIVES
-from identifiability.training import train
+from identifiability.training import Training, train
 from generators import LatentDynamics
 from linear_gaussian import sequence_covariance
 
@@ -241,9 +241,9 @@ def test_every_combination_trains_a_few_steps(model, estimator, mi):
         return
     torch.manual_seed(0)
     data = LatentDynamics("gauss_ar1", 3, seq_len=3)
-    encoder = InjectiveFlow(3, 3, hidden=(16,)) if estimator == "flow" else MLPEncoder(3, 3, (16,))
+    encoder = InjectiveFlow(3, 3, hidden=(16,)) if estimator == "flow" else MLPEncoder(3, 3, (16,), whiten=False)
     objective = LDM(MODELS[model](3), ESTIMATORS[estimator](), mi=mi)
-    log = train(encoder, objective, data, steps=3, batch_size=32)
+    log = train(encoder, objective, data, Training(steps=3, batch_size=32))
     assert torch.isfinite(log.losses).all()
 
 
@@ -268,5 +268,5 @@ def test_kalman_filter_likelihood_is_the_exact_sequence_likelihood():
 def test_kalman_filter_objective_trains_on_sequences():
     torch.manual_seed(0)
     data = LatentDynamics("gauss_ar1", 3, seq_len=4)
-    log = train(MLPEncoder(3, 3, (16,)), preset("kalman-filter", 3), data, steps=5, batch_size=32)
+    log = train(MLPEncoder(3, 3, (16,), whiten=False), preset("kalman-filter", 3), data, Training(steps=5, batch_size=32))
     assert torch.isfinite(log.losses).all()

@@ -75,7 +75,7 @@ def test_the_key_holds_every_default_so_a_changed_default_is_a_new_run():
 
     def build(width):
         def keyed_mlp(context, *, width: int = width):
-            return MLPEncoder(context.observed_size, context.latent_dim, (width,))
+            return MLPEncoder(context.observed_size, context.latent_dim, (width,), whiten=False)
         return keyed_mlp
 
     with ENCODERS.scoped():

@@ -1,6 +1,5 @@
 import json
 import math
-import time
 
 import pytest
 import torch
@@ -14,7 +13,7 @@ from identifiability.encoders import MLPEncoder
 from identifiability.metrics import dci
 from identifiability import preset
 from identifiability.records import value_of
-from identifiability.training import Probe, rate_factor, resolve_device, train
+from identifiability.training import Probe, Training, rate_factor, resolve_device, train
 
 
 def test_short_run_beats_chance_and_the_raw_observations():
@@ -27,8 +26,8 @@ def test_short_run_beats_chance_and_the_raw_observations():
 def test_training_is_deterministic_under_a_seed():
     def once():
         torch.manual_seed(0)
-        encoder = MLPEncoder(4, 4, (32,), normalize=True)
-        log = train(encoder, preset("infonce", 4, temperature=0.2), ContrastivePairs(latent_dim=4), steps=15, batch_size=64, seed=7)
+        encoder = MLPEncoder(4, 4, (32,), normalize=True, whiten=False)
+        log = train(encoder, preset("infonce", 4, temperature=0.2), ContrastivePairs(latent_dim=4), Training(steps=15, batch_size=64), seed=7)
         return log.losses, encoder(torch.ones(1, 4))
 
     (l1, o1), (l2, o2) = once(), once()
@@ -78,8 +77,8 @@ def test_every_step_moves_by_the_scheduled_learning_rate(schedule, warmup):
     steps, lr, seen = 40, 0.01, {}
     encoder = Offset(4)
     probe = Probe(every=5, look=lambda module, done, seconds: seen.__setitem__(done, module.p.detach().clone()))
-    train(encoder, Mean(4), ContrastivePairs(latent_dim=4), steps=steps, batch_size=2, lr=lr,
-          lr_schedule=schedule, lr_warmup=warmup, probe=probe)
+    train(encoder, Mean(4), ContrastivePairs(latent_dim=4), Training(steps=steps, batch_size=2, lr=lr, lr_schedule=schedule, lr_warmup=warmup, dtype="float64"),
+          probe=probe)
     rates = torch.tensor([lr * rate_factor(s, steps, schedule, warmup) for s in range(steps)], dtype=torch.float64)
     assert sorted(seen) == list(range(5, steps + 1, 5))
     for done, p in seen.items():
@@ -103,7 +102,7 @@ def test_the_schedules_factor_warms_up_linearly_then_decays_from_one(steps, data
 @pytest.mark.parametrize("bad, message", [({"lr_schedule": "cos"}, "schedule"), ({"lr_warmup": 40}, "warmup"), ({"lr_warmup": -1}, "warmup")])
 def test_a_schedule_that_does_not_exist_or_does_not_fit_is_refused(bad, message):
     with pytest.raises(ValueError, match=message):
-        train(Offset(2), Mean(), ContrastivePairs(latent_dim=2), steps=40, batch_size=2, **bad)
+        Training(steps=40, batch_size=2, **bad)
     with pytest.raises(ValueError, match=message):
         ExperimentSpec.from_settings(steps=40, **bad)
 
@@ -138,22 +137,27 @@ def test_a_dtype_that_is_not_float32_or_float64_is_refused(bad):
         ExperimentSpec.from_settings(dtype=bad)
 
 
-def test_train_refuses_a_dtype_it_cannot_train_in():
-    with pytest.raises(ValueError, match="dtype"):
-        train(Offset(2), Mean(), ContrastivePairs(latent_dim=2), steps=2, batch_size=2, dtype=torch.int64)
+def test_a_probes_time_is_not_training_time(monkeypatch):
+    """On a clock that only a probe moves (100 s a look), the training's seconds are 0 and each look
+    is told the training seconds so far, 0: its own time is never counted."""
+    from identifiability.training import loop
 
+    now = [0.0]
+    monkeypatch.setattr(loop.time, "perf_counter", lambda: now[0])
+    told = []
 
-def test_a_probes_time_is_not_training_time():
     def slow(encoder, done, seconds):
-        time.sleep(0.2)
-    log = train(Offset(2), Mean(), ContrastivePairs(latent_dim=2), steps=10, batch_size=2,
+        told.append(seconds)
+        now[0] += 100.0
+
+    log = train(Offset(2), Mean(), ContrastivePairs(latent_dim=2), Training(steps=10, batch_size=2),
                 probe=Probe(every=2, look=slow))
-    assert log.seconds < 0.5  # five looks sleep 1 s in all
+    assert told == [0.0] * 5 and log.seconds == 0.0
 
 
 def test_the_loss_record_stays_bounded_for_any_step_count():
     steps = 4001
-    log = train(MLPEncoder(4, 4, (8,)), StepCounter(), ContrastivePairs(latent_dim=4), steps=steps, batch_size=4)
+    log = train(MLPEncoder(4, 4, (8,), whiten=False), StepCounter(), ContrastivePairs(latent_dim=4), Training(steps=steps, batch_size=4))
     assert len(log.losses) <= 2000 and log.loss_steps.tolist() == list(range(0, steps, 3))
     assert log.losses.tolist() == [float(k) for k in log.loss_steps.tolist()]  # each entry is its step's loss
     assert log.final_loss == sum(range(steps - 100, steps)) / 100  # the mean of the last 100 steps

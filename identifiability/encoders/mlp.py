@@ -23,10 +23,11 @@ class MLPEncoder(Encoder):
         normalize: L2-normalise the output (for latent models on the sphere).
         whiten: put a ``Whitening`` of the input in front of the first layer, fitted by ``initialize``
             on the start batch (an affine reparametrisation: same functions, better conditioned steps).
+
+    ``hidden`` and ``whiten`` have no defaults here: the registered part ``mlp`` owns them.
     """
 
-    def __init__(self, in_dim: int, out_dim: int, hidden: Sequence[int] = (256, 256, 256), normalize: bool = False,
-                 whiten: bool = False):
+    def __init__(self, in_dim: int, out_dim: int, hidden: Sequence[int], *, normalize: bool = False, whiten: bool):
         super().__init__()
         in_dim, out_dim = check_int("in_dim", in_dim, low=1), check_int("out_dim", out_dim, low=1)
         hidden = tuple(check_int("hidden", h, low=1) for h in hidden)
@@ -57,4 +58,4 @@ class LinearEncoder(MLPEncoder):
     """f(x) = W x + b: the linear baseline (an MLP without hidden layers)."""
 
     def __init__(self, in_dim: int, out_dim: int, normalize: bool = False, whiten: bool = False):
-        super().__init__(in_dim, out_dim, hidden=(), normalize=normalize, whiten=whiten)
+        super().__init__(in_dim, out_dim, (), normalize=normalize, whiten=whiten)

@@ -2,13 +2,15 @@
 
 from .devices import parse_device, resolve_device
 from .checkpoint import Checkpoint
-from .loop import DTYPES, FINAL_WINDOW, LOSS_RECORD, MAX_STEPS, Diverged, Interrupted, Probe, TrainingLog, train
+from .budget import DTYPES, MAX_LR, MAX_STEPS, Training
+from .loop import FINAL_WINDOW, LOSS_RECORD, Diverged, Interrupted, Probe, TrainingLog, train
 from .schedule import DECAYS, check_schedule, rate_factor
 from .seeds import batchable, train_seeds
 
 __all__ = [
     "FINAL_WINDOW",
     "LOSS_RECORD",
+    "MAX_LR",
     "MAX_STEPS",
     "Checkpoint",
     "DECAYS",
@@ -16,6 +18,7 @@ __all__ = [
     "Diverged",
     "Interrupted",
     "Probe",
+    "Training",
     "TrainingLog",
     "batchable",
     "check_schedule",

@@ -16,13 +16,13 @@ from typing import Protocol
 import torch
 from tqdm.auto import tqdm
 
-from foundation import as_generator, check_float, check_int, derive_seed
+from foundation import as_generator, check_int, derive_seed
 from generators import Batch
 
-from ..objectives.base import INPUTS, as_objective
+from ..objectives.base import INPUTS, Objective, as_objective
+from .budget import DTYPES, Training
 from .checkpoint import Checkpoint, capture, restore
 from .devices import resolve_device
-from .schedule import check_schedule, rate_factor
 
 
 class PairSource(Protocol):
@@ -30,12 +30,6 @@ class PairSource(Protocol):
 
     def sample(self, n: int, seed: int | torch.Generator, *, device: torch.device | str = ..., dtype: torch.dtype = ...) -> Batch: ...
 
-
-MAX_STEPS = 2**62  # beyond any run; keeps step counts in int64
-
-# The floating dtypes a run may train in, by name: float32 (the default) or float64, whose rounding
-# differs between CPUs' math-library paths about 10^8 times less (benchmarks/math_paths.py).
-DTYPES: dict[str, torch.dtype] = {"float32": torch.float32, "float64": torch.float64}
 
 # Losses kept per run: every step up to this many, else every k-th step, so the record never
 # grows with the step count beyond it (a run of 10^12 steps allocates as much as one of 2000).
@@ -140,14 +134,13 @@ def _diverging(parameters: list[torch.Tensor]) -> Iterator[None]:
         raise
 
 
-def cast_to(dtype: torch.dtype | None, *modules: torch.nn.Module, device: torch.device) -> torch.dtype:
-    """Move ``modules`` to ``device`` in training mode, cast to ``dtype`` (one of ``DTYPES``) where one
-    is given; returns the batches' dtype (``dtype``, or float32, the generators' default)."""
-    if dtype is not None and dtype not in DTYPES.values():
+def cast_to(dtype: torch.dtype, *modules: torch.nn.Module, device: torch.device) -> torch.dtype:
+    """Move ``modules`` to ``device`` in training mode, cast to ``dtype`` (one of ``DTYPES``); returns it."""
+    if dtype not in DTYPES.values():
         raise ValueError(f"dtype must be one of {', '.join(map(str, DTYPES.values()))}; got {dtype}")
     for module in modules:
         module.to(device=device, dtype=dtype).train()
-    return torch.float32 if dtype is None else dtype
+    return dtype
 
 
 def optimizer_for(parameters: Iterable[torch.Tensor], lr: float) -> torch.optim.Optimizer:
@@ -201,100 +194,144 @@ def _inputs(
     return z, inputs
 
 
+class _Clock:
+    """Seconds of training: wall time since the start (or since before a resume, ``elapsed``), less
+    the time spent paused (probes)."""
+
+    def __init__(self, elapsed: float = 0.0) -> None:
+        self.start = time.perf_counter() - elapsed
+
+    def seconds(self) -> float:
+        return time.perf_counter() - self.start
+
+    @contextmanager
+    def paused(self) -> Iterator[float]:
+        """Stop counting inside; yields the training seconds at the pause."""
+        began = time.perf_counter()
+        try:
+            yield began - self.start
+        finally:
+            self.start += time.perf_counter() - began
+
+
+# A hook runs after every step: hook(steps_done, stopping), stopping where Ctrl-C asked to stop.
+Hook = Callable[[int, bool], None]
+
+
+def _ema_hook(target: torch.nn.Module, encoder: torch.nn.Module, ema: float) -> Hook:
+    """Move the EMA copy ``target`` towards the encoder by ``1 - ema`` after every step."""
+
+    def update(done: int, stopping: bool) -> None:
+        with torch.no_grad():
+            for t, o in zip(target.parameters(), encoder.parameters()):
+                t.lerp_(o, 1 - ema)
+
+    return update
+
+
+def _checkpoint_hook(checkpoint: Checkpoint, save: Callable[[int], None]) -> Hook:
+    """Save every ``checkpoint.every`` steps, and at the step Ctrl-C stopped."""
+
+    def hook(done: int, stopping: bool) -> None:
+        if done % checkpoint.every == 0 or stopping:
+            save(done)
+
+    return hook
+
+
+def _probe_hook(probe: Probe, encoder: torch.nn.Module, clock: _Clock) -> Hook:
+    """Let ``probe`` look at the encoder (in eval mode) every ``probe.every`` steps, off the clock."""
+
+    def hook(done: int, stopping: bool) -> None:
+        if done % probe.every == 0 and not stopping:
+            with clock.paused() as seconds:
+                encoder.eval()
+                probe.look(encoder, done, seconds)
+                encoder.train()
+
+    return hook
+
+
+def _requirements(objective: Objective) -> frozenset[str]:
+    """What the objective requires, checked against what a trainer provides."""
+    requires = objective.requires
+    if requires - INPUTS.keys():
+        raise ValueError(f"the objective requires {sorted(requires - INPUTS.keys())}, which no trainer provides")
+    if "target" in requires and objective.ema is None:
+        raise ValueError("the objective requires an EMA target but sets no ema decay")
+    return requires
+
+
 def train(
     encoder: torch.nn.Module,
     objective: torch.nn.Module,
     data: PairSource,
+    training: Training = Training(),
     *,
-    steps: int,
-    batch_size: int,
-    lr: float = 1e-3,
-    lr_schedule: str = "constant",
-    lr_warmup: int = 0,
     seed: int = 0,
     device: str | torch.device = "cpu",
-    dtype: torch.dtype | None = None,
     progress: bool = False,
     checkpoint: Checkpoint | None = None,
     probe: Probe | None = None,
 ) -> TrainingLog:
-    """Train ``encoder`` (and the objective's own parameters) in place on ``steps`` fresh batches.
+    """Train ``encoder`` (and the objective's own parameters) in place as ``training`` says: its steps
+    of Adam on fresh batches, its learning-rate schedule, in its dtype (modules and batches cast to it).
 
     The encoder keeps the leading axes, so a batch x (n, T, ...) becomes z_hat (n, T, d), which the
     objective turns into a scalar loss. The objective gets, as keywords, exactly the inputs its
     ``requires`` names (``objectives.base.INPUTS``: log-volume terms from
     ``encoder.encode_with_log_volume``, the true latent action, the observations, the encodings of an
-    EMA copy of the encoder with decay ``objective.ema``); a plain module without ``requires`` gets
-    none. The learning rate warms up over ``lr_warmup`` steps, then follows ``lr_schedule`` (``schedule.rate_factor``).
-    With a ``dtype`` (one of ``DTYPES``) the modules' floating parameters and the batches are cast to
-    it; without, the modules keep theirs and the batches come in the generator's default, float32.
-    Same seed, device and math-library path: same numbers, bit for bit; across CPUs (another
-    instruction set, thread count or BLAS code path) the first steps differ in the last bits, which
-    training amplifies (after 60 steps about 1e-3 in float32, 1e-14 in float64: benchmarks/math_paths.py).
-    A ``probe`` looks at the run every ``probe.every`` steps.
+    EMA copy of the encoder with decay ``objective.ema``); a plain module gets none. Same seed,
+    device and math-library path: same numbers, bit for bit; across CPUs (another instruction set,
+    thread count or BLAS code path) the first steps differ in the last bits, which training amplifies
+    (after 60 steps about 1e-3 in float32, 1e-14 in float64: benchmarks/math_paths.py). A ``probe``
+    looks at the run every ``probe.every`` steps, off the clock.
 
     With a ``checkpoint``, the run saves itself every ``checkpoint.every`` steps and resumes from an
     existing checkpoint to the same final numbers as an uninterrupted run (bit for bit where both run
     on one math-library path; resumed on another CPU, the steps after the checkpoint round as that
-    CPU does); Ctrl-C stops it at the end
-    of the current step, saves it and raises ``Interrupted`` (with the checkpoint's path).
+    CPU does); Ctrl-C stops it at the end of the current step, saves it and raises ``Interrupted``
+    (with the checkpoint's path).
     """
-    steps = check_int("steps", steps, low=1, high=MAX_STEPS)
-    batch_size = check_int("batch_size", batch_size, low=2)
-    lr = check_float("lr", lr, low=0, low_open=True)
-    check_schedule(lr_schedule, lr_warmup, steps)
     device = resolve_device(device)
-    dtype = cast_to(dtype, encoder, objective, device=device)
-    optimizer = optimizer_for([*encoder.parameters(), *objective.parameters()], lr)
     objective = as_objective(objective)  # a plain module of one's own: nothing required
-    requires = objective.requires
-    if requires - INPUTS.keys():
-        raise ValueError(f"the objective requires {sorted(requires - INPUTS.keys())}, which no trainer provides")
-    ema = objective.ema
-    if "target" in requires and ema is None:
-        raise ValueError("the objective requires an EMA target but sets no ema decay")
+    dtype = cast_to(training.torch_dtype, encoder, objective, device=device)
+    optimizer = optimizer_for([*encoder.parameters(), *objective.parameters()], training.lr)
+    requires = _requirements(objective)
     target = copy.deepcopy(encoder).requires_grad_(False) if "target" in requires else None
     modules = (encoder, objective) if target is None else (encoder, objective, target)
     gen = as_generator(derive_seed(seed, "train"), device)
-    record, first, elapsed = LossRecord(steps, device, dtype=dtype), 0, 0.0
+    record, first, clock = LossRecord(training.steps, device, dtype=dtype), 0, _Clock()
     saved = checkpoint.load() if checkpoint is not None else None
     if saved is not None:
         restore(saved, modules, optimizer, gen)
         record.load(saved)
-        first, elapsed = saved["step"], saved["seconds"]
-    start = time.perf_counter() - elapsed
-
-    def save(step: int) -> None:
-        assert checkpoint is not None
-        checkpoint.save(capture(step, modules, optimizer, gen, {**record.state(), "seconds": time.perf_counter() - start}))
-
-    bar = tqdm(range(first, steps), disable=not progress, desc="training", unit="step", leave=False)
+        first, clock = saved["step"], _Clock(saved["seconds"])
+    hooks: list[Hook] = []
+    if target is not None:
+        hooks.append(_ema_hook(target, encoder, objective.ema))  # type: ignore[arg-type]
+    if checkpoint is not None:
+        hooks.append(_checkpoint_hook(checkpoint, lambda done: checkpoint.save(
+            capture(done, modules, optimizer, gen, {**record.state(), "seconds": clock.seconds()}))))
+    if probe is not None:
+        hooks.append(_probe_hook(probe, encoder, clock))
+    bar = tqdm(range(first, training.steps), disable=not progress, desc="training", unit="step", leave=False)
     with step_boundaries() as stop, _diverging([*encoder.parameters(), *objective.parameters()]):
         for step in bar:
-            set_rate(optimizer, lr * rate_factor(step, steps, lr_schedule, lr_warmup))
-            batch = data.sample(batch_size, gen, device=device, dtype=dtype)
+            set_rate(optimizer, training.rate(step))
+            batch = data.sample(training.batch_size, gen, device=device, dtype=dtype)
             z, inputs = _inputs(requires, encoder, target, batch)
             loss = objective(z, **inputs)
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             optimizer.step()
-            if target is not None:
-                with torch.no_grad():
-                    for t, o in zip(target.parameters(), encoder.parameters()):
-                        t.lerp_(o, 1 - ema)
             record.add(step, loss)
+            for hook in hooks:
+                hook(step + 1, stop[0])
             if progress and step % 100 == 0:  # one host sync every 100 steps, not every step
                 bar.set_postfix(loss=f"{loss.item():.4f}")
-            if checkpoint is not None and ((step + 1) % checkpoint.every == 0 or stop[0]):
-                save(step + 1)
             if stop[0]:
                 raise Interrupted(checkpoint.path if checkpoint is not None else None)
-            if probe is not None and (step + 1) % probe.every == 0:
-                paused = time.perf_counter()
-                encoder.eval()
-                probe.look(encoder, step + 1, paused - start)
-                encoder.train()
-                start += time.perf_counter() - paused
     encoder.eval()
     objective.eval()
-    return record.logs(time.perf_counter() - start, device)[0]
+    return record.logs(clock.seconds(), device)[0]

@@ -20,13 +20,13 @@ import torch
 from torch.func import functional_call, stack_module_state
 from tqdm.auto import tqdm
 
-from foundation import as_generator, check_float, check_int, derive_seed
+from foundation import as_generator, derive_seed
 
 from ..objectives.base import as_objective
 from .checkpoint import streams
 from .devices import resolve_device
-from .loop import MAX_STEPS, LossRecord, TrainingLog, cast_to, optimizer_for, set_rate
-from .schedule import check_schedule, rate_factor
+from .budget import Training
+from .loop import LossRecord, TrainingLog, cast_to, optimizer_for, set_rate
 
 
 def batchable(encoder: torch.nn.Module, objective: torch.nn.Module) -> bool:
@@ -37,29 +37,21 @@ def batchable(encoder: torch.nn.Module, objective: torch.nn.Module) -> bool:
 
 def train_seeds(
     members: Sequence[tuple[torch.nn.Module, torch.nn.Module, Any, int]],
+    training: Training = Training(),
     *,
-    steps: int,
-    batch_size: int,
-    lr: float = 1e-3,
-    lr_schedule: str = "constant",
-    lr_warmup: int = 0,
     device: str | torch.device = "cpu",
-    dtype: torch.dtype | None = None,
     progress: bool = False,
 ) -> list[TrainingLog]:
-    """Train each (encoder, objective, data, seed) of ``members`` as ``train`` would, all at once.
+    """Train each (encoder, objective, data, seed) of ``members`` as ``train`` would with ``training``,
+    all at once.
 
     The encoders (and the objectives) must share an architecture and be ``batchable``; each member
     draws its batches from its own data with its own seed's "train" stream. The trained weights are
     written back into each member's modules; the logs come back in order.
     """
-    steps = check_int("steps", steps, low=1, high=MAX_STEPS)
-    batch_size = check_int("batch_size", batch_size, low=2)
-    lr = check_float("lr", lr, low=0, low_open=True)
-    check_schedule(lr_schedule, lr_warmup, steps)
     device = resolve_device(device)
     encoders, objectives = [m[0] for m in members], [m[1] for m in members]
-    dtype = cast_to(dtype, *encoders, *objectives, device=device)
+    dtype = cast_to(training.torch_dtype, *encoders, *objectives, device=device)
     if not all(batchable(e, o) for e, o in zip(encoders, objectives)):
         raise ValueError("these parts cannot train batched (an objective needs more than the encodings, or a part draws noise)")
     encoder_params, encoder_buffers = stack_module_state(encoders)
@@ -71,13 +63,13 @@ def train_seeds(
         return functional_call(objective_shell, objective_state, (z,))
 
     batched = torch.vmap(loss)
-    optimizer = optimizer_for([*encoder_params.values(), *objective_params.values()], lr)
+    optimizer = optimizer_for([*encoder_params.values(), *objective_params.values()], training.lr)
     sources = [(m[2], as_generator(derive_seed(m[3], "train"), device)) for m in members]
-    record = LossRecord(steps, device, runs=len(members), dtype=dtype)
+    record = LossRecord(training.steps, device, runs=len(members), dtype=dtype)
     start = time.perf_counter()
-    for step in tqdm(range(steps), disable=not progress, desc=f"training {len(members)} seeds", unit="step", leave=False):
-        set_rate(optimizer, lr * rate_factor(step, steps, lr_schedule, lr_warmup))
-        x = torch.stack([data.sample(batch_size, gen, device=device, dtype=dtype).x for data, gen in sources])
+    for step in tqdm(range(training.steps), disable=not progress, desc=f"training {len(members)} seeds", unit="step", leave=False):
+        set_rate(optimizer, training.rate(step))
+        x = torch.stack([data.sample(training.batch_size, gen, device=device, dtype=dtype).x for data, gen in sources])
         losses = batched((encoder_params, encoder_buffers), (objective_params, objective_buffers), x)
         optimizer.zero_grad(set_to_none=True)
         losses.sum().backward()  # each seed's parameters get the gradient of its own loss only
