@@ -6,6 +6,8 @@ import argparse
 import math
 import os
 import sys
+import inspect
+from collections.abc import Callable
 from dataclasses import replace
 from importlib.metadata import entry_points
 from pathlib import Path
@@ -61,27 +63,54 @@ def _on_off(text: str) -> bool:
     return text == "on"
 
 
-# Settings of the parts a run may take from the command line: flag -> (type, help). Each goes to
-# the first of the chosen generator, encoder and objective that has it, and is refused where none has.
-PART_FLAGS = {
-    "latent-dim": (_int, "d, the latent dimension (every generator)"),
-    "kappa": (_float, "vMF concentration of the pairs (sphere)"),
-    "scale": (_float, "standard deviation of the pairs' steps (box, real)"),
-    "uncertainty": (_float, "how one-to-many the transitions are, in [0, 1] (dynamics presets, video)"),
-    "seq-len": (_int, "sequence length T (ica, dynamics presets, video; 2: pairs)"),
-    "mixing-layers": (_int, "depth of the mixing MLP g (all but video)"),
-    "autoregression": (_float, "autocorrelation of the sources (ica; 0: temporally independent)"),
-    "law": (str, "law of the sources (ica): laplace, uniform, gennorm or gaussian"),
-    "segments": (_int, "segments modulating the sources (ica; 0: none)"),
-    "segment-means": (_on_off, "on or off: the segments modulate the sources' means too, not only their scales (ica; default on)"),
-    "observed-dim": (_int, "D, observations' dimension: g lifts injectively into R^D when D > d (ica, dynamics; 0: D = d)"),
-    "observation-noise": (_float, "sigma_x of Gaussian noise added to x = g(z) (ica, dynamics presets; 0: none)"),
-    "pixel-noise": (_float, "standard deviation of Gaussian noise added to each pixel (video; 0: none)"),
-    "hidden": (_widths, "hidden widths, comma-separated (mlp and flow encoders, simvae's decoder)"),
-    "whiten": (_on_off, "on or off: whiten the input on the start batch (mlp encoder; default on)"),
-    "temperature": (_float, "temperature of the contrastive objectives (default: 1 / kappa on the sphere)"),
-    "ema": (_float, "decay of the EMA target (byol and AdaSSL on it)"),
-}
+def _parser_of(annotation: object, default: object) -> Callable[[str], Any]:
+    """How a setting's value is read from the command line, from its builder's annotation (or, for a
+    builder of one's own without one, its default's type): on/off, comma-separated widths, a finite
+    number, an integer or text."""
+    text = str(annotation)
+    if "bool" in text or isinstance(default, bool):
+        return _on_off
+    if "[int" in text or isinstance(default, tuple):
+        return _widths
+    if "float" in text or isinstance(default, float):
+        return _float
+    if "int" in text or isinstance(default, int):
+        return _int
+    return str
+
+
+def part_settings() -> dict[str, dict[str, tuple[Callable[[str], Any], list[str]]]]:
+    """Every setting of every registered part, by name: (kind -> (its reader, the parts that have it))."""
+    found: dict[str, dict[str, tuple[Callable[[str], Any], list[str]]]] = {}
+    for registry in (GENERATORS, ENCODERS, OBJECTIVES):
+        for name in registry:
+            entry = registry[name]
+            annotations = inspect.signature(entry.build).parameters
+            for key, default in entry.settings.items():
+                reader, owners = found.setdefault(key, {}).setdefault(
+                    registry.kind, (_parser_of(annotations[key].annotation, default), []))
+                owners.append(name)
+    return found
+
+
+def _flag_help(kinds: dict[str, tuple[Callable[[str], Any], list[str]]]) -> str:
+    """Which parts have a setting: "every generator", or their names by kind."""
+    registries = {r.kind: r for r in (GENERATORS, ENCODERS, OBJECTIVES)}
+    said = [f"every {kind}" if len(owners) == len(registries[kind].names())
+            else f"{kind}{'s' * (len(owners) > 1)} {', '.join(owners)}" for kind, (_, owners) in kinds.items()]
+    return "a setting of " + "; of ".join(said)
+
+
+def _assignment(text: str) -> tuple[str, Any]:
+    """``--set part.key=value``: the qualified name and the value, read as that part's setting is."""
+    name, equals, value = text.partition("=")
+    kind, dot, key = name.partition(".")
+    settings = part_settings()
+    if not equals or not dot or kind not in ("generator", "encoder", "objective"):
+        raise argparse.ArgumentTypeError(f"must be PART.KEY=VALUE, PART one of generator, encoder, objective; got {text!r}")
+    if key not in settings or kind not in settings[key]:
+        raise argparse.ArgumentTypeError(f"{key!r} is not a setting of any {kind}")
+    return name, settings[key][kind][0](value)
 
 
 def _catalogue() -> str:
@@ -124,8 +153,12 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.Argument
     run.add_argument("--encoder", default="mlp", metavar="NAME", help="the encoder (see below)")
     run.add_argument("--objective", default=None, metavar="NAME",
                      help="the objective (see below; default: infonce on the sphere, plane-kde-ldm elsewhere)")
-    for flag, (kind, text) in PART_FLAGS.items():
-        run.add_argument(f"--{flag}", type=kind, default=None, help=text)
+    for key, kinds in sorted(part_settings().items()):  # a flag per setting of any registered part
+        reader = next(iter(kinds.values()))[0]
+        run.add_argument(f"--{key.replace('_', '-')}", type=reader, default=None, help=_flag_help(kinds))
+    run.add_argument("--set", type=_assignment, action="append", default=[], metavar="PART.KEY=VALUE",
+                     help="a setting of one part by its qualified name (objective.hidden=16,16): where two chosen "
+                          "parts share a setting, the bare flag is refused")
     run.add_argument("--steps", type=_int, default=Training.steps, help="training steps")
     run.add_argument("--batch-size", type=_int, default=Training.batch_size, help="pairs or sequences per step")
     run.add_argument("--lr", type=_float, default=Training.lr, help="Adam learning rate")
@@ -203,7 +236,8 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.Argument
 def spec_from_arguments(args: argparse.Namespace) -> ExperimentSpec:
     """The spec the parsed arguments describe: each given part flag routed to the part that has it,
     or the ``--config`` file's (with ``--device`` where given)."""
-    given = {flag.replace("-", "_"): getattr(args, flag.replace("-", "_")) for flag in PART_FLAGS}
+    given = {key: getattr(args, key) for key in part_settings()}  # the generated flags, by their settings' names
+    given.update(dict(args.set))
     if args.config is not None:
         if any(v is not None for v in given.values()):
             raise SettingError("config", "takes the whole spec: give the part flags or a config file, not both")

@@ -153,22 +153,37 @@ class ExperimentSpec:
         **settings: Any,
     ) -> ExperimentSpec:
         """A spec from flat settings: the budget's and the scoring's go to ``Training`` and
-        ``Evaluation``; every other goes to the first of the chosen generator, encoder and objective
-        that has it. A setting none of them has is refused, naming the parts that would take it."""
+        ``Evaluation``; a part's setting goes to the chosen part that has it, or, named ``part.key``
+        ("objective.hidden"), to that part. A bare setting that two chosen parts have is refused
+        naming both (say which as ``part.key``), one that none has naming the parts that would take
+        it."""
         budget = {f.name for f in fields(Training)}
         scoring = {f.name for f in fields(Evaluation)}
         spec = cls(Part(generator), Part(encoder), None if objective is None else Part(objective), seed=seed,
                    problem_seed=problem_seed, device=device, plugins=tuple(plugins))
-        given: dict[str, dict[str, Any]] = {"generator": {}, "encoder": {}, "objective": {}}
+        chosen = {registry.kind: (registry, part) for registry, part in spec.parts()}
+        given: dict[str, dict[str, Any]] = {kind: {} for kind in chosen}
         for name, value in settings.items():
             if name in budget or name in scoring:
                 continue
-            for kind, (registry, part) in zip(given, spec.parts()):
-                if name in registry[part.name].settings:
-                    given[kind][name] = value
-                    break
-            else:
+            kind, dot, key = name.partition(".")
+            if dot:
+                if kind not in chosen:
+                    raise SettingError(name, f"names no part: a qualified setting is generator.KEY, encoder.KEY or objective.KEY")
+                registry, part = chosen[kind]
+                try:
+                    registry[part.name].check({key: value}, kind)
+                except SettingError as error:
+                    raise SettingError(name, error.reason) from None
+                given[kind][key] = value
+                continue
+            takers = [k for k, (registry, part) in chosen.items() if name in registry[part.name].settings]
+            if not takers:
                 raise SettingError(name, _nobody_takes(name, spec))
+            if len(takers) > 1:
+                both = " and ".join(f"the {k} {chosen[k][1].name!r}" for k in takers)
+                raise SettingError(name, f"is a setting of {both}: say which, as {' or '.join(f'{k}.{name}' for k in takers)}")
+            given[takers[0]][name] = value
         return replace(
             spec,
             generator=Part(generator, tuple(given["generator"].items())),
@@ -218,18 +233,39 @@ class ExperimentSpec:
         )
 
     def to_toml(self) -> str:
-        """The spec as a human-editable TOML file (``from_toml`` reads it back)."""
-        return tomli_w.dumps({k: v for k, v in self.to_dict().items() if v is not None and v != []})
+        """The spec as TOML in the layout of a sweep file's runs (``from_toml`` reads it back, and it
+        pastes into a ``[[runs]]`` entry): the parts' names, the seeds and device, the budget's and
+        the scoring's settings, and each part's given settings, bare where one chosen part has the
+        name and as ``"part.key"`` where two do."""
+        assert self.objective is not None
+        flat: dict[str, Any] = {"generator": self.generator.name, "encoder": self.encoder.name, "objective": self.objective.name,
+                                "seed": self.seed, "device": self.device}
+        if self.problem_seed is not None:
+            flat["problem_seed"] = self.problem_seed
+        if self.plugins:
+            flat["plugins"] = list(self.plugins)
+        flat.update({f.name: getattr(self.training, f.name) for f in fields(Training)})  # the dataclass's fields by name
+        flat.update({f.name: getattr(self.evaluation, f.name) for f in fields(Evaluation)})  # the dataclass's fields by name
+        for registry, part in self.parts():
+            for key, value in part.given.items():
+                shared = sum(key in r[p.name].settings for r, p in self.parts()) > 1
+                if value is not None:  # TOML has no null: a None given is its default's None
+                    flat[f"{registry.kind}.{key}" if shared else key] = list(value) if isinstance(value, tuple) else value
+        return tomli_w.dumps(flat)
 
     @classmethod
     def from_toml(cls, text: str) -> ExperimentSpec:
-        """A spec from TOML text: ``to_toml``'s layout (a table per part with its ``name`` and a
-        ``settings`` table, ``[training]``, ``[evaluation]``, and top-level seeds and device)."""
+        """A spec from TOML text in ``to_toml``'s layout, a sweep run's: flat settings as
+        ``from_settings`` takes them (plus ``plugins``)."""
         try:
             data = tomllib.loads(text)
         except tomllib.TOMLDecodeError as error:
             raise SettingError("config", f"is not valid TOML: {error}") from None
-        return cls.from_dict(data)
+        tables = sorted(k for k, v in data.items() if isinstance(v, dict))
+        if tables:
+            raise SettingError(tables[0], "is a table; a spec file is flat, as a sweep's runs: generator = \"NAME\", "
+                                          "settings as key = value (\"part.key\" where two parts share one)")
+        return cls.from_settings(**{k: tuple(v) if k == "plugins" else v for k, v in data.items()})
 
 
 def _table(name: str, value: Any, fields: Any) -> Mapping[str, Any]:

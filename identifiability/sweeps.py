@@ -3,7 +3,8 @@
 A sweep file (TOML) names the runs::
 
     plugins = ["my_estimators"]        # optional: modules that register parts of one's own
-    [base]                             # settings every run takes (flat, as on the command line)
+    [base]                             # settings every run takes (flat, as ExperimentSpec.to_toml
+                                       # writes a run: "part.key" where two chosen parts share a name)
     steps = 2000
     [grid]                             # every combination of these values (also [[grid]]: several)
     generator = ["sphere", "box", "jump"]
@@ -69,8 +70,9 @@ def read_sweep(text: str) -> list[ExperimentSpec]:
     specs = []
     for index, point in enumerate(points):
         settings = {**base, **point}
+        own = tuple(settings.pop("plugins", ()))  # a run pasted from ExperimentSpec.to_toml may name its own
         try:
-            specs.append(ExperimentSpec.from_settings(plugins=plugins, **settings))
+            specs.append(ExperimentSpec.from_settings(plugins=(*plugins, *own), **settings))
         except SettingError as error:
             where = ", ".join(f"{k}={v}" for k, v in point.items())
             raise SettingError(error.name, f"{error.reason} (in run {index}: {where})") from None

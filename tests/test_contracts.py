@@ -191,3 +191,46 @@ def test_the_experiment_layer_names_no_part():
                and id(node) not in docstrings]
     named = {*GENERATORS.names(), *OBJECTIVES.names(), "state", "oracle", "filtered", "linear_gaussian"}
     assert strings and not named & set(strings)
+
+
+# --- settings addressed without ambiguity; one TOML layout ----------------------------------------
+
+
+def test_a_bare_setting_two_chosen_parts_have_is_refused_and_part_key_reaches_either(tmp_path, capsys):
+    base = ["run", "--generator", "jump", "--objective", "simvae", "--latent-dim", "3", "--steps", "2", "--batch-size", "16",
+            "--eval-samples", "200", "--device", "cpu", "--output", str(tmp_path / "r.jsonl"), "--checkpoint-every", "0"]
+    with pytest.raises(SystemExit) as exit_:
+        main([*base, "--hidden", "16"])
+    assert exit_.value.code == 2 and "is a setting of the encoder 'mlp' and the objective 'simvae'" in capsys.readouterr().err
+    assert main([*base, "--set", "objective.hidden=16,16", "--set", "encoder.hidden=8"]) == 0
+    record = Store(tmp_path / "r.jsonl").records()[-1]
+    assert record["settings"]["objective"]["hidden"] == [16, 16] and record["settings"]["encoder"]["hidden"] == [8]
+    for bad, message in (("objective.hidden", "PART.KEY=VALUE"), ("model.hidden=1", "PART.KEY=VALUE"),
+                         ("encoder.kappa=1", "'kappa' is not a setting of any encoder")):
+        with pytest.raises(SystemExit):
+            main([*base, "--set", bad])
+        assert message in capsys.readouterr().err
+
+
+def test_every_setting_of_every_registered_part_has_a_flag():
+    from identifiability.cli import build_parser, part_settings
+
+    run = build_parser()[1]["run"]
+    flags = {option for action in run._actions for option in action.option_strings}
+    missing = [key for key in part_settings() if f"--{key.replace('_', '-')}" not in flags]
+    assert not missing and {"base", "beta", "editor", "form", "l0", "layers", "width"} <= set(part_settings())
+
+
+@pytest.mark.parametrize("settings", [
+    dict(generator="jump", objective="simvae", latent_dim=3, steps=7, **{"objective.hidden": (16,), "encoder.hidden": (8,)}),
+    dict(generator="ica", objective="pcl", law="uniform", segments=0, form="laplace", lr_schedule="constant", seed=3,
+         problem_seed=4, dci=True),
+])
+def test_a_spec_files_toml_is_a_sweeps_run(settings):
+    """``to_toml`` reads back to the same spec, and pasted as a sweep's ``[[runs]]`` entry it names that run."""
+    from identifiability.sweeps import read_sweep
+
+    spec = ExperimentSpec.from_settings(**settings)
+    assert ExperimentSpec.from_toml(spec.to_toml()) == spec
+    pasted = "[[runs]]\n" + spec.to_toml()
+    assert read_sweep(pasted) == [spec]

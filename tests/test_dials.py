@@ -58,7 +58,7 @@ def test_every_setting_of_every_preset_changes_its_loss(name, setting):
         pytest.skip("on jump AdaSSL's base is the plane's, without a temperature (refused: tested below)")
     else:
         other = OTHER[setting]
-    assert not torch.equal(losses(name), losses(name, **{setting: other})), f"{name}.{setting} does nothing"
+    assert not torch.equal(losses(name), losses(name, **{f"objective.{setting}": other})), f"{name}.{setting} does nothing"
 
 
 @pytest.mark.parametrize("name", OBJECTIVES.names())
