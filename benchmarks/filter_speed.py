@@ -13,7 +13,7 @@ import argparse
 
 import torch
 
-from generators import LatentDynamics
+from identifiability.processes import LatentDynamics
 from identifiability import preset
 
 from objective_speed import steps_per_second

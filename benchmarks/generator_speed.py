@@ -14,7 +14,7 @@ import time
 
 import torch
 
-from generators import ContrastivePairs, LatentDynamics, NonlinearICA, VideoSequences
+from identifiability.processes import ContrastivePairs, LatentDynamics, NonlinearICA, VideoSequences
 
 
 def rate(fn, n: int, device: str) -> float:

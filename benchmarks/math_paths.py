@@ -47,8 +47,8 @@ CHILD = """
 import json, sys, torch
 sys.path.insert(0, {tests!r})
 import golden
-from generators.mixing import _uniform_draws, unit_columns
-from foundation import as_generator
+from identifiability.processes.mixing import _uniform_draws, unit_columns
+from identifiability._core import as_generator
 out = golden.measure()
 out["conditions"] = torch.linalg.cond(unit_columns(_uniform_draws(10_000, 5, as_generator(0)))).tolist()
 print(json.dumps(out))

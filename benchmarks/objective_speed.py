@@ -14,7 +14,7 @@ import argparse
 
 import torch
 
-from generators import LatentDynamics
+from identifiability.processes import LatentDynamics
 from identifiability.encoders import MLPEncoder
 from identifiability import preset
 from identifiability.training import Training, train

@@ -13,7 +13,7 @@ from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Any
 
-from foundation import SettingError, check_int
+from identifiability._core import SettingError, check_int
 
 from .experiment import run_experiment
 from .registry import ENCODERS, GENERATORS, OBJECTIVES
@@ -217,7 +217,7 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.Argument
     report.add_argument("--failed", action="store_true", help="list the runs whose last record failed, with their error")
 
     figs = commands.add_parser(
-        "figs", help="regenerate the theory figures (paper_figs/) from the toolkit's own runs",
+        "figs", help="regenerate the theory figures (identifiability/figures/) from the toolkit's own runs",
         description="Run the sweeps a figure needs that the store does not hold yet, then write NAME.png, NAME.pdf, "
                     "the table behind it (NAME.csv) and its caption (NAME.txt), for every figure registered under "
                     "the entry points identifiability.figures (a NAME it lacks is refused with the list). "

@@ -13,8 +13,8 @@ from typing import Any
 import numpy as np
 import torch
 
-from foundation import check_fits, derive_seed
-from generators import Batch, Process, fingerprint
+from identifiability._core import check_fits, derive_seed
+from identifiability.processes import Batch, Process, fingerprint
 
 from .encoders.base import Encoder, as_encoder
 from .metrics import affine_r2, dci, mcc, participation_ratio, rotation_baseline
@@ -76,7 +76,7 @@ def build(spec: ExperimentSpec) -> Parts:
     data, generator_settings = GENERATORS.build(spec.generator.name, context, spec.generator.given)
     if not isinstance(data, Process):
         raise TypeError(f"the generator {spec.generator.name!r} built a {type(data).__name__}, which does not keep "
-                        "the Process contract (subclass generators.Process)")
+                        "the Process contract (subclass identifiability.processes.Process)")
     declared = GENERATORS[spec.generator.name].meta.get("geometry", "plane")
     if data.latent_geometry != declared:  # the spec chose its default objective by the declaration
         raise TypeError(f"the generator {spec.generator.name!r} is registered with geometry {declared!r} but its latents "

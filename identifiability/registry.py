@@ -20,7 +20,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-from foundation import SettingError, derive_seed
+from identifiability._core import SettingError, derive_seed
 
 
 @dataclass(frozen=True)

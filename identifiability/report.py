@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from generators import OracleR2
+from identifiability.processes import OracleR2
 
 from .experiment import ExperimentResult
 from .metrics import MetricResult

@@ -20,7 +20,7 @@ from typing import Any
 import tomli_w
 
 
-from foundation import SettingError, check_int, check_seed
+from identifiability._core import SettingError, check_int, check_seed
 
 from . import parts  # noqa: F401  (fills the registries with the built-in parts)
 from .parts.objectives import default_objective
@@ -169,7 +169,7 @@ class ExperimentSpec:
             kind, dot, key = name.partition(".")
             if dot:
                 if kind not in chosen:
-                    raise SettingError(name, f"names no part: a qualified setting is generator.KEY, encoder.KEY or objective.KEY")
+                    raise SettingError(name, "names no part: a qualified setting is generator.KEY, encoder.KEY or objective.KEY")
                 registry, part = chosen[kind]
                 try:
                     registry[part.name].check({key: value}, kind)

@@ -38,7 +38,7 @@ from typing import Any
 import torch
 from tqdm.auto import tqdm
 
-from foundation import SettingError, check_int
+from identifiability._core import SettingError, check_int
 
 from .experiment import run_experiments, seedless
 from .records import FAILED, Store, failed_record

@@ -12,7 +12,7 @@ import json
 import numpy as np
 
 # Every registered generator at its defaults (problem seed 0), and processes built from their classes
-# with the mixing's other recipes: what ``generators.fingerprint`` hashes (settings, and draws exactly
+# with the mixing's other recipes: what ``processes.fingerprint`` hashes (settings, and draws exactly
 # as drawn) is one value on every path. (ica changed with its segment_means setting, issue 25.)
 FINGERPRINTS = {
     "sphere": "f4062709ef7d", "box": "3aecf2e6c952", "real": "209781b5daf2", "ica": "8c75323200b0",
@@ -24,7 +24,7 @@ FINGERPRINTS = {
 
 
 def _variants() -> dict:
-    from generators import LatentDynamics, NonlinearICA
+    from identifiability.processes import LatentDynamics, NonlinearICA
 
     return {"NonlinearICA(observed_dim=9, min_of=20)": NonlinearICA(5, observed_dim=9, min_of=20, seed=1),
             "LatentDynamics(observed_dim=9, nuisance_dim=2)": LatentDynamics(observed_dim=9, nuisance_dim=2, seed=1)}
@@ -62,7 +62,7 @@ METRICS_TOLERANCE = 1e-9
 
 def fingerprints() -> dict[str, str]:
     """Every entry of ``FINGERPRINTS``, computed."""
-    from generators import fingerprint
+    from identifiability.processes import fingerprint
     from identifiability.registry import GENERATORS, Context
 
     processes = {name: GENERATORS.build(name, Context(0, 0), {})[0] for name in GENERATORS} | _variants()

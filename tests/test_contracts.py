@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from generators import Batch, Process
+from identifiability.processes import Batch, Process
 from identifiability import ExperimentSpec, Part, run_experiment
 from identifiability.cli import main
 from identifiability.experiment import build, held_out
@@ -234,3 +234,50 @@ def test_a_spec_files_toml_is_a_sweeps_run(settings):
     assert ExperimentSpec.from_toml(spec.to_toml()) == spec
     pasted = "[[runs]]\n" + spec.to_toml()
     assert read_sweep(pasted) == [spec]
+
+
+# --- one package, in layers ------------------------------------------------------------------------
+
+
+def _imports(folder: Path) -> set[str]:
+    """The absolute modules (and the relative ones, with their dots) the files under ``folder`` import."""
+    found = set()
+    for path in folder.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Import):
+                found |= {alias.name for alias in node.names}
+            elif isinstance(node, ast.ImportFrom):
+                found.add("." * node.level + (node.module or ""))
+    return found
+
+
+def test_the_processes_import_nothing_of_their_siblings():
+    """identifiability.processes reads torch, numpy, the standard library, hypothesis (its strategies)
+    and the private core, and nothing else of the package."""
+    package = ROOT / "identifiability"
+    own = {p.stem for p in (package / "processes").glob("*.py")}
+    for name in _imports(package / "processes"):
+        if name.startswith("identifiability"):
+            assert name.startswith("identifiability._core"), name
+        elif name.startswith(".."):
+            raise AssertionError(f"processes imports {name} from outside itself")
+        elif name.startswith("."):
+            assert name.lstrip(".").split(".")[0] in own | {""}, name
+        else:
+            assert name.split(".")[0] in {"torch", "numpy", "math", "hypothesis", "hashlib", "dataclasses", "typing",
+                                          "collections", "__future__", "functools", "itertools"}, name
+
+
+def test_one_top_level_package_and_the_figures_only_above_it():
+    """The install puts one name on the path; nothing below the figures imports them."""
+    import tomllib
+
+    pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    assert pyproject["tool"]["setuptools"]["packages"]["find"]["include"] == ["identifiability*"]
+    package = ROOT / "identifiability"
+    for path in package.rglob("*.py"):
+        if "figures" in path.relative_to(package).parts:
+            continue
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom) and node.module:
+                assert "figures" not in node.module.split("."), f"{path} imports the figures"

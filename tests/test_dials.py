@@ -10,8 +10,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from torch.utils._python_dispatch import TorchDispatchMode
 
-from foundation import SettingError
-from generators import LatentDynamics
+from identifiability._core import SettingError
+from identifiability.processes import LatentDynamics
 from identifiability import ExperimentSpec, Part, Training, build, run_experiment
 from identifiability.encoders.log_volume import decoder_jacobian
 from identifiability.experiment import initialize

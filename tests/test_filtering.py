@@ -10,12 +10,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy.linalg import solve_discrete_are
 
-from generators import LatentDynamics, NonlinearICA
+from identifiability.processes import LatentDynamics, NonlinearICA
 from identifiability.objectives import KalmanFilterLDM
 from identifiability.objectives.latent_models import KalmanPredictive
 from identifiability.experiment import run_experiment
 from identifiability.records import value_of
-from generators.oracle import _systematic_resample, filtered_covariances, oracle_r2, particle_filter_r2
+from identifiability.processes.oracle import _systematic_resample, filtered_covariances, oracle_r2, particle_filter_r2
 from identifiability.report import format_report
 from identifiability.specs import ExperimentSpec
 from linear_gaussian import sequence_covariance

@@ -8,7 +8,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from scipy import stats
 
-from generators import (
+from identifiability.processes import (
     PRESETS,
     Batch,
     ContrastivePairs,
@@ -21,7 +21,7 @@ from generators import (
     sample_gamma,
     sample_standard,
 )
-from generators.strategies import contrastive_pairs, generators, latent_dynamics, nonlinear_ica, video_sequences
+from identifiability.processes.strategies import contrastive_pairs, generators, latent_dynamics, nonlinear_ica, video_sequences
 
 
 def gen(seed=0):
@@ -86,7 +86,7 @@ def test_frames_decode_back_to_positions(v):
 
 
 def test_rendering_is_differentiable_in_the_positions():
-    from generators import render_splats
+    from identifiability.processes import render_splats
 
     pos = torch.zeros(3, 2, 2, requires_grad=True)
     render_splats(pos, torch.eye(2), 16, 1.0).pow(2).sum().backward()

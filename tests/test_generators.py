@@ -7,9 +7,9 @@ from hypothesis import strategies as st
 from scipy import stats
 from scipy.special import ive
 
-from foundation import as_generator, derive_seed
-from generators import Batch, ContrastivePairs, MLPMixing, sample_vmf, uniform_sphere
-from generators.sphere import _symmetric_beta_coordinate
+from identifiability._core import as_generator, derive_seed
+from identifiability.processes import Batch, ContrastivePairs, MLPMixing, sample_vmf, uniform_sphere
+from identifiability.processes.sphere import _symmetric_beta_coordinate
 
 
 def test_same_seed_same_pairs_bit_for_bit():

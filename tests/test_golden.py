@@ -37,7 +37,7 @@ def test_every_generator_keeps_its_mechanism():
 def test_the_fingerprint_sees_the_draws_and_settings_not_what_is_computed_from_them():
     import torch
 
-    from generators import LatentDynamics, fingerprint
+    from identifiability.processes import LatentDynamics, fingerprint
 
     data = LatentDynamics("action", 3, observed_dim=5, seed=0)
     base = fingerprint(data)

@@ -28,7 +28,7 @@ from identifiability.objectives import (
 from identifiability.objectives.latent_models import log_vmf_normalizer
 from identifiability.registry import OBJECTIVES
 from identifiability.training import Training, train
-from generators import LatentDynamics
+from identifiability.processes import LatentDynamics
 from linear_gaussian import sequence_covariance
 
 

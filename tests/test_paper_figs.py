@@ -7,14 +7,14 @@ import math
 import numpy as np
 import pytest
 
-import paper_figs
+from identifiability import figures as paper_figs
 from identifiability.cli import main
 from identifiability.experiment import run_experiment
 from identifiability.specs import ExperimentSpec
 from identifiability.records import Store, number_names, path_of
 from identifiability.sweeps import load_sweep
-from paper_figs import calibration
-from paper_figs.figure import sweep_file
+from identifiability.figures import calibration
+from identifiability.figures.figure import sweep_file
 
 
 @pytest.fixture(scope="module")

@@ -20,8 +20,8 @@ import pytest
 import torch
 from scipy.stats import norm
 
-from foundation import SettingError
-from generators import NonlinearICA
+from identifiability._core import SettingError
+from identifiability.processes import NonlinearICA
 from identifiability import ExperimentSpec, build
 from identifiability.experiment import run_experiment
 from identifiability.metrics import mcc

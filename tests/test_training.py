@@ -6,7 +6,7 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from generators import ContrastivePairs
+from identifiability.processes import ContrastivePairs
 from identifiability import ExperimentSpec, run_experiment
 from identifiability.registry import ENCODERS, GENERATORS
 from identifiability.encoders import MLPEncoder

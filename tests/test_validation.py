@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import torch
 
-from generators import ContrastivePairs, LatentDynamics, MLPMixing, NonlinearICA, VideoSequences
+from identifiability.processes import ContrastivePairs, LatentDynamics, MLPMixing, NonlinearICA, VideoSequences
 from identifiability import ExperimentSpec, build
 from identifiability.metrics import affine_r2, dci, mcc, nonlinear_r2, rotation_baseline, weak_mcc
 

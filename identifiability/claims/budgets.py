@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from foundation import SettingError
+from identifiability._core import SettingError
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,7 @@ import torch
 from hypothesis import strategies as st
 from scipy import stats
 
-from foundation import SettingError, check_float, check_seed
+from identifiability._core import SettingError, check_float, check_seed
 
 from ..experiment import held_out
 from ..metrics.profile import CLASSES, Profile, profile

@@ -15,7 +15,7 @@ from typing import Any, Protocol
 import torch
 from sklearn.linear_model import LinearRegression
 
-from foundation import SettingError, check_int, derive_seed
+from identifiability._core import SettingError, check_int, derive_seed
 
 from ..experiment import ExperimentResult, held_out, run_experiments
 from ..objectives.base import Readout

@@ -6,7 +6,7 @@ from typing import Any, Literal
 
 import torch
 
-from foundation import on_device
+from identifiability._core import on_device
 
 from .base import Encoder
 from .bijection import Bijection, ZukoBijection

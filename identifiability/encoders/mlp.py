@@ -7,7 +7,7 @@ from collections.abc import Sequence
 import torch
 from torch import nn
 
-from foundation import check_bool, check_int
+from identifiability._core import check_bool, check_int
 
 from .base import Encoder
 from .whitening import Whitening

@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from foundation import check_float
+from identifiability._core import check_float
 
 
 class Whitening(nn.Module):

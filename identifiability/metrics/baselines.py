@@ -6,7 +6,7 @@ from typing import Callable
 
 import torch
 
-from foundation import check_int, check_seed
+from identifiability._core import check_int, check_seed
 
 from ._inputs import ArrayLike, as_matrix, column_range
 from .mcc import mcc

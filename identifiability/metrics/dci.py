@@ -12,7 +12,7 @@ import lightgbm
 import numpy as np
 import torch
 
-from foundation import check_choice
+from identifiability._core import check_choice
 from sklearn.ensemble import GradientBoostingRegressor
 from sklearn.linear_model import Lasso, LinearRegression
 from sklearn.metrics import r2_score

@@ -8,7 +8,7 @@ from typing import Literal
 
 import torch
 
-from foundation import check_choice
+from identifiability._core import check_choice
 from scipy.optimize import linear_sum_assignment
 
 from ._inputs import ArrayLike, Sample

@@ -15,7 +15,7 @@ from typing import Any
 
 import torch
 
-from foundation import SettingError, check_float, check_int, check_seed
+from identifiability._core import SettingError, check_float, check_int, check_seed
 
 from ._inputs import ArrayLike, Sample, as_matrix, prepare
 from .mcc import _mcc

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from foundation import check_int
+from identifiability._core import check_int
 from sklearn.kernel_ridge import KernelRidge
 from sklearn.metrics import r2_score
 from sklearn.model_selection import GridSearchCV

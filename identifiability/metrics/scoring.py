@@ -14,7 +14,7 @@ from typing import Any, Callable
 
 import torch
 
-from foundation import SettingError, check_float, check_int, check_seed
+from identifiability._core import SettingError, check_float, check_int, check_seed
 
 from ._inputs import ArrayLike, Sample, prepare, split_indices
 from .result import MetricResult, Null

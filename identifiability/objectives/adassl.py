@@ -11,7 +11,7 @@ from typing import Literal
 import torch
 from torch import nn
 
-from foundation import check_choice, check_float, check_int, on_device
+from identifiability._core import check_choice, check_float, check_int, on_device
 
 from .base import Objective, consecutive_pairs
 from .ldm import LDM

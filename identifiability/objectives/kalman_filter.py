@@ -8,7 +8,7 @@ from collections.abc import Callable
 import torch
 from torch import nn
 
-from foundation import check_choice
+from identifiability._core import check_choice
 
 from .base import Objective, Readout
 from .latent_models import KalmanPredictive

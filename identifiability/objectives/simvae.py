@@ -9,7 +9,7 @@ from collections.abc import Sequence
 import torch
 from torch import nn
 
-from foundation import check_float, check_int, on_device
+from identifiability._core import check_float, check_int, on_device
 
 from .base import Objective
 from .networks import mlp

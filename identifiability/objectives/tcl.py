@@ -6,7 +6,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from foundation import check_int
+from identifiability._core import check_int
 
 from .base import Objective
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from foundation import SettingError, check_int
+from identifiability._core import SettingError, check_int
 
 from ..encoders import ConvEncoder, Encoder, Flattened, InjectiveFlow, LinearEncoder, MLPEncoder
 from ..registry import Context, register_encoder

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from foundation import SettingError
-from generators import PRESETS, ContrastivePairs, LatentDynamics, NonlinearICA, VideoSequences
+from identifiability._core import SettingError
+from identifiability.processes import PRESETS, ContrastivePairs, LatentDynamics, NonlinearICA, VideoSequences
 
 from ..registry import Context, register_generator
 

@@ -18,8 +18,8 @@ from typing import Any
 
 from torch import nn
 
-from foundation import MAX_CONCENTRATION, SettingError, check_choice, check_float, check_int
-from generators import ContrastivePairs, NonlinearICA, Process
+from identifiability._core import MAX_CONCENTRATION, SettingError, check_choice, check_float, check_int
+from identifiability.processes import ContrastivePairs, NonlinearICA, Process
 
 from ..objectives import (KDE, KNN, LDM, PCL, TCL, AdaSSL, EntropyReconstruction, FlowExact, HeteroscedasticInfoNCE,
                           KalmanFilterLDM, KalmanPredictive, LogDet, NoEntropy, NonlinearPredictive, OracleEdit, Plane,
@@ -49,7 +49,7 @@ def _matched(default: float) -> dict[str, Callable[[Context], Any]]:
 
 
 def _sphere(temperature: float, predictor: nn.Module | None = None) -> Sphere:
-    bounds = dict(low=1 / MAX_CONCENTRATION, high=MAX_CONCENTRATION)  # see foundation.limits
+    bounds = dict(low=1 / MAX_CONCENTRATION, high=MAX_CONCENTRATION)  # see _core.limits
     return Sphere(1 / check_float("temperature", temperature, **bounds), predictor=predictor)
 
 

@@ -15,7 +15,7 @@ import stat
 from pathlib import Path
 from typing import Any
 
-from foundation import SettingError
+from identifiability._core import SettingError
 
 from .schema import FAILED, OK
 

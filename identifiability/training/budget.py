@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 import torch
 
-from foundation import check_choice, check_float, check_int
+from identifiability._core import check_choice, check_float, check_int
 
 from .schedule import check_schedule, rate_factor
 

@@ -15,7 +15,7 @@ from typing import Any
 
 import torch
 
-from foundation import SettingError, check_int
+from identifiability._core import SettingError, check_int
 
 
 def streams(*modules: torch.nn.Module) -> dict[str, torch.Generator]:

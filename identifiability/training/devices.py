@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import torch
 
-from foundation import SettingError
+from identifiability._core import SettingError
 
 
 def parse_device(name: str | torch.device) -> torch.device | None:

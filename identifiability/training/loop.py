@@ -16,8 +16,8 @@ from typing import Protocol
 import torch
 from tqdm.auto import tqdm
 
-from foundation import as_generator, check_int, derive_seed
-from generators import Batch
+from identifiability._core import as_generator, check_int, derive_seed
+from identifiability.processes import Batch
 
 from ..objectives.base import INPUTS, Objective, as_objective
 from .budget import DTYPES, Training

@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 
-from foundation import SettingError, check_int
+from identifiability._core import SettingError, check_int
 
 DECAYS: dict[str, Callable[[float], float]] = {}
 

@@ -20,7 +20,7 @@ import torch
 from torch.func import functional_call, stack_module_state
 from tqdm.auto import tqdm
 
-from foundation import as_generator, derive_seed
+from identifiability._core import as_generator, derive_seed
 
 from ..objectives.base import as_objective
 from .checkpoint import streams

@@ -18,7 +18,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
-from foundation import SettingError, check_choice  # noqa: E402
+from identifiability._core import SettingError, check_choice  # noqa: E402
 from identifiability.claims.budgets import BUDGETS as CLAIM_BUDGETS  # noqa: E402
 from identifiability.records import OK, Store, to_csv  # noqa: E402
 from identifiability.sweeps import SweepReport, load_sweep, run_sweep  # noqa: E402

@@ -6,7 +6,7 @@ import math
 
 import torch
 
-from foundation import Seed, SettingError, as_generator, check_bool, check_choice, check_float, check_int, check_seed, derive_seed
+from identifiability._core import Seed, SettingError, as_generator, check_bool, check_choice, check_float, check_int, check_seed, derive_seed
 
 from .batch import Batch, check_draw
 from .laws import LAWS, Law, sample_standard

@@ -6,7 +6,7 @@ from typing import Any
 
 import torch
 
-from foundation import SettingError, as_generator, check_fits, check_float, check_int
+from identifiability._core import SettingError, as_generator, check_fits, check_float, check_int
 
 from .batch import Constants
 from .process import Process

@@ -6,7 +6,7 @@ from typing import Literal
 
 import torch
 
-from foundation import MAX_CONCENTRATION, Seed, as_generator, check_choice, check_float, check_int, check_seed, derive_seed
+from identifiability._core import MAX_CONCENTRATION, Seed, as_generator, check_choice, check_float, check_int, check_seed, derive_seed
 
 from .batch import Batch, check_draw
 from .laws import Law, first_accepted, sample_standard

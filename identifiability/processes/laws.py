@@ -7,7 +7,7 @@ from typing import Literal
 
 import torch
 
-from foundation import check_choice, check_float
+from identifiability._core import check_choice, check_float
 
 Law = Literal["laplace", "uniform", "gennorm", "gaussian"]
 LAWS: tuple[str, ...] = ("laplace", "uniform", "gennorm", "gaussian")

@@ -8,7 +8,7 @@ import numpy as np
 import torch
 from matplotlib.colors import to_rgb
 
-from generators import VideoSequences
+from identifiability.processes import VideoSequences
 
 from .figure import Figure, Rows, register
 from .style import COLOURS, figure

@@ -7,7 +7,7 @@ from typing import Literal
 
 import torch
 
-from foundation import Seed, SettingError, as_generator, check_choice, check_float, check_int, check_seed, derive_seed
+from identifiability._core import Seed, SettingError, as_generator, check_choice, check_float, check_int, check_seed, derive_seed
 
 from .batch import Batch, check_draw
 from .dynamics import _JUMP_ANGLE, LatentDynamics

@@ -6,7 +6,7 @@ from dataclasses import dataclass, fields, replace
 
 import torch
 
-from foundation import check_fits, check_int
+from identifiability._core import check_fits, check_int
 
 
 class Constants:

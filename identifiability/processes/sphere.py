@@ -6,7 +6,7 @@ import math
 
 import torch
 
-from foundation import MAX_CONCENTRATION, check_float
+from identifiability._core import MAX_CONCENTRATION, check_float
 
 from .laws import first_accepted
 
