@@ -19,7 +19,7 @@ from typing import Any
 from torch import nn
 
 from identifiability._core import MAX_CONCENTRATION, SettingError, check_choice, check_float, check_int
-from identifiability.processes import ContrastivePairs, NonlinearICA, Process
+from identifiability.processes import ContrastivePairs, Process
 
 from ..objectives import (KDE, KNN, LDM, PCL, TCL, AdaSSL, EntropyReconstruction, FlowExact, HeteroscedasticInfoNCE,
                           KalmanFilterLDM, KalmanPredictive, LogDet, NoEntropy, NonlinearPredictive, OracleEdit, Plane,
@@ -274,9 +274,9 @@ def simvae(context: Context, *, view_variance: float = 0.1, learn_view_variance:
 
 
 def _segments(context: Context) -> int:
-    """The number of segments of a segment-modulated generator (``ica`` with segments > 0)."""
+    """The number of segments that label each sample (``Process.sample_segments``: ``ica`` with segments > 0)."""
     data = context.data
-    segments = data.segments if isinstance(data, NonlinearICA) else 0  # nonstat_noise's segments are not per sample
+    segments = data.sample_segments
     if not segments:
         raise SettingError("objective", f"tcl classifies the segment of each sample, and {data!r} has none: "
                                         "use the generator ica with segments > 0")

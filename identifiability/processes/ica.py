@@ -75,6 +75,11 @@ class NonlinearICA(MixedProcess):
         self.segment_scales = torch.rand(segments, latent_dim, generator=gen, dtype=torch.float64) * 1.5 + 0.5
 
     @property
+    def sample_segments(self) -> int:  # type: ignore[override]
+        """S: each sample's segment u (``batch.u``) sets its sources' law."""
+        return self.segments
+
+    @property
     def assumptions(self) -> tuple[str, ...]:
         """Names of the properties this process satisfies, for claims to check."""
         modulated = self.segments > 1  # one segment modulates nothing

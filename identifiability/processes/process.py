@@ -38,6 +38,12 @@ class Process(Constants):
     def assumptions(self) -> tuple[str, ...]:
         return ()
 
+    @property
+    def sample_segments(self) -> int:
+        """The number of segments that label each sample (``batch.u``, (n,)) and set the law of its
+        latents: the auxiliary variable TCL classifies; 0 where there is none."""
+        return 0
+
     def sample(self, n: int, seed: int | torch.Generator, *, device: str | torch.device = "cpu",
                dtype: torch.dtype = torch.float32) -> Batch:
         """n samples, (n, T, ...), from ``seed`` (a seed or a ``torch.Generator``)."""
