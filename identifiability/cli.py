@@ -23,7 +23,7 @@ from .records import METRICS, OK, ResultsFile, Store, format_table, number_names
 from .sweeps import load_sweep, run_sweep
 from .training import DECAYS, DTYPES, Checkpoint, Interrupted
 
-DEFAULT_OUTPUT = Path("results") / "runs.jsonl"
+DEFAULT_RESULTS = Path("results") / "runs.jsonl"
 
 
 class _Parser(argparse.ArgumentParser):
@@ -174,7 +174,7 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.Argument
     run.add_argument("--problem-seed", type=_int, default=None,
                      help="the problem's seed: the mechanism and the evaluation set (default: --seed)")
     run.add_argument("--device", default="auto", help="cpu, cuda, cuda:N or auto")
-    run.add_argument("--output", type=Path, default=DEFAULT_OUTPUT, help="results file (JSON lines, appended)")
+    run.add_argument("--results", type=Path, default=DEFAULT_RESULTS, help="results file (JSON lines, appended)")
     run.add_argument("--config", type=Path, default=None, metavar="FILE",
                      help="the spec from a TOML file (as ExperimentSpec.to_toml writes it) instead of the flags")
     run.add_argument("--checkpoint-every", type=_int, default=500, metavar="N",
@@ -192,7 +192,7 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.Argument
         ),
     )
     sweep.add_argument("grid", type=Path, metavar="GRID.toml", help="the sweep file")
-    sweep.add_argument("--output", type=Path, default=DEFAULT_OUTPUT, help="the results store (JSON lines)")
+    sweep.add_argument("--results", type=Path, default=DEFAULT_RESULTS, help="the results store (JSON lines)")
     sweep.add_argument("--workers", type=_int, default=1, help="worker processes (or Dask workers, or Slurm jobs)")
     sweep.add_argument("--scheduler", default=None, metavar="ADDRESS",
                        help="a Dask cluster instead of local processes: local (a LocalCluster), slurm, or tcp://host:port")
@@ -226,7 +226,7 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.Argument
     figs.add_argument("name", nargs="?", default="all", metavar="NAME", help="a figure, or all (default)")
     figs.add_argument("--budget", default="fast", help="fast or full (as the claims' budgets)")
     figs.add_argument("--out", type=Path, default=Path("figures"), help="the folder for the figures")
-    figs.add_argument("--store", type=Path, default=None, help="the results store (default: OUT/BUDGET.jsonl)")
+    figs.add_argument("--results", type=Path, default=None, help="the results store (default: OUT/BUDGET.jsonl)")
     figs.add_argument("--workers", type=_int, default=1, help="worker processes (or Dask workers, or Slurm jobs)")
     figs.add_argument("--scheduler", default=None, metavar="ADDRESS", help="a Dask cluster, as for sweep")
     figs.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -263,8 +263,8 @@ def _flag(error: SettingError) -> str:
 
 def _run(args: argparse.Namespace) -> int:
     spec = spec_from_arguments(args)
-    output: Path = args.output
-    if output == DEFAULT_OUTPUT:
+    output: Path = args.results
+    if output == DEFAULT_RESULTS:
         output.parent.mkdir(exist_ok=True)
     every = check_int("checkpoint_every", args.checkpoint_every, low=0)
     with ResultsFile(output) as results:  # opened now: a bad path fails before the training
@@ -287,17 +287,17 @@ def _sweep(args: argparse.Namespace) -> int:
     except SettingError as error:  # named as the file's field, not as a flag
         raise ValueError(f"{args.grid}: {error}") from None
     try:  # a sweep's store is a folder of its own: records and checkpoints
-        args.output.parent.mkdir(parents=True, exist_ok=True)
+        args.results.parent.mkdir(parents=True, exist_ok=True)
     except OSError as error:
-        raise SettingError("output", f"cannot make the folder {str(args.output.parent)!r}: {error.strerror}") from None
-    ResultsFile(args.output).close()  # a store that cannot be written is refused before any run
-    report = run_sweep(specs, Store(args.output), workers=args.workers, scheduler=args.scheduler,
+        raise SettingError("results", f"cannot make the folder {str(args.results.parent)!r}: {error.strerror}") from None
+    ResultsFile(args.results).close()  # a store that cannot be written is refused before any run
+    report = run_sweep(specs, Store(args.results), workers=args.workers, scheduler=args.scheduler,
                        retry_failed=args.retry_failed, progress=not args.quiet and sys.stderr.isatty())
-    print(f"{report.runs} runs: {report.skipped} already in {args.output}, {report.completed} done now, "
+    print(f"{report.runs} runs: {report.skipped} already in {args.results}, {report.completed} done now, "
           f"{report.failed} failed ({report.seconds:.0f} s)")
     if report.failed:
         print(f"  failed runs are recorded with their error (retry them with --retry-failed); "
-              f"`identifiability report {args.output} --failed` lists them")
+              f"`identifiability report {args.results} --failed` lists them")
     if report.lost:
         print(f"  {report.lost} runs lost with their worker ({report.lost_reason}); run the same sweep again to complete them")
     return 1 if report.failed or report.lost else 0
@@ -347,14 +347,14 @@ def _figs(args: argparse.Namespace) -> int:
     names = list(figures) if args.name == "all" else [args.name]
     failed = 0
     for name in names:
-        made = figures[name].make(name, args.budget, args.out, store=args.store, workers=args.workers,
+        made = figures[name].make(name, args.budget, args.out, store=args.results, workers=args.workers,
                                scheduler=args.scheduler, progress=not args.quiet and sys.stderr.isatty())
         runs = "" if made.sweep is None else f", {made.sweep.runs} runs ({made.sweep.skipped} stored)"
         print(f"{name}: {', '.join(str(p) for p in made.paths)} ({made.seconds:.0f} s{runs})")
         if made.sweep is not None and (made.sweep.failed or made.sweep.lost):
             failed += 1
             print(f"  {made.sweep.failed} runs failed and {made.sweep.lost} were lost: the figure omits them; "
-                  f"`identifiability report {args.store or args.out / (args.budget + '.jsonl')} --failed` lists them")
+                  f"`identifiability report {args.results or args.out / (args.budget + '.jsonl')} --failed` lists them")
     return 1 if failed else 0
 
 

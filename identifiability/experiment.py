@@ -145,8 +145,8 @@ class ExperimentResult:
     settings: dict[str, dict[str, Any]]
     geometry: dict[str, Any]
     problem_fingerprint: str
-    data: str
-    estimator: str
+    process: str  # the process, as its repr (the problem's settings and seed)
+    estimator: str  # the encoder and objective with their settings, as described by ``Parts.estimator``
     training: TrainingLog
     metrics: dict[str, dict[str, Any]]
     raw_x: dict[str, dict[str, Any]]
@@ -222,7 +222,7 @@ def evaluate(
         settings=parts.settings,
         geometry=parts.geometry,
         problem_fingerprint=fingerprint(parts.data),
-        data=repr(parts.data),
+        process=repr(parts.data),
         estimator=parts.estimator,
         training=log,
         metrics=metrics,

@@ -60,7 +60,7 @@ def format_report(result: ExperimentResult) -> str:
     seeds = f"seed {spec.seed}, problem seed {spec.problem} (fingerprint {result.problem_fingerprint})"
     lines = [
         "identifiability run",
-        f"  data        {result.data}",
+        f"  process     {result.process}",
         f"  estimator   {result.estimator}",
         f"  seeds       {seeds}",
         f"  training    {budget.steps} steps x batch {budget.batch_size}, Adam lr {budget.lr:g} {_rate(budget)}, on {log.device}: "

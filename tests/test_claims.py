@@ -148,7 +148,7 @@ class Identity:
 def test_the_identity_holds_no_claim_on_its_own_fast_example(name):
     """The raw observations as the code: no claim may hold where the data already give its class."""
     claim, generators = HOLDS[name]
-    identity = claim.but(recipe=Fitted("identity", lambda seed: Identity(), fast=10, full=10))
+    identity = claim.but(recipe=Fitted("identity", lambda seed: Identity(), fast_samples=10, full_samples=10))
     verdicts = []
     _for_each(generators, as_budget("fast"), lambda g: verdicts.append(identity.verify(g, "fast")))
     assert verdicts and not any(v.holds for v in verdicts), [str(v) for v in verdicts if v.holds]
@@ -167,7 +167,7 @@ class Exp:
 
 
 def test_a_claim_does_not_hold_on_a_score_its_metric_calls_unsupported():
-    claim = lib.LINEAR_ICA.but(recipe=Fitted("exp(x)", lambda seed: Exp(), fast=10, full=10), equivalence="affine",
+    claim = lib.LINEAR_ICA.but(recipe=Fitted("exp(x)", lambda seed: Exp(), fast_samples=10, full_samples=10), equivalence="affine",
                                threshold=0.3, raw_may_pass=True, assumptions=frozenset())
     verdict = claim.verify(Part.of("ica", latent_dim=3, law="gaussian", mixing_layers=0, autoregression=0.0))
     checks = {c.name: c.met for c in verdict.checks}
@@ -199,7 +199,7 @@ def test_claims_refuse_what_they_cannot_measure():
 
 
 def test_a_readout_is_scored_only_where_the_objective_offers_it():
-    claim = lib.KALMAN.but(recipe=Trained(Part("mlp"), Part("kalman"), fast=1, full=1, batch_size=32, readout="state"))
+    claim = lib.KALMAN.but(recipe=Trained(Part("mlp"), Part("kalman"), fast_steps=1, full_steps=1, batch_size=32, readout="state"))
     with pytest.raises(ValueError, match="'kalman' offers no readout 'state' \\(it offers: code\\)"):
         claim.verify(Part.of("gauss_ar1", latent_dim=2, mixing_layers=1))
 

@@ -17,7 +17,7 @@ def test_fastica_recovers_the_sources(claims_budget):
     assert_holds(LINEAR_ICA, SOURCES, claims_budget)
 
 def test_pca_recovers_the_sources(claims_budget):  # it does not: whitening leaves a rotation
-    pca = Fitted("PCA", lambda seed: PCA(whiten=True, random_state=seed), fast=4000, full=4000)
+    pca = Fitted("PCA", lambda seed: PCA(whiten=True, random_state=seed), fast_samples=4000, full_samples=4000)
     assert_holds(LINEAR_ICA.but(recipe=pca), SOURCES, claims_budget)
 '''
 

@@ -12,7 +12,7 @@ def test_help_documents_the_knobs(capsys):
         main(["run", "--help"])
     assert exit_.value.code == 0
     out = capsys.readouterr().out
-    for knob in ("--latent-dim", "--kappa", "--steps", "--batch-size", "--seed", "--device", "--output"):
+    for knob in ("--latent-dim", "--kappa", "--steps", "--batch-size", "--seed", "--device", "--results"):
         assert knob in out
 
 
@@ -32,7 +32,7 @@ def test_every_help_page_prints(argv, capsys):
         (["--kappa", "0"], "kappa"),
         (["--kappa", "-1.5"], "kappa"),
         (["--steps", "many"], "not an integer"),
-        (["--output", "/no/such/folder/r.jsonl"], "does not exist"),
+        (["--results", "/no/such/folder/r.jsonl"], "does not exist"),
         (["--generator", "lorenz"], "--generator: must be one of"),
         (["--generator", "video", "--latent-dim", "5"], "even"),
         (["--uncertainty", "2"], "uncertainty"),
@@ -63,7 +63,7 @@ def test_bad_input_is_one_line_and_exit_code_2(capsys, monkeypatch, tmp_path, ar
 
 def test_run_prints_a_report_and_appends_a_json_line(tmp_path):
     out = tmp_path / "r.jsonl"
-    argv = ["run", "--steps", "20", "--batch-size", "64", "--eval-samples", "500", "--device", "cpu", "--output", str(out)]
+    argv = ["run", "--steps", "20", "--batch-size", "64", "--eval-samples", "500", "--device", "cpu", "--results", str(out)]
     proc = subprocess.run([sys.executable, "-m", "identifiability", *argv], capture_output=True, text=True, check=True)
     for expected in ("affine R^2", "MCC", "chance", "raw x", "rotation baseline", str(out)):
         assert expected in proc.stdout
@@ -76,7 +76,7 @@ def test_run_prints_a_report_and_appends_a_json_line(tmp_path):
 def test_issue_7_methods_are_selectable_by_name(tmp_path, capsys, name, estimator):
     out = tmp_path / "r.jsonl"
     main(["run", "--generator", "jump", "--latent-dim", "4", "--objective", name, "--steps", "3", "--batch-size", "32",
-          "--eval-samples", "200", "--device", "cpu", "--quiet", "--output", str(out)])
+          "--eval-samples", "200", "--device", "cpu", "--quiet", "--results", str(out)])
     record = json.loads(out.read_text())
     assert record["spec"]["objective"]["name"] == name and estimator in record["estimator"]
 
@@ -100,7 +100,7 @@ NUMERIC = {  # flag -> values that must be refused: NaN, infinities, negative, h
 
 @pytest.mark.parametrize("flag,value", [(flag, value) for flag, values in NUMERIC.items() for value in values])
 def test_every_numeric_flag_refuses_nan_infinite_negative_and_huge_values(tmp_path, capsys, flag, value):
-    argv = ["run", "--generator", "jump", flag, value, "--output", str(tmp_path / "r.jsonl"), "--device", "cpu"]
+    argv = ["run", "--generator", "jump", flag, value, "--results", str(tmp_path / "r.jsonl"), "--device", "cpu"]
     with pytest.raises(SystemExit) as exit_:
         main(argv)
     err = capsys.readouterr().err
@@ -132,9 +132,9 @@ def bad_outputs(tmp_path):
 def test_bad_results_paths_are_refused_before_training(tmp_path, capsys, case):
     path, message = bad_outputs(tmp_path)[case]
     with pytest.raises(SystemExit) as exit_:
-        main(["run", "--steps", "100000", "--device", "cpu", "--output", str(path)])  # would train for minutes
+        main(["run", "--steps", "100000", "--device", "cpu", "--results", str(path)])  # would train for minutes
     err = capsys.readouterr().err
-    assert exit_.value.code == 2 and err.count("\n") == 1 and "--output" in err and message in err, err
+    assert exit_.value.code == 2 and err.count("\n") == 1 and "--results" in err and message in err, err
 
 
 def test_ctrl_c_stops_with_one_line_and_exit_130(tmp_path):
@@ -142,7 +142,7 @@ def test_ctrl_c_stops_with_one_line_and_exit_130(tmp_path):
     import time
 
     out = tmp_path / "r.jsonl"
-    argv = ["run", "--steps", "1000000000000", "--device", "cpu", "--quiet", "--output", str(out)]  # no per-step log
+    argv = ["run", "--steps", "1000000000000", "--device", "cpu", "--quiet", "--results", str(out)]  # no per-step log
     proc = subprocess.Popen([sys.executable, "-m", "identifiability", *argv], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     time.sleep(6)  # imports, the problem, and into training
     proc.send_signal(signal.SIGINT)

@@ -198,7 +198,7 @@ def test_the_experiment_layer_names_no_part():
 
 def test_a_bare_setting_two_chosen_parts_have_is_refused_and_part_key_reaches_either(tmp_path, capsys):
     base = ["run", "--generator", "jump", "--objective", "simvae", "--latent-dim", "3", "--steps", "2", "--batch-size", "16",
-            "--eval-samples", "200", "--device", "cpu", "--output", str(tmp_path / "r.jsonl"), "--checkpoint-every", "0"]
+            "--eval-samples", "200", "--device", "cpu", "--results", str(tmp_path / "r.jsonl"), "--checkpoint-every", "0"]
     with pytest.raises(SystemExit) as exit_:
         main([*base, "--hidden", "16"])
     assert exit_.value.code == 2 and "is a setting of the encoder 'mlp' and the objective 'simvae'" in capsys.readouterr().err

@@ -122,7 +122,7 @@ def test_a_bad_spec_or_sweep_file_is_one_line_naming_the_field(tmp_path, capsys,
     path, out = tmp_path / "file.toml", tmp_path / "r.jsonl"
     path.write_text(text)
     with pytest.raises(SystemExit) as exit_:
-        main(["run", "--config", str(path), "--output", str(out)] if command == "run" else ["sweep", str(path), "--output", str(out)])
+        main(["run", "--config", str(path), "--results", str(out)] if command == "run" else ["sweep", str(path), "--results", str(out)])
     err = capsys.readouterr().err
     where = "--config" if command == "run" else "file.toml"  # the flag, or the sweep file and its run
     assert exit_.value.code == 2 and err.count("\n") == 1 and named in err and where in err, err
@@ -142,7 +142,7 @@ def test_a_sweep_file_names_the_grid_then_the_runs_each_beside_the_base():
 def test_a_user_estimator_registered_outside_the_package_joins_a_sweep(tmp_path):
     grid = sweep_file(tmp_path / "grid.toml", "encoder = ['user-residual', 'mlp']\nobjective = ['user-align-uniform']\nseed = [0, 1]\n",
                       plugins='plugins = ["user_parts"]')
-    done = cli("sweep", str(grid), "--output", str(tmp_path / "r.jsonl"), "--workers", "2", "--quiet")
+    done = cli("sweep", str(grid), "--results", str(tmp_path / "r.jsonl"), "--workers", "2", "--quiet")
     assert done.returncode == 0, done.stderr
     records = Store(tmp_path / "r.jsonl").records()
     assert len(records) == 4 and {r["status"] for r in records} == {"ok"}
@@ -189,7 +189,7 @@ def test_a_sweep_killed_from_outside_resumes_where_it_stopped(tmp_path):
     grid.write_text(grid.read_text().replace("steps = 20", "steps = 400"))
     out = tmp_path / "r.jsonl"
     env = {**os.environ, "PYTHONPATH": str(TESTS)}
-    proc = subprocess.Popen([sys.executable, "-m", "identifiability", "sweep", str(grid), "--output", str(out), "--quiet"],
+    proc = subprocess.Popen([sys.executable, "-m", "identifiability", "sweep", str(grid), "--results", str(out), "--quiet"],
                             env=env, start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 240
     while not (out.exists() and out.read_text().count("\n") >= 1) and time.monotonic() < deadline and proc.poll() is None:
@@ -198,7 +198,7 @@ def test_a_sweep_killed_from_outside_resumes_where_it_stopped(tmp_path):
     proc.wait()
     kept = Store(out).records()
     assert 1 <= len(kept) < 4, "the sweep was not killed mid-way; lengthen its runs"
-    done = cli("sweep", str(grid), "--output", str(out), "--quiet")
+    done = cli("sweep", str(grid), "--results", str(out), "--quiet")
     assert done.returncode == 0 and f"{len(kept)} already in" in done.stdout, done.stdout + done.stderr
     assert sorted(r["key"] for r in Store(out).records()) == sorted(s.key for s in read_sweep(grid.read_text()))
 
@@ -286,11 +286,11 @@ def test_a_killed_command_line_run_resumes_to_the_uninterrupted_numbers(tmp_path
     argv = ["run", "--steps", "600", "--batch-size", "64", "--eval-samples", "500", "--device", "cpu", "--quiet",
             "--checkpoint-every", "50"]
     (tmp_path / "whole").mkdir()
-    whole = cli(*argv, "--output", str(tmp_path / "whole" / "r.jsonl"))
+    whole = cli(*argv, "--results", str(tmp_path / "whole" / "r.jsonl"))
     assert whole.returncode == 0, whole.stderr
     out = tmp_path / "killed" / "r.jsonl"
     out.parent.mkdir()
-    proc = subprocess.Popen([sys.executable, "-m", "identifiability", *argv, "--output", str(out)],
+    proc = subprocess.Popen([sys.executable, "-m", "identifiability", *argv, "--results", str(out)],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     folder, deadline = out.parent / "checkpoints", time.monotonic() + 120
     while not (folder.exists() and any(folder.glob("*.pt"))) and time.monotonic() < deadline and proc.poll() is None:
@@ -298,7 +298,7 @@ def test_a_killed_command_line_run_resumes_to_the_uninterrupted_numbers(tmp_path
     proc.kill()
     proc.wait()
     assert any(folder.glob("*.pt")) and not (out.exists() and out.read_text()), "the run was not killed mid-training"
-    resumed = cli(*argv, "--output", str(out))
+    resumed = cli(*argv, "--results", str(out))
     assert resumed.returncode == 0, resumed.stderr
     (a,), (b,) = Store(tmp_path / "whole" / "r.jsonl").records(), Store(out).records()
     assert a["metrics"] == b["metrics"] and a["timings"]["final_loss"] == b["timings"]["final_loss"]

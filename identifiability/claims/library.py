@@ -128,7 +128,7 @@ LINEAR_ICA = Claim(
     statement="FastICA recovers independent non-Gaussian sources of a linear mixing up to permutation and scaling",
     reference="Comon 1994, Theorem 11; Hyvarinen & Oja 2000",
     assumptions={"independent_sources", "non_gaussian", "linear_mixing"},
-    recipe=Fitted("FastICA (scikit-learn)", _fastica, fast=4000, full=20_000),
+    recipe=Fitted("FastICA (scikit-learn)", _fastica, fast_samples=4000, full_samples=20_000),
     equivalence="permutation",
     threshold=0.95,
 )
@@ -152,7 +152,7 @@ CONTRASTIVE = Claim(
     statement="InfoNCE with vMF positives and a matched temperature recovers latents on the sphere up to an orthogonal map",
     reference="Zimmermann et al. 2021, Theorem 2",
     assumptions={"sphere_latents", "uniform_marginal", "vmf_conditional", "invertible_mixing"},
-    recipe=Trained(MLP, Part("infonce"), fast=1500, full=3000),
+    recipe=Trained(MLP, Part("infonce"), fast_steps=1500, full_steps=3000),
     equivalence="orthogonal",
     threshold=0.98,  # above what the box's ideal code reaches (its control): 0.94-0.96
 )
@@ -177,7 +177,7 @@ KALMAN = Claim(
     statement="predictive LDM with a Kalman latent model and contrastive entropy recovers linear-Gaussian latents up to an affine map",
     reference="Mikulasch & Zenke 2026 (LDM), Kalman-predictive identifiability",
     assumptions={"markov", "temporally_dependent", "linear_gaussian_transitions", "stationary"},
-    recipe=Trained(MLP, Part("kalman"), fast=800, full=2000),
+    recipe=Trained(MLP, Part("kalman"), fast_steps=800, full_steps=2000),
     equivalence="affine",
     threshold=0.9,
 )
@@ -192,7 +192,7 @@ KALMAN_CONTROLS = (
     Control("kalman-ldm-on-iid-latents", KALMAN,
             problems("gauss_ar1", latent_dim=st.integers(2, 4), uncertainty=1.0, mixing_layers=NONLINEAR),
             violates=("temporally_dependent",), reason=_IID, loss_drop=None, ideal=ideal_measure_preserving),
-    Control("kalman-alignment-without-entropy", KALMAN.but(recipe=Trained(MLP, Part("kalman-alignment"), fast=800, full=2000)),
+    Control("kalman-alignment-without-entropy", KALMAN.but(recipe=Trained(MLP, Part("kalman-alignment"), fast_steps=800, full_steps=2000)),
             KALMAN_PROBLEMS, violates=(),
             reason="alignment without the entropy term: a constant code aligns every pair, and the codes collapse",
             loss_drop=None, ideal=ideal_collapse),
@@ -201,7 +201,7 @@ KALMAN_CONTROLS = (
 KALMAN_FLOW = KALMAN.but(
     name="kalman-flow-ldm-affine",
     statement="maximum likelihood of a flow encoder under a Kalman latent model recovers linear-Gaussian latents up to an affine map",
-    recipe=Trained(Part("flow"), Part("kalman-flow"), fast=800, full=2000, lr=1e-3),
+    recipe=Trained(Part("flow"), Part("kalman-flow"), fast_steps=800, full_steps=2000, lr=1e-3),
 )
 KALMAN_FLOW_PROBLEMS = KALMAN_PROBLEMS
 
@@ -209,7 +209,7 @@ KALMAN_FLOW_PROBLEMS = KALMAN_PROBLEMS
 KALMAN_FILTER = KALMAN.but(
     name="kalman-filter-ldm-affine",
     statement="the Kalman-filter LDM on sequences (T = 8) recovers linear-Gaussian latents up to an affine map",
-    recipe=Trained(MLP, Part("kalman-filter"), fast=800, full=2000, batch_size=256),
+    recipe=Trained(MLP, Part("kalman-filter"), fast_steps=800, full_steps=2000, batch_size=256),
 )
 KALMAN_FILTER_PROBLEMS = problems("gauss_ar1", latent_dim=st.integers(2, 4), uncertainty=st.sampled_from([0.3, 0.5]),
                                   seq_len=8, mixing_layers=NONLINEAR)
@@ -226,7 +226,7 @@ KALMAN_FILTER_CONTROLS = (
 # below the second. Measured (400 steps x 256, seed 0): filtered 0.870, per frame 0.764. A claim about
 # pooling noisy frames over time, not about a nonlinear mixing: its linear mixing is what makes the
 # oracle exact, and raw x (one noisy frame, 0.797 at best) is 0.05 below the threshold.
-_FILTER_ON_SEQUENCES = Trained(MLP, Part("kalman-filter"), fast=400, full=1000, batch_size=256)
+_FILTER_ON_SEQUENCES = Trained(MLP, Part("kalman-filter"), fast_steps=400, full_steps=1000, batch_size=256)
 KALMAN_FILTER_DENOISES = Claim(
     name="kalman-filter-denoises",
     statement="with observation noise the Kalman-filter LDM's state recovers z_T up to an affine map beyond what any one-frame encoder can (R^2 >= 0.85; per-frame oracle 0.80, exact filter 0.89)",
@@ -243,7 +243,7 @@ KALMAN_FILTER_NOISY = problems("gauss_ar1", latent_dim=2, uncertainty=0.3, seq_l
 KALMAN_FILTER_FLOW_DENOISES = KALMAN_FILTER_DENOISES.but(
     name="kalman-filter-flow-denoises",
     statement="with observation noise the flow Kalman filter's state (exact entropy) recovers z_T up to an affine map beyond what any one-frame encoder can",
-    recipe=Trained(Part("flow"), Part("kalman-filter-flow"), fast=400, full=1000, batch_size=256, readout="state",
+    recipe=Trained(Part("flow"), Part("kalman-filter-flow"), fast_steps=400, full_steps=1000, batch_size=256, readout="state",
                    reference=Part("supervised-filter")),
 )
 _ONE_FRAME = "one frame under observation noise: no code of it beats the per-frame oracle, 0.80 < 0.85"
@@ -266,7 +266,7 @@ ADASSL = Claim(
     statement="under one-to-many (jump) transitions AdaSSL-V keeps an affine image of the latents (R^2 >= 0.3) where InfoNCE keeps none",
     reference="Zhang et al. 2025 (AdaSSL), Sections 3-4",
     assumptions={"markov", "multimodal_transitions"},
-    recipe=Trained(MLP, Part("adassl-v"), fast=2000, full=3000),
+    recipe=Trained(MLP, Part("adassl-v"), fast_steps=2000, full_steps=3000),
     equivalence="affine",
     threshold=0.3,
 )
@@ -276,7 +276,7 @@ ADASSL = Claim(
 ADASSL_PROBLEMS = problems("jump", latent_dim=4, uncertainty=0.9, mixing_layers=3)
 ADASSL_CONTROLS = (
     # InfoNCE (its Gaussian form) on the same data: the control the claim is made against
-    Control("infonce-loses-the-jump-latents", ADASSL.but(recipe=Trained(MLP, Part("plane-kde-ldm"), fast=2000, full=3000)),
+    Control("infonce-loses-the-jump-latents", ADASSL.but(recipe=Trained(MLP, Part("plane-kde-ldm"), fast_steps=2000, full_steps=3000)),
             ADASSL_PROBLEMS, violates=(),
             reason="a Gaussian conditional cannot model the jump's two outcomes: it keeps only what the jumps leave unchanged",
             loss_drop=0.5, ideal=ideal_radii),
@@ -289,7 +289,7 @@ JUMP_INVARIANTS = Claim(
     statement="under jump transitions InfoNCE keeps what the jumps leave unchanged, the radius of each rotated plane",
     reference="measured here; the one-to-many problem of Zhang et al. 2025",
     assumptions={"markov", "multimodal_transitions"},
-    recipe=Trained(MLP, Part("plane-kde-ldm"), fast=1500, full=3000),
+    recipe=Trained(MLP, Part("plane-kde-ldm"), fast_steps=1500, full_steps=3000),
     equivalence="block",
     threshold=0.7,
     target=plane_radii,
@@ -313,7 +313,7 @@ TCL = Claim(
     statement="time-contrastive learning recovers segment-modulated Gaussian sources up to permutation and elementwise maps",
     reference="Hyvarinen & Morioka 2016, Theorem 1",
     assumptions={"conditionally_independent", "segment_modulated", "mean_modulated"},
-    recipe=Trained(MLP, Part("tcl"), fast=1500, full=3000, batch_size=256, lr=1e-3),  # lr 3e-3: 0.71 on one seed
+    recipe=Trained(MLP, Part("tcl"), fast_steps=1500, full_steps=3000, batch_size=256, lr=1e-3),  # lr 3e-3: 0.71 on one seed
     equivalence="monotone",
     threshold=0.9,
 )
@@ -335,7 +335,7 @@ PCL = Claim(
     statement="permutation-contrastive learning recovers temporally dependent non-Gaussian sources up to permutation and elementwise monotone maps",
     reference="Hyvarinen & Morioka 2017, Theorem 1 (relaxed: the first step's marginal is the law, the next a mixture; stationary to second order)",
     assumptions={"independent_sources", "non_gaussian", "temporally_dependent"},
-    recipe=Trained(MLP, Part("pcl"), fast=1500, full=3000, batch_size=256),
+    recipe=Trained(MLP, Part("pcl"), fast_steps=1500, full_steps=3000, batch_size=256),
     equivalence="monotone",
     threshold=0.9,
 )

@@ -44,7 +44,7 @@ class Recipe(Protocol):
 
 @dataclass(frozen=True)
 class Trained:
-    """An encoder and an objective by name (with settings), trained for ``fast`` or ``full`` steps.
+    """An encoder and an objective by name (with settings), trained for ``fast_steps`` or ``full_steps``.
 
     The supervised reference trains the same encoder with the ``supervised`` objective (regress z)
     at the same budget (``reference``, by default ``supervised``). Seeds of one budget train together
@@ -57,8 +57,8 @@ class Trained:
 
     encoder: Part
     objective: Part
-    fast: int
-    full: int
+    fast_steps: int
+    full_steps: int
     batch_size: int = 512
     lr: float = 3e-3
     lr_schedule: str = "constant"  # the claims' thresholds were measured at a constant rate
@@ -66,12 +66,12 @@ class Trained:
     reference: Part = Part("supervised")
 
     def __post_init__(self) -> None:
-        check_int("fast", self.fast, low=1)
-        check_int("full", self.full, low=1)
+        check_int("fast_steps", self.fast_steps, low=1)
+        check_int("full_steps", self.full_steps, low=1)
 
     def specs(self, generator: Part, budget: Budget, device: str = "cpu") -> list[ExperimentSpec]:
         """The runs behind one verification: one per seed (each seed its own problem)."""
-        training = Training(steps=self.full if budget.name == "full" else self.fast, batch_size=self.batch_size, lr=self.lr,
+        training = Training(steps=self.full_steps if budget.name == "full" else self.fast_steps, batch_size=self.batch_size, lr=self.lr,
                             lr_schedule=self.lr_schedule)
         return [ExperimentSpec(generator=generator, encoder=self.encoder, objective=self.objective, training=training,
                                evaluation=Evaluation(eval_samples=budget.eval_samples), seed=seed, device=device)
@@ -87,7 +87,7 @@ class Trained:
                 for r, s in runs]
 
     def describe(self, budget: Budget) -> str:
-        steps = self.full if budget.name == "full" else self.fast
+        steps = self.full_steps if budget.name == "full" else self.fast_steps
         scored = "" if self.readout == CODE else f", its {self.readout} scored"
         return f"{self.encoder.name} + {self.objective.name}, {steps} steps x batch {self.batch_size}{scored}"
 
@@ -109,18 +109,18 @@ def _trained_runs(
 @dataclass(frozen=True)
 class Fitted:
     """An estimator fitted outside the trainer, scikit-learn style: ``make(seed)`` gives an object
-    with ``fit(x)`` and ``transform(x)``, fitted on ``fast`` or ``full`` draws of the first step's
+    with ``fit(x)`` and ``transform(x)``, fitted on ``fast_samples`` or ``full_samples`` draws of the first step's
     observations (flattened); the supervised reference is ``supervised(seed)``, fitted as
     ``fit(x, z)`` and read with ``predict`` (default: least squares, the linear model told z)."""
 
     name: str
     make: Callable[[int], Any]
-    fast: int
-    full: int
+    fast_samples: int
+    full_samples: int
     supervised: Callable[[int], Any] = lambda seed: LinearRegression()  # noqa: E731
 
     def codes(self, generator: Part, budget: Budget, *, device: str = "cpu") -> list[Codes]:
-        samples = self.full if budget.name == "full" else self.fast
+        samples = self.full_samples if budget.name == "full" else self.fast_samples
         out = []
         for seed in budget.seeds:
             data, _ = GENERATORS.build(generator.name, Context(seed=seed, problem_seed=seed), generator.given)
@@ -137,4 +137,4 @@ class Fitted:
         return out
 
     def describe(self, budget: Budget) -> str:
-        return f"{self.name}, fitted on {self.full if budget.name == 'full' else self.fast} samples"
+        return f"{self.name}, fitted on {self.full_samples if budget.name == 'full' else self.fast_samples} samples"

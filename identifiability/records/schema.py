@@ -61,7 +61,7 @@ def ok_record(result: ExperimentResult) -> dict[str, Any]:
         "problem_seed": spec.problem,
         "problem_fingerprint": result.problem_fingerprint,
         "geometry": result.geometry,
-        "data": result.data,
+        "process": result.process,
         "estimator": result.estimator,
         "metrics": _readouts(result.metrics),
         "baselines": {"raw_x": _readouts(result.raw_x), **{k: _whole(v) for k, v in result.baselines.items()}},

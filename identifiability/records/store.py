@@ -31,22 +31,22 @@ class ResultsFile:
     created is removed again. A context manager.
 
     Raises:
-        SettingError: named "output", saying why the path cannot take records.
+        SettingError: named "results", saying why the path cannot take records.
     """
 
     def __init__(self, path: str | os.PathLike) -> None:
         self.path = Path(path)
         if self.path.is_dir():
-            raise SettingError("output", f"{str(self.path)!r} is a folder, not a file")
+            raise SettingError("results", f"{str(self.path)!r} is a folder, not a file")
         if not self.path.parent.is_dir():
-            raise SettingError("output", f"folder {str(self.path.parent)!r} does not exist")
+            raise SettingError("results", f"folder {str(self.path.parent)!r} does not exist")
         existed = self.path.exists()
         if existed and not self.path.stat().st_mode & (stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH):
-            raise SettingError("output", f"{str(self.path)!r} is read-only")  # even for root
+            raise SettingError("results", f"{str(self.path)!r} is read-only")  # even for root
         try:
             self._fd: int | None = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
         except OSError as error:
-            raise SettingError("output", f"cannot write {str(self.path)!r}: {error.strerror}") from None
+            raise SettingError("results", f"cannot write {str(self.path)!r}: {error.strerror}") from None
         self._created, self._written = not existed, False
 
     def append(self, record: dict[str, Any]) -> None:
