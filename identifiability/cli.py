@@ -131,10 +131,8 @@ class _Formatter(argparse.ArgumentDefaultsHelpFormatter, argparse.RawDescription
     """Defaults shown, and the catalogue of parts kept as written."""
 
 
-def build_parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.ArgumentParser]]:
-    """The top-level parser and its subcommands' parsers by name."""
-    parser = _Parser(prog="identifiability", description="Test identifiability claims on synthetic data.")
-    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+def _run_parser(commands: Any) -> argparse.ArgumentParser:
+    """``run``: one experiment from flags (a flag per registered setting) or a spec file."""
     run = commands.add_parser(
         "run",
         help="train an encoder on a generator's data and score it against the true latents",
@@ -181,7 +179,11 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.Argument
                      help="save the training every N steps beside the results (checkpoints/KEY.pt) and resume from "
                           "it when the same run is started again; 0: never")
     run.add_argument("--quiet", action="store_true", help="no progress bar")
+    return run
 
+
+def _sweep_parser(commands: Any) -> argparse.ArgumentParser:
+    """``sweep``: every run of a sweep file, in parallel, into a results store."""
     sweep = commands.add_parser(
         "sweep", help="run every spec a sweep file names, in parallel, into a results store",
         description=(
@@ -198,7 +200,11 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.Argument
                        help="a Dask cluster instead of local processes: local (a LocalCluster), slurm, or tcp://host:port")
     sweep.add_argument("--retry-failed", action="store_true", help="run again the runs recorded as failed")
     sweep.add_argument("--quiet", action="store_true", help="no progress bar")
+    return sweep
 
+
+def _report_parser(commands: Any) -> argparse.ArgumentParser:
+    """``report``: a results store as a table."""
     report = commands.add_parser(
         "report", help="a table of a results store: mean and 95%% interval per cell across seeds",
         description="Group the successful records of a results store and print, per group, the number of runs, "
@@ -208,14 +214,18 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.Argument
     report.add_argument("results", type=Path, metavar="RESULTS", help="the results store (JSON lines)")
     report.add_argument("--by", default="generator,objective",
                         help="comma-separated fields to group by: generator, encoder, objective, a part's setting "
-                             "(generator.latent_dim), seed, problem_seed, or a dotted path into the record")
+                             "(generator.latent_dim), seed or problem_seed")
     report.add_argument("--csv", type=Path, default=None, metavar="FILE", help="also write the table as CSV")
     report.add_argument("--scores", default="affine_r2,mcc",
                         help="comma-separated numbers with a mean and interval per cell, named as in the record: "
                              f"{', '.join(METRICS[:-1])}, profile.CLASS, a readout's (state.affine_r2), a field "
                              "(affine_r2.reverse), a baseline (rotation_mcc, oracle.filtered, raw_x.mcc) or a timing (train_s)")
     report.add_argument("--failed", action="store_true", help="list the runs whose last record failed, with their error")
+    return report
 
+
+def _figs_parser(commands: Any) -> argparse.ArgumentParser:
+    """``figs``: the theory figures, found through their entry points."""
     figs = commands.add_parser(
         "figs", help="regenerate the theory figures (identifiability/figures/) from the toolkit's own runs",
         description="Run the sweeps a figure needs that the store does not hold yet, then write NAME.png, NAME.pdf, "
@@ -230,7 +240,15 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.Argument
     figs.add_argument("--workers", type=_int, default=1, help="worker processes (or Dask workers, or Slurm jobs)")
     figs.add_argument("--scheduler", default=None, metavar="ADDRESS", help="a Dask cluster, as for sweep")
     figs.add_argument("--quiet", action="store_true", help="no progress bar")
-    return parser, {"run": run, "sweep": sweep, "report": report, "figs": figs}
+    return figs
+
+def build_parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.ArgumentParser]]:
+    """The top-level parser and its subcommands' parsers by name."""
+    parser = _Parser(prog="identifiability", description="Test identifiability claims on synthetic data.")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    made = {name: build(commands) for name, build in (("run", _run_parser), ("sweep", _sweep_parser),
+                                                       ("report", _report_parser), ("figs", _figs_parser))}
+    return parser, made
 
 
 def spec_from_arguments(args: argparse.Namespace) -> ExperimentSpec:

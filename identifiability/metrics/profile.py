@@ -265,6 +265,28 @@ def _common_scale(z_hat: ArrayLike) -> torch.Tensor:
     return zh
 
 
+def _without_constant_columns(data: Sample) -> tuple[Sample, torch.Tensor, list[int]]:
+    """The sample without z_hat's constant columns (every class allows them), the kept columns'
+    indices and the dropped ones'; a z_hat constant in every column is refused."""
+    low, high = data.z_hat_range
+    varying = (low < high).nonzero().flatten()
+    if not varying.numel():
+        raise ValueError("z_hat is constant in every column: it carries nothing about z, and its scores are undefined")
+    dropped = [j for j in range(data.z_hat.shape[1]) if j not in set(varying.tolist())]
+    if dropped:
+        data = Sample(data.z_hat[:, varying], data.z, data.train, data.test, (low[varying], high[varying]), data.z_range)
+    return data, varying, dropped
+
+
+def _nulls(data: Sample, wanted: set[str], test_size: float, kernel_settings: dict[str, Any]) -> dict[str, float]:
+    """Each wanted score's null 95th percentile, for independent codes of the sample's shapes."""
+    shape = (data.z_hat.shape[0], data.z_hat.shape[1], data.z.shape[1], test_size)
+    upper = monte_carlo_null(_linear, *shape)
+    if wanted & {"smooth", "block"}:
+        upper |= monte_carlo_null(_nonlinear, *shape, draws=NONLINEAR_NULL_DRAWS, **kernel_settings)
+    return {k: v.upper for k, v in upper.items() if k != "score" and (k not in CLASSES or k in wanted)}
+
+
 def profile(
     z_hat: ArrayLike,
     z: ArrayLike,
@@ -316,15 +338,9 @@ def profile(
     if min(len(data.train), len(data.test)) < MIN_ROWS:
         raise ValueError(f"profile needs {MIN_ROWS} rows in each split, got {len(data.train)} and {len(data.test)}")
     blocks = _check_blocks(blocks, data.z.shape[1])
-    low, high = data.z_hat_range
-    varying = (low < high).nonzero().flatten()
-    if not varying.numel():
-        raise ValueError("z_hat is constant in every column: it carries nothing about z, and its scores are undefined")
-    dropped = [j for j in range(data.z_hat.shape[1]) if j not in set(varying.tolist())]
-    code_blocks = _check_code_blocks(code_blocks, blocks, data.z_hat.shape[1], varying.tolist())
-    if dropped:
-        zh = data.z_hat[:, varying]
-        data = Sample(zh, data.z, data.train, data.test, (low[varying], high[varying]), data.z_range)
+    columns = data.z_hat.shape[1]
+    data, varying, dropped = _without_constant_columns(data)
+    code_blocks = _check_code_blocks(code_blocks, blocks, columns, varying.tolist())
 
     wanted = _check_classes(classes, blocks)
     linear = _linear(data)  # milliseconds; its metrics' warnings are reported whatever is asked
@@ -336,13 +352,7 @@ def profile(
         code_blocks = kernel.extras.get("code_blocks")
     scores = {c: numbers[c] for c in CLASSES if c in wanted}
     reached = reached_of(scores, tolerance)
-    nulls = None
-    if null:
-        shape = (data.z_hat.shape[0], data.z_hat.shape[1], data.z.shape[1], test_size)
-        upper = monte_carlo_null(_linear, *shape)
-        if wanted & {"smooth", "block"}:
-            upper |= monte_carlo_null(_nonlinear, *shape, draws=NONLINEAR_NULL_DRAWS, **kernel_settings)
-        nulls = {k: v.upper for k, v in upper.items() if k != "score" and (k not in CLASSES or k in wanted)}
+    nulls = _nulls(data, wanted, test_size, kernel_settings) if null else None
     metric_warnings = {name: support(name, s)[1] for name, s in linear.extras["metrics"].items()}
     return Profile(
         scores=scores,
