@@ -76,6 +76,7 @@ def test_each_objective_trains_on_every_family(objective, generator):
     config = ExperimentSpec.from_settings(generator=generator, objective=objective, latent_dim=4, steps=3, batch_size=32, eval_samples=200, device="cpu")
     result = run_experiment(config)
     assert math.isfinite(float(result.training.losses[-1])) and math.isfinite(result.code["affine_r2"].score)
+    assert not torch.equal(result.training.losses[0], result.training.losses[-1]), "the loss never moved"
 
 
 @pytest.mark.parametrize("generator", ["jump", "sparse_resample", "action"])

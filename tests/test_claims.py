@@ -14,6 +14,7 @@ generators, five seeds each, at the full training budget.
 """
 
 import numpy as np
+from scipy import stats
 import pytest
 import torch
 from hypothesis import given, settings
@@ -209,7 +210,10 @@ def test_a_verdict_has_one_score_per_seed_asked_for_and_their_interval():
     verdict = lib.LINEAR_ICA.verify(generator, seeds=(3, 4, 5))
     assert verdict.budget.seeds == (3, 4, 5) and len(verdict.scores) == 3 and verdict.holds
     low, high = verdict.interval
-    assert low < verdict.mean < high or low == high == verdict.mean
+    scores = np.array(verdict.scores)
+    half = stats.t.ppf(0.975, 2) * scores.std(ddof=1) / np.sqrt(3)  # Student's t with n - 1 = 2 degrees of freedom
+    assert verdict.mean == pytest.approx(scores.mean(), abs=1e-15)
+    assert (low, high) == pytest.approx((scores.mean() - half, scores.mean() + half), abs=1e-12)
     assert verdict.to_dict()["scores"] == list(verdict.scores)
 
 

@@ -142,9 +142,12 @@ def test_ctrl_c_stops_with_one_line_and_exit_130(tmp_path):
     import time
 
     out = tmp_path / "r.jsonl"
-    argv = ["run", "--steps", "1000000000000", "--device", "cpu", "--quiet", "--results", str(out)]  # no per-step log
+    argv = ["run", "--steps", "1000000000000", "--device", "cpu", "--quiet", "--results", str(out), "--checkpoint-every", "1"]
     proc = subprocess.Popen([sys.executable, "-m", "identifiability", *argv], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    time.sleep(6)  # imports, the problem, and into training
+    waited = 0.0
+    while not list((tmp_path / "checkpoints").glob("*.pt")) and proc.poll() is None and waited < 120:
+        time.sleep(0.1)  # until the first step's checkpoint says the run is training (no fixed wait)
+        waited += 0.1
     proc.send_signal(signal.SIGINT)
     stdout, stderr = proc.communicate(timeout=60)
     assert proc.returncode == 130, stderr

@@ -18,7 +18,7 @@ from identifiability.experiment import initialize
 from identifiability import preset
 from identifiability.objectives import LDM, FlowExact, Plane
 from identifiability.objectives.latent_models import log_vmf_normalizer
-from identifiability.objectives.base import INPUTS
+from identifiability.objectives.base import INPUTS, Objective
 from identifiability.registry import ENCODERS, GENERATORS, OBJECTIVES
 from identifiability.training import train
 
@@ -119,12 +119,48 @@ def test_the_oracle_on_a_distillation_base_distils_from_the_ema_target():
     assert seen["target"] is not None and seen["target"].shape == (16, 2, 4)
 
 
-def test_each_objective_is_handed_exactly_what_it_requires():
+def test_each_objective_requires_only_what_a_trainer_provides():
     for name in OBJECTIVES.names():
         objective = build(ExperimentSpec.from_settings(**{"generator": "jump", **NEEDS.get(name, {})}, objective=name, latent_dim=4,
                                                        device="cpu")).objective
         assert objective.requires <= INPUTS.keys()
     assert LDM(Plane(), FlowExact()).requires == {"log_volume"}
+
+
+class Spy(Objective):
+    """Requires ``requires`` and records the keywords and shapes the trainer hands it."""
+
+    ema = 0.5
+
+    def __init__(self, requires: frozenset[str]) -> None:
+        super().__init__()
+        self.requires, self.handed = requires, []
+        self.scale = torch.nn.Parameter(torch.ones(()))
+
+    def forward(self, z, **inputs):
+        self.handed.append({k: tuple(v.shape) for k, v in inputs.items()})
+        return self.scale * z.mean() + sum(0 * v.float().sum() for v in inputs.values())
+
+
+PROCESS_OF = {"segment": ("ica", {"segments": 3, "seq_len": 2}), "action": ("jump", {}), "log_volume": ("gauss_ar1", {})}
+
+
+@pytest.mark.parametrize("requires", [frozenset(), *(frozenset({k}) for k in INPUTS), frozenset(INPUTS) - {"segment", "action"}])
+def test_the_trainer_hands_an_objective_exactly_the_inputs_it_requires_with_their_shapes(requires):
+    generator, settings = next((PROCESS_OF[k] for k in ("segment", "action") if k in requires), ("gauss_ar1", {}))
+    encoder = "flow" if "log_volume" in requires else "mlp"
+    parts = build(ExperimentSpec.from_settings(generator=generator, encoder=encoder, objective="plane-kde-ldm", latent_dim=2,
+                                               device="cpu", **settings))
+    spy = Spy(requires)
+    initialize(parts, ExperimentSpec.from_settings(generator=generator, encoder=encoder, latent_dim=2, device="cpu", **settings))
+    train(parts.encoder, spy, parts.data, Training(steps=2, batch_size=8))
+    n, steps = 8, parts.data.seq_len
+    shapes = {"log_volume": (n, steps), "observations": (n, steps, *parts.data.observed_shape), "target": (n, steps, 2),
+              "segment": (n,), "latents": (n, steps, 2)}
+    if "action" in requires:
+        shapes["action"] = tuple(parts.data.sample(n, 0).r.shape)  # (n, T - 1, ...): jump's mode has no trailing axis
+        assert shapes["action"][:2] == (n, steps - 1)
+    assert spy.handed == [{k: shapes[k] for k in requires}] * 2
 
 
 # --- 4. data-dependent starts ---------------------------------------------------------------------

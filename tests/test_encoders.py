@@ -189,13 +189,20 @@ def test_state_dict_round_trips(name):
     buffer = io.BytesIO()
     torch.save(encoder.state_dict(), buffer)
     fresh, _ = every_encoder()[name]
-    with torch.no_grad():
+    gen = torch.Generator().manual_seed(1)
+    with torch.no_grad():  # parameters zeroed, floating buffers (whitening, standardisation) drawn afresh
         for p in fresh.parameters():
             p.zero_()
+        for b in fresh.buffers():
+            if b.is_floating_point():
+                b.copy_(torch.randn(b.shape, generator=gen, dtype=b.dtype))
     buffer.seek(0)
     fresh.load_state_dict(torch.load(buffer))
     x = torch.randn(4, *shape)
     torch.testing.assert_close(fresh(x), encoder(x))
+    for (key, kept), (_, original) in zip(fresh.named_buffers(), encoder.named_buffers()):
+        torch.testing.assert_close(kept, original, msg=key)
+    assert name != "mlp-whitened" or any(b.is_floating_point() for b in encoder.buffers())  # the path is exercised
 
 
 def test_normflows_float64_log_dets_come_back_in_float64_and_match_autograd():

@@ -243,8 +243,10 @@ def test_every_combination_trains_a_few_steps(model, estimator, mi):
     data = LatentDynamics("gauss_ar1", 3, seq_len=3)
     encoder = InjectiveFlow(3, 3, hidden=(16,)) if estimator == "flow" else MLPEncoder(3, 3, (16,), whiten=False)
     objective = LDM(MODELS[model](3), ESTIMATORS[estimator](), mi=mi)
+    before = [p.detach().clone() for p in encoder.parameters()]
     log = train(encoder, objective, data, Training(steps=3, batch_size=32))
     assert torch.isfinite(log.losses).all()
+    assert all(not torch.equal(a, b) for a, b in zip(before, encoder.parameters())), "a parameter did not move"
 
 
 def test_kalman_filter_likelihood_is_the_exact_sequence_likelihood():
@@ -268,5 +270,9 @@ def test_kalman_filter_likelihood_is_the_exact_sequence_likelihood():
 def test_kalman_filter_objective_trains_on_sequences():
     torch.manual_seed(0)
     data = LatentDynamics("gauss_ar1", 3, seq_len=4)
-    log = train(MLPEncoder(3, 3, (16,), whiten=False), preset("kalman-filter", 3), data, Training(steps=5, batch_size=32))
+    encoder, objective = MLPEncoder(3, 3, (16,), whiten=False), preset("kalman-filter", 3)
+    before = [p.detach().clone() for p in [*encoder.parameters(), *objective.parameters()]]
+    log = train(encoder, objective, data, Training(steps=5, batch_size=32))
     assert torch.isfinite(log.losses).all()
+    moved = [not torch.equal(a, b) for a, b in zip(before, [*encoder.parameters(), *objective.parameters()])]
+    assert all(moved), "the encoder and every part of the filter train"

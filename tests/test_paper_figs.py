@@ -36,18 +36,29 @@ def _set(record, name, value):
         record[last] = value
 
 
+def bands(template):
+    """Each number of the template -> a band of values only it takes: its draws lie in [low, low +
+    0.01), bands 0.02 apart in (0.05, 0.95) (participation ratios in (1, 5)), so that a drawn value
+    says which column it came from."""
+    names = number_names(template)
+    ratios = [n for n in names if n.endswith("participation_ratio")]
+    others = [n for n in names if n not in ratios]
+    assert 0.05 + 0.02 * len(others) < 0.95
+    return {**{n: 0.05 + 0.02 * i for i, n in enumerate(others)}, **{n: 1.0 + 0.5 * i for i, n in enumerate(ratios)}}
+
+
 def fabricated(name, template, seed=0):
     """A record per run of figure ``name``'s fast sweep, with the spec's parts and settings and every
-    number the template holds drawn at random (participation ratios in [1, 5], others in [0.05, 0.95])."""
+    number the template holds drawn at random in its own band (``bands``)."""
     rng = np.random.default_rng(seed)
+    low = bands(template)
     out = []
     for spec in load_sweep(sweep_file(name, "fast")):
         record = copy.deepcopy(template)
         record["key"], record["spec"] = spec.key, spec.to_dict()
         record["settings"] = {part: dict(getattr(spec, part).given) for part in ("generator", "encoder", "objective")}
         for number in number_names(template):
-            high = 5 if number.endswith("participation_ratio") else 0.95
-            _set(record, number, float(rng.uniform(0.05 if high < 1 else 1, high)))
+            _set(record, number, float(low[number] + rng.uniform(0, 0.01)))
         out.append(record)
     return out
 
@@ -87,6 +98,52 @@ def _drawn_from(values, numbers, tol=1e-9):
 SWEPT = [name for name, figure in paper_figs.FIGURES.items() if figure.sweep]
 MAIN = {"contrastive": "affine_r2", "ldm_grid": "affine_r2", "kalman": "affine_r2", "one_to_many": "affine_r2",
         "profiles": "affine"}
+
+
+PANELS = {"R$^2$": "affine_r2", "MCC": "mcc", "DCI": "dci", "participation": "participation_ratio"}
+
+
+def _panel(fig, ax):
+    """The metric a panel shows, by its y label (or its row's first labelled one)."""
+    row = ax.get_subplotspec().rowspan.start
+    labels = [ax.get_ylabel()] + [a.get_ylabel() for a in fig.axes if a.get_subplotspec().rowspan.start == row]
+    label = next(text for text in labels if text)
+    return next(metric for key, metric in PANELS.items() if key in label)
+
+
+def _column(label, metric):
+    """The record's number a line labelled ``label`` in a panel of ``metric`` must draw."""
+    for start, column in (("raw x", f"raw_x.{metric}"), ("null", f"{metric}.null"), ("rotation", "rotation_mcc"),
+                          ("exact filter", "oracle.filtered"), ("best one-frame", "oracle.per_frame")):
+        if label.startswith(start):
+            return column
+    return f"state.{metric}" if label.endswith("filter state") else metric
+
+
+@pytest.mark.parametrize("name", [n for n in SWEPT if n != "profiles"])
+def test_every_drawn_series_is_its_panels_and_labels_column(name, template):
+    """Each number drawn lies in the band of exactly the column its panel and label name: a series
+    drawn in the wrong panel, or a baseline swapped with another, fails."""
+    low = bands(template)
+    band = lambda v: next((n for n, b in low.items() if b <= v < b + 0.01 + 1e-9), None)  # noqa: E731
+    figure = paper_figs.FIGURES[name]
+    fig = figure.plot(figure.table(fabricated(name, template), "fast"))
+    checked = 0
+    for ax in fig.axes:
+        if ax.get_label() == "<colorbar>":
+            continue
+        metric = _panel(fig, ax)
+        for line in ax.get_lines():
+            label = line.get_label()
+            if label.startswith("_") or label == "true latent dimension":
+                continue
+            drawn = {band(float(v)) for v in np.ravel(line.get_ydata()) if np.isfinite(v)}
+            assert drawn == {_column(label, metric)}, (ax.get_title(), label, drawn)
+            checked += 1
+        for bar in ax.patches:
+            assert band(bar.get_height()) == metric, (ax.get_title(), bar.get_height())
+            checked += 1
+    assert checked
 
 
 @pytest.mark.parametrize("name", SWEPT)
