@@ -2,7 +2,7 @@
 
     python benchmarks/claims_table.py [NAME ...] [--seeds 101 102 103 104 105] [--examples 2]
 
-For each claim of ``tests/test_claims.py``'s tables (or those named), its strategy's first
+For each claim of the library (``claims.library.LIBRARY``, or those named), its strategy's first
 ``--examples`` generators (as a budget draws them: the first is the simplest), each verified on each
 held-back seed on its own at the fast budget's training: per claim, the mean score, the mean raw-x
 score of the same class, the least margin between them, and the share of the verdicts that hold.
@@ -16,20 +16,17 @@ import argparse
 import statistics
 import sys
 import time
-from pathlib import Path
 
 import torch
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
-from test_claims import HOLDS, SLOW_HOLDS  # noqa: E402
-
-from identifiability.claims.budgets import HELD_BACK_SEEDS  # noqa: E402
-from identifiability.claims.testing import pass_rate  # noqa: E402
+from identifiability.claims.budgets import HELD_BACK_SEEDS
+from identifiability.claims.library import LIBRARY
+from identifiability.claims.testing import pass_rate
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    table = HOLDS | SLOW_HOLDS
+    table = {name: (entry.claim, entry.problems) for name, entry in LIBRARY.items()}
     parser.add_argument("names", nargs="*", default=list(table), choices=list(table), metavar="NAME")
     parser.add_argument("--seeds", nargs="+", type=int, default=list(HELD_BACK_SEEDS))
     parser.add_argument("--examples", type=int, default=2)

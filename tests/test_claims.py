@@ -30,48 +30,16 @@ from identifiability.specs import Part
 
 # --- the library, on the fast budget by default, on the full budget as slow tests --------------------
 
-# claim test -> (claim, generators that satisfy its assumptions)
-HOLDS = {
-    "fastica-recovers-non-gaussian-sources": (lib.LINEAR_ICA, lib.LINEAR_ICA_PROBLEMS),
-    "infonce-inverts-the-mixing-on-the-sphere": (lib.CONTRASTIVE, lib.CONTRASTIVE_PROBLEMS),
-    "kalman-ldm-identifies-up-to-affine-maps": (lib.KALMAN, lib.KALMAN_PROBLEMS),
-    "kalman-flow-ldm-identifies-up-to-affine-maps": (lib.KALMAN_FLOW, lib.KALMAN_FLOW_PROBLEMS),
-    "kalman-filter-ldm-identifies-up-to-affine-maps": (lib.KALMAN_FILTER, lib.KALMAN_FILTER_PROBLEMS),
-    "the-kalman-filter-state-beats-any-one-frame-code": (lib.KALMAN_FILTER_DENOISES, lib.KALMAN_FILTER_NOISY),
-    "the-flow-kalman-filter-state-beats-any-one-frame-code": (lib.KALMAN_FILTER_FLOW_DENOISES, lib.KALMAN_FILTER_NOISY),
-    "tcl-recovers-segment-modulated-sources": (lib.TCL, lib.TCL_PROBLEMS),
-    "pcl-recovers-temporally-dependent-sources": (lib.PCL, lib.PCL_PROBLEMS),
-}
-CONTROLS = {c.name: c for c in (*lib.LINEAR_ICA_CONTROLS, *lib.CONTRASTIVE_CONTROLS, *lib.KALMAN_CONTROLS,
-                                *lib.KALMAN_FILTER_CONTROLS, *lib.KALMAN_FILTER_DENOISES_CONTROLS, *lib.TCL_CONTROLS,
-                                *lib.PCL_CONTROLS)}
-# On the full budget only (slow): AdaSSL trains 4x slower than InfoNCE; the jump-invariants claim and its
-# control share a training of 50 s on the fast budget, which kept the default run too close to CI's 10 minutes
-SLOW_HOLDS = {
-    "adassl-keeps-an-affine-image-under-jumps": (lib.ADASSL, lib.ADASSL_PROBLEMS),
-    "infonce-keeps-the-jump-invariants": (lib.JUMP_INVARIANTS, lib.JUMP_PROBLEMS),
-}
-SLOW_CONTROLS = {c.name: c for c in (*lib.ADASSL_CONTROLS, *lib.JUMP_CONTROLS)}
-# claims whose theorem is about a linear mixing (ICA) or needs one (the exact per-frame oracle of the
-# filter claims): every other claim's strategy draws nonlinear mixings only
-LINEAR_BY_DESIGN = ("fastica-recovers-non-gaussian-sources", "the-kalman-filter-state-beats-any-one-frame-code",
-                    "the-flow-kalman-filter-state-beats-any-one-frame-code")
-
-# claims measured not to hold on the held-back seeds, kept as strict xfails with their numbers: a finding
-# that contradicts a paper or an earlier measurement is a result (each turns red the day it holds)
-_PCL = ("on ica(d = 4, autoregression 0.7, 2 layers) PCL misses 0.9 on some held-back seeds: at the fast budget's 1500 "
-        "steps seeds 101, 103, 104 reach 0.592, 0.633, 0.600 (7 of 10 verdicts hold; d = 2: 5 of 5); at the full "
-        "budget's 3000 steps seed 102 reaches 0.726 (the others 0.973-0.986), and on d = 4, autoregression 0.5, 3 "
-        "layers seeds 101, 104, 105 reach 0.594, 0.587, 0.576: training, at these budgets")
-_ADASSL = ("AdaSSL-V keeps less of z than x shows: affine R^2 0.421, 0.282, 0.508, 0.385 on held-back seeds 101-103 and "
-           "105 against raw x 0.623-0.682 (jump, d = 4, uncertainty 0.9, 3 layers, fast budget), and seed 104 diverged "
-           "(NaN at lr 3e-3); the claim's threshold 0.3 lay below what the raw observations score")
-_JUMP = ("InfoNCE's code is not a function of the radii alone: block 0.38-0.51 on held-back seeds 101-105 (0 of 10); the "
-         "radii are recoverable from it (kernel R^2 0.97, seed 101) but it also carries the planes' relative angle "
-         "(0.88-0.90), which the jumps leave unchanged too")
+# The library's entries, by test name: each claim with its problems and controls (claims.library.LIBRARY).
+ENTRIES = lib.LIBRARY
+HOLDS = {n: (e.claim, e.problems) for n, e in ENTRIES.items() if not e.slow}
+SLOW_HOLDS = {n: (e.claim, e.problems) for n, e in ENTRIES.items() if e.slow}
+CONTROLS = {c.name: c for e in ENTRIES.values() if not e.slow for c in e.controls}
+SLOW_CONTROLS = {c.name: c for e in ENTRIES.values() if e.slow for c in e.controls}
+LINEAR_BY_DESIGN = tuple(n for n, e in ENTRIES.items() if e.linear)
+# claims measured not to hold on the held-back seeds: strict xfails stating their numbers
 FAST_FINDINGS: dict[str, str] = {}
-FULL_FINDINGS = {"pcl-recovers-temporally-dependent-sources": _PCL, "adassl-keeps-an-affine-image-under-jumps": _ADASSL,
-                 "infonce-keeps-the-jump-invariants": _JUMP}
+FULL_FINDINGS = {n: e.finding for n, e in ENTRIES.items() if e.finding}
 RATE_FINDINGS = FULL_FINDINGS
 
 
@@ -131,8 +99,8 @@ def test_every_nonlinear_claim_is_tested_on_nonlinear_mixings_only(budget):
     for control in (CONTROLS | SLOW_CONTROLS).values():  # controls at their claim's depths
         drawn = []
         _for_each(control.problems, as_budget(budget), drawn.append)
-        assert all(p.given.get("mixing_layers", 3) >= 2 for p in drawn) or control.claim.name in (
-            lib.LINEAR_ICA.name, lib.KALMAN_FILTER_DENOISES.name), (control.name, drawn)
+        linear = {e.claim.name for e in ENTRIES.values() if e.linear}
+        assert all(p.given.get("mixing_layers", 3) >= 2 for p in drawn) or control.claim.name in linear, (control.name, drawn)
 
 
 class Identity:
