@@ -1,6 +1,16 @@
-"""The theory figures, each regenerated from the toolkit's own runs (``identifiability figs NAME``)."""
+"""The theory figures, each regenerated from the toolkit's own runs (``identifiability figs NAME``).
 
-from . import calibration, contrastive, gallery, kalman, ldm_grid, one_to_many, profiles  # noqa: F401  (each module registers its figure)
+Every module of this package but the shared ``figure`` and ``style`` registers one figure
+(``register(Figure(...))``) with its sweep files in ``sweeps/``: a new figure is a new module here.
+"""
+
+import importlib
+import pkgutil
+
 from .figure import BUDGETS, FIGURES, Figure, Made, make, register, write
+
+for _module in sorted(m.name for m in pkgutil.iter_modules(__path__)):
+    if _module not in ("figure", "style"):
+        importlib.import_module(f"{__name__}.{_module}")  # each registers its figure
 
 __all__ = ["BUDGETS", "FIGURES", "Figure", "Made", "make", "register", "write"]
