@@ -7,10 +7,10 @@ Every module of this package but the shared ``figure`` and ``style`` registers o
 import importlib
 import pkgutil
 
-from .figure import BUDGETS, FIGURES, Figure, Made, make, register, write
+from .figure import BUDGETS, FIGURES, Figure, Rendered, make, register, write
 
 for _module in sorted(m.name for m in pkgutil.iter_modules(__path__)):
     if _module not in ("figure", "style"):
         importlib.import_module(f"{__name__}.{_module}")  # each registers its figure
 
-__all__ = ["BUDGETS", "FIGURES", "Figure", "Made", "make", "register", "write"]
+__all__ = ["BUDGETS", "FIGURES", "Figure", "Rendered", "make", "register", "write"]

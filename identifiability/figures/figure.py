@@ -79,7 +79,7 @@ def records(figure: Figure, budget: str, store: Store, *, workers: int = 1, sche
 
 
 @dataclass(frozen=True)
-class Made:
+class Rendered:
     """What ``make`` wrote, the sweep behind it (None for a figure without runs) and its wall time."""
 
     paths: list[Path]
@@ -88,7 +88,7 @@ class Made:
 
 
 def make(name: str, budget: str = "fast", out: str | Path = "figures", *, store: str | Path | None = None,
-         workers: int = 1, scheduler: str | None = None, progress: bool = False) -> Made:
+         workers: int = 1, scheduler: str | None = None, progress: bool = False) -> Rendered:
     """Run what figure ``name`` needs at ``budget`` (into ``store``, default ``out/BUDGET.jsonl``),
     then write ``out/NAME.png``, ``.pdf``, ``.csv`` (its table) and ``.txt`` (its caption)."""
     began = time.perf_counter()
@@ -103,7 +103,7 @@ def make(name: str, budget: str = "fast", out: str | Path = "figures", *, store:
     rows = figure.table(found, budget)
     if not rows:
         raise ValueError(f"figure {name!r}: no successful runs to draw (see `identifiability report --failed`)")
-    return Made(write(figure, rows, budget, out), report, time.perf_counter() - began)
+    return Rendered(write(figure, rows, budget, out), report, time.perf_counter() - began)
 
 
 def write(figure: Figure, rows: Rows, budget: str, out: str | Path) -> list[Path]:
