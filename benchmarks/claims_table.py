@@ -3,7 +3,7 @@
     python benchmarks/claims_table.py [NAME ...] [--seeds 101 102 103 104 105] [--examples 2]
 
 For each claim of the library (``claims.library.LIBRARY``, or those named), its strategy's first
-``--examples`` generators (as a budget draws them: the first is the simplest), each verified on each
+``--examples`` processes (as a budget draws them: the first is the simplest), each verified on each
 held-back seed on its own at the fast budget's training: per claim, the mean score, the mean raw-x
 score of the same class, the least margin between them, and the share of the verdicts that hold.
 Claims train one after another in this process (one torch thread); run two processes on disjoint
@@ -32,13 +32,13 @@ def main() -> None:
     parser.add_argument("--examples", type=int, default=2)
     args = parser.parse_args()
     torch.set_num_threads(1)
-    print("| claim | class | threshold | generators | score | raw x | least margin | holds |")
+    print("| claim | class | threshold | processes | score | raw x | least margin | holds |")
     print("|---|---|---|---|---|---|---|---|")
     for name in args.names:
-        claim, generators = table[name]
+        claim, processes = table[name]
         began = time.perf_counter()
-        verdicts = pass_rate(claim, generators, tuple(args.seeds), args.examples)
-        drawn = sorted({f"{v.generator.name}({', '.join(f'{k}={x}' for k, x in v.generator.given.items())})" for v in verdicts})
+        verdicts = pass_rate(claim, processes, tuple(args.seeds), args.examples)
+        drawn = sorted({f"{v.process.name}({', '.join(f'{k}={x}' for k, x in v.process.given.items())})" for v in verdicts})
         held = sum(v.holds for v in verdicts)
         score = statistics.fmean(s for v in verdicts for s in v.scores)
         raw = statistics.fmean(r for v in verdicts for r in v.raw)
@@ -48,7 +48,7 @@ def main() -> None:
         for v in verdicts:
             if not v.holds:
                 failed = ", ".join(c.name for c in v.checks if not c.met) or "assumptions"
-                print(f"  (fails: {v.generator.given} seed {v.budget.seeds[0]}: {failed}; score {v.scores[0]:.3f})", file=sys.stderr)
+                print(f"  (fails: {v.process.given} seed {v.budget.seeds[0]}: {failed}; score {v.scores[0]:.3f})", file=sys.stderr)
         print(f"  ({name}: {time.perf_counter() - began:.0f} s)", file=sys.stderr, flush=True)
 
 

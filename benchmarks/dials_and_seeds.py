@@ -30,16 +30,16 @@ def jobs(steps: int) -> dict[str, list[tuple[str, dict]]]:
         return {"steps": steps, "device": "cpu", **settings}
 
     temperature = [
-        (f"kappa {kappa:g}, {label}, seed {seed}", spec(generator="sphere", objective="adassl-v", kappa=kappa, seed=seed, **extra))
+        (f"kappa {kappa:g}, {label}, seed {seed}", spec(process="sphere", objective="adassl-v", kappa=kappa, seed=seed, **extra))
         for kappa in (1.0, 50.0) for label, extra in (("matched", {}), ("temperature 0.1", {"temperature": 0.1}))
         for seed in (0, 1)
     ]
-    flow = [(f"seed {seed}", spec(generator="gauss_ar1", encoder="flow", objective="plane-kde-ldm", latent_dim=4, seed=seed))
+    flow = [(f"seed {seed}", spec(process="gauss_ar1", encoder="flow", objective="plane-kde-ldm", latent_dim=4, seed=seed))
             for seed in (0, 3, 4)]
-    geometry = [(name, spec(generator="box", objective=name))
+    geometry = [(name, spec(process="box", objective=name))
                 for name in ("plane-kde-ldm", "h-infonce", "infonce", "simsiam", "byol", "adassl-v-byol")]
-    spread = [(f"problem {seed}", spec(generator="sphere", kappa=1.0, seed=seed)) for seed in range(5)]
-    spread += [(f"training {seed} of problem 0", spec(generator="sphere", kappa=1.0, seed=seed, problem_seed=0))
+    spread = [(f"problem {seed}", spec(process="sphere", kappa=1.0, seed=seed)) for seed in range(5)]
+    spread += [(f"training {seed} of problem 0", spec(process="sphere", kappa=1.0, seed=seed, problem_seed=0))
                for seed in range(1, 4)]
     return {"temperature": temperature, "flow": flow, "geometry": geometry, "spread": spread}
 

@@ -1,4 +1,4 @@
-"""Samples per second of every generator family at n = 10^5 and 10^6.
+"""Samples per second of every process family at n = 10^5 and 10^6.
 
     python benchmarks/generator_speed.py [--device cpu] [--sizes 100000 1000000]
 
@@ -40,8 +40,8 @@ def main() -> None:
         "LatentDynamics gauss_ar1 d=10 T=5": LatentDynamics("gauss_ar1", 10, seq_len=5),
         "VideoSequences 2 blobs 16x16 T=5": VideoSequences(2, 16, seq_len=5),
     }
-    print(f"## generators on {args.device} ({torch.get_num_threads()} threads): samples (sequences) per second")
-    print("| generator | " + " | ".join(f"n={n:.0e}" for n in args.sizes) + " | vs randn(n, d) at the largest n |")
+    print(f"## processes on {args.device} ({torch.get_num_threads()} threads): samples (sequences) per second")
+    print("| process | " + " | ".join(f"n={n:.0e}" for n in args.sizes) + " | vs randn(n, d) at the largest n |")
     print("|---|" + "---|" * (len(args.sizes) + 1))
     for name, g in cases.items():
         rates = []

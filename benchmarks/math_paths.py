@@ -7,9 +7,9 @@ instruction set (``MKL_CBWR`` forces one: AUTO, COMPATIBLE, AVX2, SSE4_2, AVX512
 takes only AUTO and COMPATIBLE and maps the others to AUTO), OpenBLAS (numpy's) by core type
 (``OPENBLAS_CORETYPE``), torch's own kernels by capability (``ATEN_CPU_CAPABILITY``: default, the
 scalar path of CPUs without AVX2, avx2, avx512), and each by its thread count. Each path runs
-``tests/golden.py`` (every generator's fingerprint, the golden training runs in float32 and float64,
+``tests/golden.py`` (every process's fingerprint, the golden training runs in float32 and float64,
 the metrics of a seeded code) and the condition numbers of the mixing's 10^4 reference draws in a
-fresh process. Printed: the distinct fingerprints per generator (1 is the promise), and per number
+fresh process. Printed: the distinct fingerprints per process (1 is the promise), and per number
 the largest difference from the first path, the spread the tests' tolerances are derived from.
 """
 

@@ -2,7 +2,7 @@
 
     python benchmarks/objective_speed.py [--batch 512] [--device cpu]
 
-A step is one step of the trainer: fresh batch from the generator, MLP encoder (128 x 3), the
+A step is one step of the trainer: fresh batch from the process, MLP encoder (128 x 3), the
 objective, backward, Adam.
 The reference in the same process is the same step with a plain squared-distance loss, so the
 ratio is what the objective itself costs.

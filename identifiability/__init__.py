@@ -2,7 +2,7 @@
 
 from .experiment import ExperimentResult, build, run_experiment, run_experiments
 from .parts.objectives import preset
-from .registry import register_encoder, register_generator, register_objective
+from .registry import register_encoder, register_process, register_objective
 from .specs import Evaluation, ExperimentSpec, Part, Training
 
 __all__ = [
@@ -14,7 +14,7 @@ __all__ = [
     "build",
     "preset",
     "register_encoder",
-    "register_generator",
+    "register_process",
     "register_objective",
     "run_experiment",
     "run_experiments",

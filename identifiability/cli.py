@@ -16,7 +16,7 @@ from typing import Any
 from identifiability._core import SettingError, check_int
 
 from .experiment import run_experiment
-from .registry import ENCODERS, GENERATORS, OBJECTIVES
+from .registry import ENCODERS, PROCESSES, OBJECTIVES
 from .report import format_report
 from .specs import Evaluation, ExperimentSpec, Training
 from .records import METRICS, OK, ResultsFile, Store, format_table, number_names, summarise, to_csv, value_of
@@ -82,7 +82,7 @@ def _parser_of(annotation: object, default: object) -> Callable[[str], Any]:
 def part_settings() -> dict[str, dict[str, tuple[Callable[[str], Any], list[str]]]]:
     """Every setting of every registered part, by name: (kind -> (its reader, the parts that have it))."""
     found: dict[str, dict[str, tuple[Callable[[str], Any], list[str]]]] = {}
-    for registry in (GENERATORS, ENCODERS, OBJECTIVES):
+    for registry in (PROCESSES, ENCODERS, OBJECTIVES):
         for name in registry:
             entry = registry[name]
             annotations = inspect.signature(entry.build).parameters
@@ -93,11 +93,16 @@ def part_settings() -> dict[str, dict[str, tuple[Callable[[str], Any], list[str]
     return found
 
 
+def _plural(kind: str) -> str:
+    """"processes", "encoders", "objectives"."""
+    return kind + ("es" if kind.endswith("s") else "s")
+
+
 def _flag_help(kinds: dict[str, tuple[Callable[[str], Any], list[str]]]) -> str:
-    """Which parts have a setting: "every generator", or their names by kind."""
-    registries = {r.kind: r for r in (GENERATORS, ENCODERS, OBJECTIVES)}
+    """Which parts have a setting: "every process", or their names by kind."""
+    registries = {r.kind: r for r in (PROCESSES, ENCODERS, OBJECTIVES)}
     said = [f"every {kind}" if len(owners) == len(registries[kind].names())
-            else f"{kind}{'s' * (len(owners) > 1)} {', '.join(owners)}" for kind, (_, owners) in kinds.items()]
+            else f"{_plural(kind) if len(owners) > 1 else kind} {', '.join(owners)}" for kind, (_, owners) in kinds.items()]
     return "a setting of " + "; of ".join(said)
 
 
@@ -106,8 +111,8 @@ def _assignment(text: str) -> tuple[str, Any]:
     name, equals, value = text.partition("=")
     kind, dot, key = name.partition(".")
     settings = part_settings()
-    if not equals or not dot or kind not in ("generator", "encoder", "objective"):
-        raise argparse.ArgumentTypeError(f"must be PART.KEY=VALUE, PART one of generator, encoder, objective; got {text!r}")
+    if not equals or not dot or kind not in ("process", "encoder", "objective"):
+        raise argparse.ArgumentTypeError(f"must be PART.KEY=VALUE, PART one of process, encoder, objective; got {text!r}")
     if key not in settings or kind not in settings[key]:
         raise argparse.ArgumentTypeError(f"{key!r} is not a setting of any {kind}")
     return name, settings[key][kind][0](value)
@@ -116,10 +121,10 @@ def _assignment(text: str) -> tuple[str, Any]:
 def _catalogue() -> str:
     """One line per registered part, with its settings: the epilog of ``run --help``."""
     lines = []
-    registries = (GENERATORS, ENCODERS, OBJECTIVES)
+    registries = (PROCESSES, ENCODERS, OBJECTIVES)
     width = 2 + max(len(name) for registry in registries for name in registry.names())  # a name never runs into its summary
     for registry in registries:
-        lines.append(f"{registry.kind}s:")
+        lines.append(f"{_plural(registry.kind)}:")
         for name in registry.names():
             entry = registry[name]
             settings = ", ".join(f"{k}={v}" for k, v in entry.settings.items())
@@ -135,10 +140,10 @@ def _run_parser(commands: Any) -> argparse.ArgumentParser:
     """``run``: one experiment from flags (a flag per registered setting) or a spec file."""
     run = commands.add_parser(
         "run",
-        help="train an encoder on a generator's data and score it against the true latents",
+        help="train an encoder on a process's data and score it against the true latents",
         description=(
-            "Build a generator, an encoder and an objective by name, train the encoder with the objective on the "
-            "generator's pairs or sequences, then report held-out affine R^2 and MCC beside their chance level, "
+            "Build a process, an encoder and an objective by name, train the encoder with the objective on the "
+            "process's pairs or sequences, then report held-out affine R^2 and MCC beside their chance level, "
             "the raw observations' scores and the rotation baseline, and append the record (spec, effective "
             "settings, seeds, scores, timings) as a JSON line. Without options: Zimmermann et al.'s sphere problem "
             "with InfoNCE at temperature 1 / kappa. A setting goes to the chosen part that has it; one that no "
@@ -147,7 +152,7 @@ def _run_parser(commands: Any) -> argparse.ArgumentParser:
         epilog=_catalogue(),
         formatter_class=_Formatter,
     )
-    run.add_argument("--generator", default="sphere", metavar="NAME", help="the problem (see below)")
+    run.add_argument("--process", default="sphere", metavar="NAME", help="the problem (see below)")
     run.add_argument("--encoder", default="mlp", metavar="NAME", help="the encoder (see below)")
     run.add_argument("--objective", default=None, metavar="NAME",
                      help="the objective (see below; default: infonce on the sphere, plane-kde-ldm elsewhere)")
@@ -212,9 +217,9 @@ def _report_parser(commands: Any) -> argparse.ArgumentParser:
                     "the raw observations' scores.",
     )
     report.add_argument("results", type=Path, metavar="RESULTS", help="the results store (JSON lines)")
-    report.add_argument("--by", default="generator,objective",
-                        help="comma-separated fields to group by: generator, encoder, objective, a part's setting "
-                             "(generator.latent_dim), seed or problem_seed")
+    report.add_argument("--by", default="process,objective",
+                        help="comma-separated fields to group by: process, encoder, objective, a part's setting "
+                             "(process.latent_dim), seed or problem_seed")
     report.add_argument("--csv", type=Path, default=None, metavar="FILE", help="also write the table as CSV")
     report.add_argument("--scores", default="affine_r2,mcc",
                         help="comma-separated numbers with a mean and interval per cell, named as in the record: "
@@ -267,7 +272,7 @@ def spec_from_arguments(args: argparse.Namespace) -> ExperimentSpec:
             raise SettingError("config", f"{args.config}: {error}") from None
         return spec if args.device == "auto" else replace(spec, device=args.device)
     return ExperimentSpec.from_settings(
-        generator=args.generator, encoder=args.encoder, objective=args.objective, seed=args.seed,
+        process=args.process, encoder=args.encoder, objective=args.objective, seed=args.seed,
         problem_seed=args.problem_seed, device=args.device, steps=args.steps, batch_size=args.batch_size, lr=args.lr,
         lr_schedule=args.lr_schedule, lr_warmup=args.lr_warmup, dtype=args.dtype,
         eval_samples=args.eval_samples, dci=args.dci, **{k: v for k, v in given.items() if v is not None},
@@ -329,7 +334,7 @@ def _report(args: argparse.Namespace) -> int:
         if not store.failed():
             print(f"no failed runs in {args.results}")
         for key, record in store.failed().items():
-            where = ", ".join(f"{b}={value_of(record, b)}" for b in ("generator", "encoder", "objective", "seed"))
+            where = ", ".join(f"{b}={value_of(record, b)}" for b in ("process", "encoder", "objective", "seed"))
             print(f"{key}  {where}: {record.get('error')}")
         return 0
     by = [b.strip() for b in args.by.split(",") if b.strip()]

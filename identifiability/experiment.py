@@ -21,7 +21,7 @@ from .metrics import affine_r2, dci, mcc, participation_ratio, rotation_baseline
 from .metrics.profile import LINEAR_CLASSES, Profile, profile
 from .objectives.base import Objective, Readout, as_objective
 from .records import CODE, ok_record
-from .registry import ENCODERS, GENERATORS, OBJECTIVES, Context
+from .registry import ENCODERS, PROCESSES, OBJECTIVES, Context
 from .specs import Evaluation, ExperimentSpec, Training
 from .training import Checkpoint, Probe, TrainingLog, batchable, resolve_device, train, train_seeds
 
@@ -73,21 +73,21 @@ def build(spec: ExperimentSpec) -> Parts:
     ``Objective`` here, once (``as_encoder``, ``as_objective``)."""
     assert spec.objective is not None
     context = Context(seed=spec.seed, problem_seed=spec.problem)
-    data, generator_settings = GENERATORS.build(spec.generator.name, context, spec.generator.given)
+    data, generator_settings = PROCESSES.build(spec.process.name, context, spec.process.given)
     if not isinstance(data, Process):
-        raise TypeError(f"the generator {spec.generator.name!r} built a {type(data).__name__}, which does not keep "
+        raise TypeError(f"the process {spec.process.name!r} built a {type(data).__name__}, which does not keep "
                         "the Process contract (subclass identifiability.processes.Process)")
-    declared = GENERATORS[spec.generator.name].meta.get("geometry", "plane")
+    declared = PROCESSES[spec.process.name].meta.get("geometry", "plane")
     if data.latent_geometry != declared:  # the spec chose its default objective by the declaration
-        raise TypeError(f"the generator {spec.generator.name!r} is registered with geometry {declared!r} but its latents "
-                        f"lie on the {data.latent_geometry}: declare register_generator(..., geometry={data.latent_geometry!r})")
+        raise TypeError(f"the process {spec.process.name!r} is registered with geometry {declared!r} but its latents "
+                        f"lie on the {data.latent_geometry}: declare register_process(..., geometry={data.latent_geometry!r})")
     context = replace(context, data=data)
     with _drawing("objective-init", spec):
         objective, objective_settings = OBJECTIVES.build(spec.objective.name, context, spec.objective.given)
     context = replace(context, geometry=as_objective(objective).geometry)
     with _drawing("init", spec):
         encoder, encoder_settings = ENCODERS.build(spec.encoder.name, context, spec.encoder.given)
-    settings = {"generator": generator_settings, "encoder": encoder_settings, "objective": objective_settings}
+    settings = {"process": generator_settings, "encoder": encoder_settings, "objective": objective_settings}
     estimator = (f"{_describe(encoder, spec.encoder.name, encoder_settings)} + "
                  f"{_describe(objective, spec.objective.name, objective_settings)}")
     return Parts(data, as_encoder(encoder), as_objective(objective), settings, estimator)
@@ -111,7 +111,7 @@ def held_out(data: Process, problem: int, samples: int, *, device: str | torch.d
 
 def memory_plan(spec: ExperimentSpec, data: Process, hidden: tuple[int, ...]) -> dict[str, float]:
     """Estimated peak bytes of a run on ``data``, by the setting that drives them (within a factor of
-    about 2): a training step (the generator's float64 draws, the encoder's activations, the
+    about 2): a training step (the process's float64 draws, the encoder's activations, the
     objective's pairwise matrices) and the evaluation (held-out draws and the metrics' copies)."""
     steps = data.seq_len
     per_row = steps * (int(np.prod(data.observed_shape)) + data.latent_dim)

@@ -25,13 +25,13 @@ from identifiability._core import SettingError, derive_seed
 
 @dataclass(frozen=True)
 class Context:
-    """What a builder may know: the run's seeds and the parts built before it (the generator,
+    """What a builder may know: the run's seeds and the parts built before it (the process,
     then the objective; the encoder is built last).
 
     Attributes:
         seed: the training seed (initialisation, the parts' own noise, the data stream).
-        problem_seed: the problem's seed (the generator's mechanism, the evaluation set).
-        data: the generator, once built.
+        problem_seed: the problem's seed (the process's mechanism, the evaluation set).
+        data: the process, once built.
         geometry: the objective's latent geometry, "sphere" or "plane", once it is built.
     """
 
@@ -62,7 +62,7 @@ class Context:
 class Entry:
     """One registered part: its builder, its settings with their defaults, the defaults derived
     from the context, a one-line summary (the builder's docstring's first line) and what the
-    registration declared of it (``meta``; a generator's latent ``geometry``, say)."""
+    registration declared of it (``meta``; a process's latent ``geometry``, say)."""
 
     name: str
     build: Callable[..., Any]
@@ -88,7 +88,7 @@ class Entry:
 
 
 class Registry:
-    """Names of one kind of part ("generator", "encoder", "objective") -> their entries."""
+    """Names of one kind of part ("process", "encoder", "objective") -> their entries."""
 
     def __init__(self, kind: str) -> None:
         self.kind = kind
@@ -98,7 +98,7 @@ class Registry:
         self, name: str, *, derived: Mapping[str, Callable[[Context], Any]] | None = None, **meta: Any
     ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
         """A decorator registering a builder under ``name`` (a later registration replaces it);
-        ``meta`` is kept on the entry (a generator declares ``geometry="sphere"`` where its
+        ``meta`` is kept on the entry (a process declares ``geometry="sphere"`` where its
         latents are unit vectors)."""
 
         def register(build: Callable[..., Any]) -> Callable[..., Any]:
@@ -149,9 +149,9 @@ class Registry:
         return entry.build(context, **settings), settings
 
 
-GENERATORS = Registry("generator")
+PROCESSES = Registry("process")
 ENCODERS = Registry("encoder")
 OBJECTIVES = Registry("objective")
-register_generator = GENERATORS
+register_process = PROCESSES
 register_encoder = ENCODERS
 register_objective = OBJECTIVES

@@ -1,10 +1,10 @@
 """An experiment as a frozen spec of parts, each a registered name and its settings.
 
-    ExperimentSpec(generator=Part.of("jump", latent_dim=4, uncertainty=0.9), objective=Part.of("adassl-v"))
+    ExperimentSpec(process=Part.of("jump", latent_dim=4, uncertainty=0.9), objective=Part.of("adassl-v"))
 
 or from flat settings, each routed to the part that has it (what the command line does):
 
-    ExperimentSpec.from_settings(generator="jump", objective="adassl-v", latent_dim=4, uncertainty=0.9, steps=2000)
+    ExperimentSpec.from_settings(process="jump", objective="adassl-v", latent_dim=4, uncertainty=0.9, steps=2000)
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from identifiability._core import SettingError, check_int, check_seed
 
 from . import parts  # noqa: F401  (fills the registries with the built-in parts)
 from .parts.objectives import default_objective
-from .registry import ENCODERS, GENERATORS, OBJECTIVES, Registry
+from .registry import ENCODERS, PROCESSES, OBJECTIVES, Registry
 from .training import Training, parse_device
 
 
@@ -75,11 +75,11 @@ class ExperimentSpec:
     """A run: the parts, the budget, the scoring, and the seeds.
 
     Attributes:
-        generator, encoder, objective: registered parts with their settings; the objective
-            defaults to InfoNCE where the generator's latents are on the sphere, else its Gaussian
+        process, encoder, objective: registered parts with their settings; the objective
+            defaults to InfoNCE where the process's latents are on the sphere, else its Gaussian
             (plane) form ``plane-kde-ldm``.
         seed: the training seed: initialisation, the parts' own noise and the data stream.
-        problem_seed: the problem's seed: the generator's mechanism and the evaluation set
+        problem_seed: the problem's seed: the process's mechanism and the evaluation set
             (default: ``seed``). Hold it and vary ``seed`` for the spread over trainings of one
             problem; vary both for the spread over problems.
         device: "auto", "cpu", "cuda" or "cuda:N"; checked when the run starts.
@@ -88,7 +88,7 @@ class ExperimentSpec:
             a worker process rebuilding the spec imports it too.
     """
 
-    generator: Part = Part("sphere")
+    process: Part = Part("sphere")
     encoder: Part = Part("mlp")
     objective: Part | None = None
     training: Training = field(default_factory=Training)
@@ -109,7 +109,7 @@ class ExperimentSpec:
             check_seed("problem_seed", self.problem_seed)
         parse_device(self.device)
         if self.objective is None:
-            geometry = GENERATORS[self.generator.name].meta.get("geometry", "plane")
+            geometry = PROCESSES[self.process.name].meta.get("geometry", "plane")
             object.__setattr__(self, "objective", Part(default_objective(geometry)))
         plugins = set(self.plugins)
         for registry, part in self.parts():
@@ -120,9 +120,9 @@ class ExperimentSpec:
         object.__setattr__(self, "plugins", tuple(sorted(plugins)))
 
     def parts(self) -> tuple[tuple[Registry, Part], ...]:
-        """(registry, part) for the generator, the encoder and the objective."""
+        """(registry, part) for the process, the encoder and the objective."""
         assert self.objective is not None
-        return (GENERATORS, self.generator), (ENCODERS, self.encoder), (OBJECTIVES, self.objective)
+        return (PROCESSES, self.process), (ENCODERS, self.encoder), (OBJECTIVES, self.objective)
 
     @property
     def problem(self) -> int:
@@ -143,7 +143,7 @@ class ExperimentSpec:
     def from_settings(
         cls,
         *,
-        generator: str = "sphere",
+        process: str = "sphere",
         encoder: str = "mlp",
         objective: str | None = None,
         seed: int = 0,
@@ -159,7 +159,7 @@ class ExperimentSpec:
         it."""
         budget = {f.name for f in fields(Training)}
         scoring = {f.name for f in fields(Evaluation)}
-        spec = cls(Part(generator), Part(encoder), None if objective is None else Part(objective), seed=seed,
+        spec = cls(Part(process), Part(encoder), None if objective is None else Part(objective), seed=seed,
                    problem_seed=problem_seed, device=device, plugins=tuple(plugins))
         chosen = {registry.kind: (registry, part) for registry, part in spec.parts()}
         given: dict[str, dict[str, Any]] = {kind: {} for kind in chosen}
@@ -169,7 +169,7 @@ class ExperimentSpec:
             kind, dot, key = name.partition(".")
             if dot:
                 if kind not in chosen:
-                    raise SettingError(name, "names no part: a qualified setting is generator.KEY, encoder.KEY or objective.KEY")
+                    raise SettingError(name, "names no part: a qualified setting is process.KEY, encoder.KEY or objective.KEY")
                 registry, part = chosen[kind]
                 try:
                     registry[part.name].check({key: value}, kind)
@@ -186,7 +186,7 @@ class ExperimentSpec:
             given[takers[0]][name] = value
         return replace(
             spec,
-            generator=Part(generator, tuple(given["generator"].items())),
+            process=Part(process, tuple(given["process"].items())),
             encoder=Part(encoder, tuple(given["encoder"].items())),
             objective=Part(spec.objective.name, tuple(given["objective"].items())),  # type: ignore[union-attr]
             training=Training(**{k: v for k, v in settings.items() if k in budget}),
@@ -197,7 +197,7 @@ class ExperimentSpec:
         """Plain JSON-ready fields; ``from_dict`` reads them back into an equal spec."""
         assert self.objective is not None
         return {
-            "generator": self.generator.to_dict(),
+            "process": self.process.to_dict(),
             "encoder": self.encoder.to_dict(),
             "objective": self.objective.to_dict(),
             "training": {f.name: getattr(self.training, f.name) for f in fields(Training)},
@@ -221,7 +221,7 @@ class ExperimentSpec:
             return Part(value["name"], tuple(_table(f"{kind}.settings", value.get("settings", {}), None).items()))
 
         return cls(
-            generator=part("generator"),
+            process=part("process"),
             encoder=part("encoder"),
             objective=part("objective") if "objective" in data else None,
             training=Training(**_table("training", data.get("training", {}), [f.name for f in fields(Training)])),
@@ -238,7 +238,7 @@ class ExperimentSpec:
         the scoring's settings, and each part's given settings, bare where one chosen part has the
         name and as ``"part.key"`` where two do."""
         assert self.objective is not None
-        flat: dict[str, Any] = {"generator": self.generator.name, "encoder": self.encoder.name, "objective": self.objective.name,
+        flat: dict[str, Any] = {"process": self.process.name, "encoder": self.encoder.name, "objective": self.objective.name,
                                 "seed": self.seed, "device": self.device}
         if self.problem_seed is not None:
             flat["problem_seed"] = self.problem_seed
@@ -263,7 +263,7 @@ class ExperimentSpec:
             raise SettingError("config", f"is not valid TOML: {error}") from None
         tables = sorted(k for k, v in data.items() if isinstance(v, dict))
         if tables:
-            raise SettingError(tables[0], "is a table; a spec file is flat, as a sweep's runs: generator = \"NAME\", "
+            raise SettingError(tables[0], "is a table; a spec file is flat, as a sweep's runs: process = \"NAME\", "
                                           "settings as key = value (\"part.key\" where two parts share one)")
         return cls.from_settings(**{k: tuple(v) if k == "plugins" else v for k, v in data.items()})
 

@@ -7,11 +7,11 @@ A sweep file (TOML) names the runs::
                                        # writes a run: "part.key" where two chosen parts share a name)
     steps = 2000
     [grid]                             # every combination of these values (also [[grid]]: several)
-    generator = ["sphere", "box", "jump"]
+    process = ["sphere", "box", "jump"]
     objective = ["infonce", "plane-kde-ldm", "byol"]
     seed = [0, 1, 2, 3]
     [[runs]]                           # and single runs, each beside [base]
-    generator = "jump"
+    process = "jump"
     objective = "adassl-v"
 
 ``run_sweep`` skips the runs the store holds as done (and, unless asked, those that failed), groups

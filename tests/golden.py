@@ -1,4 +1,4 @@
-"""The golden set: numbers a silent change in a generator, an objective, the trainer or a metric moves.
+"""The golden set: numbers a silent change in a process, an objective, the trainer or a metric moves.
 
 Measured by ``measure()`` in any process; ``python tests/golden.py`` prints them as JSON, which is how
 ``test_golden.py`` and ``benchmarks/math_paths.py`` read them under other math-library code paths
@@ -11,7 +11,7 @@ import json
 
 import numpy as np
 
-# Every registered generator at its defaults (problem seed 0), and processes built from their classes
+# Every registered process at its defaults (problem seed 0), and processes built from their classes
 # with the mixing's other recipes: what ``processes.fingerprint`` hashes (settings, and draws exactly
 # as drawn) is one value on every path. (ica changed with its segment_means setting, issue 25.)
 FINGERPRINTS = {
@@ -30,7 +30,7 @@ def _variants() -> dict:
             "LatentDynamics(observed_dim=9, nuisance_dim=2)": LatentDynamics(observed_dim=9, nuisance_dim=2, seed=1)}
 
 
-# (generator, objective) -> affine R^2, MCC and final loss after 60 steps x batch 128, d = 3, seed 0,
+# (process, objective) -> affine R^2, MCC and final loss after 60 steps x batch 128, d = 3, seed 0,
 # the default recipe (cosine schedule, whitened input), trained and scored in each dtype.
 RUNS = (("sphere", "infonce"), ("gauss_ar1", "kalman"), ("box", "plane-kde-ldm"))
 GOLDEN_RUNS = {
@@ -63,9 +63,9 @@ METRICS_TOLERANCE = 1e-9
 def fingerprints() -> dict[str, str]:
     """Every entry of ``FINGERPRINTS``, computed."""
     from identifiability.processes import fingerprint
-    from identifiability.registry import GENERATORS, Context
+    from identifiability.registry import PROCESSES, Context
 
-    processes = {name: GENERATORS.build(name, Context(0, 0), {})[0] for name in GENERATORS} | _variants()
+    processes = {name: PROCESSES.build(name, Context(0, 0), {})[0] for name in PROCESSES} | _variants()
     return {label: fingerprint(process) for label, process in processes.items()}
 
 
@@ -74,11 +74,11 @@ def runs(dtype: str) -> dict[tuple[str, str], tuple[float, float, float]]:
     from identifiability import ExperimentSpec, run_experiment
 
     out = {}
-    for generator, objective in RUNS:
+    for process, objective in RUNS:
         result = run_experiment(ExperimentSpec.from_settings(
-            generator=generator, objective=objective, steps=60, batch_size=128, eval_samples=1000, latent_dim=3,
+            process=process, objective=objective, steps=60, batch_size=128, eval_samples=1000, latent_dim=3,
             device="cpu", dtype=dtype))
-        out[generator, objective] = (result.code["affine_r2"].score, result.code["mcc"].score, result.training.final_loss)
+        out[process, objective] = (result.code["affine_r2"].score, result.code["mcc"].score, result.training.final_loss)
     return out
 
 
@@ -94,7 +94,7 @@ def metrics() -> tuple[float, ...]:
 
 
 def measure() -> dict:
-    """Everything above, JSON-ready (run keys as "generator/objective")."""
+    """Everything above, JSON-ready (run keys as "process/objective")."""
     return {
         "fingerprints": fingerprints(),
         "runs": {dtype: {"/".join(k): v for k, v in runs(dtype).items()} for dtype in GOLDEN_RUNS},

@@ -1,5 +1,5 @@
 """Issue 7: AdaSSL, its oracle and the h-InfoNCE baseline, the ER bound; every method of the issue
-(SimVAE too) trains on every generator family."""
+(SimVAE too) trains on every process family."""
 
 import math
 
@@ -71,17 +71,17 @@ def test_er_is_entropy_plus_reconstruction():
 
 
 @pytest.mark.parametrize("objective", ["adassl-v", "adassl-s", "adassl-v-byol", "adassl-s-byol", "h-infonce", "er", "simvae"])
-@pytest.mark.parametrize("generator", ["box", "ica", "jump", "video"])
-def test_each_objective_trains_on_every_family(objective, generator):
-    config = ExperimentSpec.from_settings(generator=generator, objective=objective, latent_dim=4, steps=3, batch_size=32, eval_samples=200, device="cpu")
+@pytest.mark.parametrize("process", ["box", "ica", "jump", "video"])
+def test_each_objective_trains_on_every_family(objective, process):
+    config = ExperimentSpec.from_settings(process=process, objective=objective, latent_dim=4, steps=3, batch_size=32, eval_samples=200, device="cpu")
     result = run_experiment(config)
     assert math.isfinite(float(result.training.losses[-1])) and math.isfinite(result.code["affine_r2"].score)
     assert not torch.equal(result.training.losses[0], result.training.losses[-1]), "the loss never moved"
 
 
-@pytest.mark.parametrize("generator", ["jump", "sparse_resample", "action"])
-def test_oracle_trains_on_every_generator_with_latent_actions(generator):
-    config = ExperimentSpec.from_settings(generator=generator, objective="adassl-oracle", latent_dim=4, steps=3, batch_size=32, eval_samples=200, device="cpu")
+@pytest.mark.parametrize("process", ["jump", "sparse_resample", "action"])
+def test_oracle_trains_on_every_process_with_latent_actions(process):
+    config = ExperimentSpec.from_settings(process=process, objective="adassl-oracle", latent_dim=4, steps=3, batch_size=32, eval_samples=200, device="cpu")
     assert math.isfinite(float(run_experiment(config).training.losses[-1]))
 
 
@@ -89,4 +89,4 @@ def test_oracle_without_actions_is_a_clear_error():
     with pytest.raises(ValueError, match="latent action"):
         preset("adassl-oracle", 3, action_dim=1)(torch.randn(8, 2, 3))
     with pytest.raises(ValueError, match="latent action"):
-        build(ExperimentSpec.from_settings(generator="gauss_ar1", objective="adassl-oracle"))
+        build(ExperimentSpec.from_settings(process="gauss_ar1", objective="adassl-oracle"))

@@ -9,8 +9,8 @@ support. A nonlinear claim is tested on nonlinear mixings only. Each control run
 assumption is violated (or with a recipe that drops what the theorem needs), must not hold, and must
 fail for that reason: below the threshold on the numbers, after a training whose loss fell (a
 signal), where even an optimum of the violated model fails the class. The fast budget (the default)
-trains one seed on one generator per claim; ``--claims-budget=full`` and the slow tests draw three
-generators, five seeds each, at the full training budget.
+trains one seed on one process per claim; ``--claims-budget=full`` and the slow tests draw three
+processes, five seeds each, at the full training budget.
 """
 
 import numpy as np
@@ -49,8 +49,8 @@ def _marked(names, findings):
 
 @pytest.mark.parametrize("name", _marked(HOLDS, FAST_FINDINGS))
 def test_claim_holds(name, claims_budget):
-    claim, generators = HOLDS[name]
-    assert_holds(claim, generators, claims_budget)
+    claim, processes = HOLDS[name]
+    assert_holds(claim, processes, claims_budget)
 
 
 @pytest.mark.parametrize("name", CONTROLS)
@@ -61,8 +61,8 @@ def test_negative_control_fails_for_its_reason(name, claims_budget):
 @pytest.mark.slow
 @pytest.mark.parametrize("name", _marked([*HOLDS, *SLOW_HOLDS], FULL_FINDINGS))
 def test_claim_holds_on_the_full_budget(name):
-    claim, generators = (HOLDS | SLOW_HOLDS)[name]
-    assert_holds(claim, generators, "full")
+    claim, processes = (HOLDS | SLOW_HOLDS)[name]
+    assert_holds(claim, processes, "full")
 
 
 @pytest.mark.slow
@@ -71,8 +71,8 @@ def test_claim_holds_on_most_held_back_seeds(name):
     """How often one fast test of the claim passes: two drawn problems, each of the held-back seeds on
     its own (benchmarks/claims_table.py prints the README's table from the same verdicts). A claim
     that holds on fewer than 4 in 5 is a coin the default run tosses."""
-    claim, generators = (HOLDS | SLOW_HOLDS)[name]
-    verdicts = pass_rate(claim, generators, HELD_BACK_SEEDS)
+    claim, processes = (HOLDS | SLOW_HOLDS)[name]
+    verdicts = pass_rate(claim, processes, HELD_BACK_SEEDS)
     held = sum(v.holds for v in verdicts)
     print(f"{name}: holds on {held} of {len(verdicts)}")
     assert held >= 0.8 * len(verdicts), [str(v) for v in verdicts if not v.holds]
@@ -88,9 +88,9 @@ def test_negative_control_fails_for_its_reason_on_the_full_budget(name):
 def test_every_nonlinear_claim_is_tested_on_nonlinear_mixings_only(budget):
     """Hypothesis draws a strategy's simplest example first: a claim whose strategy allowed one layer
     would be tested on a linear mixing, where raw x may already reach the class."""
-    for name, (claim, generators) in (HOLDS | SLOW_HOLDS).items():
+    for name, (claim, processes) in (HOLDS | SLOW_HOLDS).items():
         drawn: list[Part] = []
-        _for_each(generators, as_budget(budget), drawn.append)
+        _for_each(processes, as_budget(budget), drawn.append)
         layers = [p.given.get("mixing_layers", 3) for p in drawn]
         if name in LINEAR_BY_DESIGN:
             assert set(layers) == {1}, name
@@ -116,10 +116,10 @@ class Identity:
 @pytest.mark.parametrize("name", HOLDS)
 def test_the_identity_holds_no_claim_on_its_own_fast_example(name):
     """The raw observations as the code: no claim may hold where the data already give its class."""
-    claim, generators = HOLDS[name]
+    claim, processes = HOLDS[name]
     identity = claim.but(recipe=Fitted("identity", lambda seed: Identity(), fast_samples=10, full_samples=10))
     verdicts = []
-    _for_each(generators, as_budget("fast"), lambda g: verdicts.append(identity.verify(g, "fast")))
+    _for_each(processes, as_budget("fast"), lambda g: verdicts.append(identity.verify(g, "fast")))
     assert verdicts and not any(v.holds for v in verdicts), [str(v) for v in verdicts if v.holds]
     assert all(not dict((c.name, c.met) for c in v.checks)["above raw x"] for v in verdicts)
 
@@ -145,7 +145,7 @@ def test_a_claim_does_not_hold_on_a_score_its_metric_calls_unsupported():
     assert "supported: NO" in str(verdict) and "warning    affine_r2" in str(verdict)
 
 
-def test_a_claim_on_a_generator_without_its_assumptions_says_so():
+def test_a_claim_on_a_process_without_its_assumptions_says_so():
     verdict = lib.LINEAR_ICA.verify(Part.of("ica", latent_dim=2, law="gaussian", mixing_layers=3, autoregression=0.0))
     assert verdict.missing == ("linear_mixing", "non_gaussian") and "lacks linear_mixing, non_gaussian" in str(verdict)
     assert not verdict.holds
@@ -174,8 +174,8 @@ def test_a_readout_is_scored_only_where_the_objective_offers_it():
 
 
 def test_a_verdict_has_one_score_per_seed_asked_for_and_their_interval():
-    generator = Part.of("ica", latent_dim=3, law="uniform", mixing_layers=1, autoregression=0.0)
-    verdict = lib.LINEAR_ICA.verify(generator, seeds=(3, 4, 5))
+    process = Part.of("ica", latent_dim=3, law="uniform", mixing_layers=1, autoregression=0.0)
+    verdict = lib.LINEAR_ICA.verify(process, seeds=(3, 4, 5))
     assert verdict.budget.seeds == (3, 4, 5) and len(verdict.scores) == 3 and verdict.holds
     low, high = verdict.interval
     scores = np.array(verdict.scores)

@@ -1,5 +1,5 @@
 """The pytest plugin, run by pytest itself (``pytester``): a claim that holds passes, one that does not
-fails with its numbers and the generator Hypothesis shrank to, and the budget is chosen per run."""
+fails with its numbers and the process Hypothesis shrank to, and the budget is chosen per run."""
 
 import pytest
 
@@ -28,7 +28,7 @@ def test_a_claim_that_holds_passes_and_one_that_fails_reports_its_numbers(pytest
     result.assert_outcomes(passed=1, failed=1)
     result.stdout.fnmatch_lines([
         "*ClaimFailed: the claim does not hold:*",
-        # the generator Hypothesis shrank to, in the verdict's own words (latent_dim=3: the smallest
+        # the process Hypothesis shrank to, in the verdict's own words (latent_dim=3: the smallest
         # drawn); Hypothesis's report of the example is its own and its wording changes between releases
         "*data       ica(autoregression=0.0, latent_dim=3, law=laplace, mixing_layers=1) has every assumption",
         "*budget     fast: seeds 101, PCA, fitted on 4000 samples",

@@ -33,20 +33,20 @@ def test_every_help_page_prints(argv, capsys):
         (["--kappa", "-1.5"], "kappa"),
         (["--steps", "many"], "not an integer"),
         (["--results", "/no/such/folder/r.jsonl"], "does not exist"),
-        (["--generator", "lorenz"], "--generator: must be one of"),
-        (["--generator", "video", "--latent-dim", "5"], "even"),
+        (["--process", "lorenz"], "--process: must be one of"),
+        (["--process", "video", "--latent-dim", "5"], "even"),
         (["--uncertainty", "2"], "uncertainty"),
         (["--encoder", "tree"], "--encoder: must be one of"),
         (["--encoder", "flow"], "sphere"),
         (["--encoder", "conv"], "conv is for video frames"),
         # issue 18: a dial the chosen parts do not have is refused, naming the parts that have it
-        (["--generator", "box", "--kappa", "5"], "it is a setting of: sphere (generator)"),
+        (["--process", "box", "--kappa", "5"], "it is a setting of: sphere (process)"),
         (["--objective", "byol", "--temperature", "0.2"], "not a setting of the chosen parts"),
-        (["--generator", "box", "--encoder", "linear", "--hidden", "8,8"], "mlp (encoder)"),
-        (["--generator", "video", "--mixing-layers", "2"], "--mixing-layers"),
-        (["--generator", "sphere", "--uncertainty", "0.5"], "jump (generator)"),
-        (["--generator", "box", "--objective", "adassl-v", "--temperature", "0.2"], "which has no temperature"),
-        (["--generator", "video", "--latent-dim", "4", "--encoder", "flow"], "not video frames"),
+        (["--process", "box", "--encoder", "linear", "--hidden", "8,8"], "mlp (encoder)"),
+        (["--process", "video", "--mixing-layers", "2"], "--mixing-layers"),
+        (["--process", "sphere", "--uncertainty", "0.5"], "jump (process)"),
+        (["--process", "box", "--objective", "adassl-v", "--temperature", "0.2"], "which has no temperature"),
+        (["--process", "video", "--latent-dim", "4", "--encoder", "flow"], "not video frames"),
         (["--whiten", "yes"], "--whiten: must be on or off"),
         (["--dtype", "float16"], "--dtype: must be one of float32, float64"),
         (["--encoder", "linear", "--whiten", "off"], "mlp (encoder)"),
@@ -75,7 +75,7 @@ def test_run_prints_a_report_and_appends_a_json_line(tmp_path):
                                             ("simvae", "SimVAE"), ("er", "EntropyReconstruction")])
 def test_issue_7_methods_are_selectable_by_name(tmp_path, capsys, name, estimator):
     out = tmp_path / "r.jsonl"
-    main(["run", "--generator", "jump", "--latent-dim", "4", "--objective", name, "--steps", "3", "--batch-size", "32",
+    main(["run", "--process", "jump", "--latent-dim", "4", "--objective", name, "--steps", "3", "--batch-size", "32",
           "--eval-samples", "200", "--device", "cpu", "--quiet", "--results", str(out)])
     record = json.loads(out.read_text())
     assert record["spec"]["objective"]["name"] == name and estimator in record["estimator"]
@@ -100,7 +100,7 @@ NUMERIC = {  # flag -> values that must be refused: NaN, infinities, negative, h
 
 @pytest.mark.parametrize("flag,value", [(flag, value) for flag, values in NUMERIC.items() for value in values])
 def test_every_numeric_flag_refuses_nan_infinite_negative_and_huge_values(tmp_path, capsys, flag, value):
-    argv = ["run", "--generator", "jump", flag, value, "--results", str(tmp_path / "r.jsonl"), "--device", "cpu"]
+    argv = ["run", "--process", "jump", flag, value, "--results", str(tmp_path / "r.jsonl"), "--device", "cpu"]
     with pytest.raises(SystemExit) as exit_:
         main(argv)
     err = capsys.readouterr().err

@@ -17,19 +17,19 @@ from identifiability.experiment import build, held_out
 from identifiability.objectives.base import Objective, PlainObjective, Readout
 from identifiability.encoders.base import PlainEncoder
 from identifiability.records import Store, number_names, path_of, value_of
-from identifiability.registry import ENCODERS, GENERATORS, OBJECTIVES
+from identifiability.registry import ENCODERS, PROCESSES, OBJECTIVES
 from identifiability.report import format_report
 
 ROOT = Path(__file__).resolve().parents[1]
 SMALL = dict(steps=3, batch_size=16, eval_samples=200, device="cpu")
 
 
-@pytest.mark.parametrize("name", GENERATORS.names())
-def test_every_registered_generator_keeps_the_process_contract(name):
-    parts = build(ExperimentSpec.from_settings(generator=name, latent_dim=4, **SMALL))
+@pytest.mark.parametrize("name", PROCESSES.names())
+def test_every_registered_process_keeps_the_process_contract(name):
+    parts = build(ExperimentSpec.from_settings(process=name, latent_dim=4, **SMALL))
     data = parts.data
     assert isinstance(data, Process) and data.seq_len >= 1 and data.latent_geometry in ("sphere", "plane")
-    assert data.latent_geometry == GENERATORS[name].meta.get("geometry", "plane")
+    assert data.latent_geometry == PROCESSES[name].meta.get("geometry", "plane")
     batch = data.sample(3, 0)
     assert batch.x.shape[:2] == (3, data.seq_len) and batch.x.shape[2:] == data.observed_shape
     assert batch.z.shape == (3, data.seq_len, data.latent_dim)
@@ -70,7 +70,7 @@ def spy():
 
 
 def test_a_readout_an_objective_offers_is_scored_and_recorded_like_the_code(spy):
-    spec = ExperimentSpec.from_settings(generator="box", objective="spy", latent_dim=3, **SMALL)
+    spec = ExperimentSpec.from_settings(process="box", objective="spy", latent_dim=3, **SMALL)
     result = run_experiment(spec, keep_codes=True)
     # the readout is handed the held-out sequences whole and fresh draws of the training stream
     handed = spy[0].handed
@@ -88,7 +88,7 @@ def test_a_readout_an_objective_offers_is_scored_and_recorded_like_the_code(spy)
 
 
 def test_every_number_a_record_holds_resolves_by_its_name():
-    spec = ExperimentSpec.from_settings(generator="gauss_ar1", objective="kalman-filter", latent_dim=2, seq_len=3, dci=True,
+    spec = ExperimentSpec.from_settings(process="gauss_ar1", objective="kalman-filter", latent_dim=2, seq_len=3, dci=True,
                                         **SMALL)
     record = json.loads(json.dumps(run_experiment(spec).to_record()))
     names = number_names(record)
@@ -103,11 +103,11 @@ def test_every_number_a_record_holds_resolves_by_its_name():
 
 def test_report_scores_take_every_recorded_name_and_refuse_others_naming_them(tmp_path, capsys):
     store = Store(tmp_path / "r.jsonl")
-    spec = ExperimentSpec.from_settings(generator="gauss_ar1", objective="kalman-filter", latent_dim=2, seq_len=3, **SMALL)
+    spec = ExperimentSpec.from_settings(process="gauss_ar1", objective="kalman-filter", latent_dim=2, seq_len=3, **SMALL)
     store.append(run_experiment(spec).to_record())
     assert main(["report", str(store.path), "--scores", "state.affine_r2,rotation_mcc,oracle.filtered"]) == 0
     table = capsys.readouterr().out.splitlines()
-    assert table[0].startswith("| generator | objective | runs | state.affine_r2 | rotation_mcc | oracle.filtered |")
+    assert table[0].startswith("| process | objective | runs | state.affine_r2 | rotation_mcc | oracle.filtered |")
     with pytest.raises(SystemExit) as exit_:
         main(["report", str(store.path), "--scores", "baselines.rotation_mcc"])
     error = capsys.readouterr().err
@@ -123,7 +123,7 @@ def test_plain_modules_become_parts_once_and_the_estimator_names_their_classes()
 
 
 def _plain_modules_become_parts():
-    spec = ExperimentSpec.from_settings(generator="box", encoder="user-residual", objective="user-align-uniform",
+    spec = ExperimentSpec.from_settings(process="box", encoder="user-residual", objective="user-align-uniform",
                                         latent_dim=3, **SMALL)
     parts = build(spec)
     assert isinstance(parts.encoder, PlainEncoder) and isinstance(parts.objective, PlainObjective)
@@ -143,19 +143,19 @@ class SphereUndeclared(Process):
     latent_dim, observed_shape, latent_geometry = 2, (2,), "sphere"
 
 
-def test_a_generator_off_the_contract_or_its_declared_geometry_is_refused_by_name():
-    with GENERATORS.scoped():
-        GENERATORS("not-a-process")(lambda context: NotAProcess())
-        GENERATORS("sphere-undeclared")(lambda context: SphereUndeclared())
+def test_a_process_off_the_contract_or_its_declared_geometry_is_refused_by_name():
+    with PROCESSES.scoped():
+        PROCESSES("not-a-process")(lambda context: NotAProcess())
+        PROCESSES("sphere-undeclared")(lambda context: SphereUndeclared())
         _refused()
-    assert "not-a-process" not in GENERATORS
+    assert "not-a-process" not in PROCESSES
 
 
 def _refused():
     with pytest.raises(TypeError, match="'not-a-process' built a NotAProcess, which does not keep the Process contract"):
-        build(ExperimentSpec(generator=Part("not-a-process"), device="cpu"))
+        build(ExperimentSpec(process=Part("not-a-process"), device="cpu"))
     with pytest.raises(TypeError, match="registered with geometry 'plane' but its latents lie on the sphere"):
-        build(ExperimentSpec(generator=Part("sphere-undeclared"), device="cpu"))
+        build(ExperimentSpec(process=Part("sphere-undeclared"), device="cpu"))
 
 
 def test_the_report_states_no_theorem_for_methods_it_was_not_proved_for():
@@ -189,7 +189,7 @@ def test_the_experiment_layer_names_no_part():
                   and isinstance(node.body[0], ast.Expr) and isinstance(node.body[0].value, ast.Constant)}
     strings = [node.value for node in ast.walk(tree) if isinstance(node, ast.Constant) and isinstance(node.value, str)
                and id(node) not in docstrings]
-    named = {*GENERATORS.names(), *OBJECTIVES.names(), "state", "oracle", "filtered", "linear_gaussian"}
+    named = {*PROCESSES.names(), *OBJECTIVES.names(), "state", "oracle", "filtered", "linear_gaussian"}
     assert strings and not named & set(strings)
 
 
@@ -197,7 +197,7 @@ def test_the_experiment_layer_names_no_part():
 
 
 def test_a_bare_setting_two_chosen_parts_have_is_refused_and_part_key_reaches_either(tmp_path, capsys):
-    base = ["run", "--generator", "jump", "--objective", "simvae", "--latent-dim", "3", "--steps", "2", "--batch-size", "16",
+    base = ["run", "--process", "jump", "--objective", "simvae", "--latent-dim", "3", "--steps", "2", "--batch-size", "16",
             "--eval-samples", "200", "--device", "cpu", "--results", str(tmp_path / "r.jsonl"), "--checkpoint-every", "0"]
     with pytest.raises(SystemExit) as exit_:
         main([*base, "--hidden", "16"])
@@ -222,8 +222,8 @@ def test_every_setting_of_every_registered_part_has_a_flag():
 
 
 @pytest.mark.parametrize("settings", [
-    dict(generator="jump", objective="simvae", latent_dim=3, steps=7, **{"objective.hidden": (16,), "encoder.hidden": (8,)}),
-    dict(generator="ica", objective="pcl", law="uniform", segments=0, form="laplace", lr_schedule="constant", seed=3,
+    dict(process="jump", objective="simvae", latent_dim=3, steps=7, **{"objective.hidden": (16,), "encoder.hidden": (8,)}),
+    dict(process="ica", objective="pcl", law="uniform", segments=0, form="laplace", lr_schedule="constant", seed=3,
          problem_seed=4, dci=True),
 ])
 def test_a_spec_files_toml_is_a_sweeps_run(settings):

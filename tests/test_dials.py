@@ -19,7 +19,7 @@ from identifiability import preset
 from identifiability.objectives import LDM, FlowExact, Plane
 from identifiability.objectives.latent_models import log_vmf_normalizer
 from identifiability.objectives.base import INPUTS, Objective
-from identifiability.registry import ENCODERS, GENERATORS, OBJECTIVES
+from identifiability.registry import ENCODERS, PROCESSES, OBJECTIVES
 from identifiability.training import train
 
 # --- 1. no inert dial -----------------------------------------------------------------------
@@ -29,8 +29,8 @@ OTHER = {  # a value other than the default, for each setting a preset may have
     "view_variance": 0.5, "learn_view_variance": True, "hidden": (16,), "noise_scale": 1.0, "learn_noise": False,
     "form": "laplace", "width": 8,
 }
-# The parts an objective needs besides the default problem (jump, mlp): a segmented generator, a flow.
-NEEDS = {"tcl": {"generator": "ica", "law": "gaussian", "segments": 4}, "kalman-flow": {"encoder": "flow"},
+# The parts an objective needs besides the default problem (jump, mlp): a segmented process, a flow.
+NEEDS = {"tcl": {"process": "ica", "law": "gaussian", "segments": 4}, "kalman-flow": {"encoder": "flow"},
          "kalman-filter-flow": {"encoder": "flow"}}
 
 
@@ -38,7 +38,7 @@ def losses(objective: str, **settings) -> torch.Tensor:
     """Three training steps' losses on the same batches, from the same initial weights, and the
     trained encoder's code of a fixed batch (the stop-gradient family's loss value is 0 by
     construction: only its gradient tells the settings apart)."""
-    spec = ExperimentSpec.from_settings(**{"generator": "jump", **NEEDS.get(objective, {})}, objective=objective, latent_dim=4,
+    spec = ExperimentSpec.from_settings(**{"process": "jump", **NEEDS.get(objective, {})}, objective=objective, latent_dim=4,
                                         seed=3, device="cpu", **settings)
     parts = build(spec)
     log = train(parts.encoder, parts.objective, parts.data, Training(steps=3, batch_size=64), seed=1)
@@ -78,11 +78,11 @@ def test_the_temperature_of_adassl_reaches_its_base():
 
 
 def test_the_sphere_matches_its_temperature_to_kappa_and_records_it():
-    parts = build(ExperimentSpec.from_settings(generator="sphere", objective="infonce", kappa=4.0, device="cpu"))
+    parts = build(ExperimentSpec.from_settings(process="sphere", objective="infonce", kappa=4.0, device="cpu"))
     assert parts.settings["objective"]["temperature"] == 0.25 and parts.objective.latent_model.beta == 4
-    assert parts.settings["generator"] == {"latent_dim": 5, "kappa": 4.0, "mixing_layers": 3}
+    assert parts.settings["process"] == {"latent_dim": 5, "kappa": 4.0, "mixing_layers": 3}
     # AdaSSL's base keeps its measured 0.1 (see the preset table), and its base follows the sphere
-    adassl = build(ExperimentSpec.from_settings(generator="sphere", objective="adassl-v", kappa=4.0, device="cpu"))
+    adassl = build(ExperimentSpec.from_settings(process="sphere", objective="adassl-v", kappa=4.0, device="cpu"))
     assert adassl.settings["objective"]["base"] == "infonce" and adassl.objective.base.latent_model.beta == 10
 
 
@@ -91,7 +91,7 @@ def test_the_sphere_matches_its_temperature_to_kappa_and_records_it():
 
 @pytest.mark.parametrize("objective,sphere", [("infonce", True), ("byol", True), ("plane-kde-ldm", False), ("simvae", False)])
 def test_the_encoder_normalises_exactly_when_the_objective_reads_directions(objective, sphere):
-    spec = ExperimentSpec.from_settings(generator="box", objective=objective, steps=2, batch_size=32, eval_samples=200, device="cpu")
+    spec = ExperimentSpec.from_settings(process="box", objective=objective, steps=2, batch_size=32, eval_samples=200, device="cpu")
     result = run_experiment(spec)
     parts = build(spec)
     norms = parts.encoder(parts.data.sample(100, 0).x).norm(dim=-1)
@@ -121,7 +121,7 @@ def test_the_oracle_on_a_distillation_base_distils_from_the_ema_target():
 
 def test_each_objective_requires_only_what_a_trainer_provides():
     for name in OBJECTIVES.names():
-        objective = build(ExperimentSpec.from_settings(**{"generator": "jump", **NEEDS.get(name, {})}, objective=name, latent_dim=4,
+        objective = build(ExperimentSpec.from_settings(**{"process": "jump", **NEEDS.get(name, {})}, objective=name, latent_dim=4,
                                                        device="cpu")).objective
         assert objective.requires <= INPUTS.keys()
     assert LDM(Plane(), FlowExact()).requires == {"log_volume"}
@@ -147,12 +147,12 @@ PROCESS_OF = {"segment": ("ica", {"segments": 3, "seq_len": 2}), "action": ("jum
 
 @pytest.mark.parametrize("requires", [frozenset(), *(frozenset({k}) for k in INPUTS), frozenset(INPUTS) - {"segment", "action"}])
 def test_the_trainer_hands_an_objective_exactly_the_inputs_it_requires_with_their_shapes(requires):
-    generator, settings = next((PROCESS_OF[k] for k in ("segment", "action") if k in requires), ("gauss_ar1", {}))
+    process, settings = next((PROCESS_OF[k] for k in ("segment", "action") if k in requires), ("gauss_ar1", {}))
     encoder = "flow" if "log_volume" in requires else "mlp"
-    parts = build(ExperimentSpec.from_settings(generator=generator, encoder=encoder, objective="plane-kde-ldm", latent_dim=2,
+    parts = build(ExperimentSpec.from_settings(process=process, encoder=encoder, objective="plane-kde-ldm", latent_dim=2,
                                                device="cpu", **settings))
     spy = Spy(requires)
-    initialize(parts, ExperimentSpec.from_settings(generator=generator, encoder=encoder, latent_dim=2, device="cpu", **settings))
+    initialize(parts, ExperimentSpec.from_settings(process=process, encoder=encoder, latent_dim=2, device="cpu", **settings))
     train(parts.encoder, spy, parts.data, Training(steps=2, batch_size=8))
     n, steps = 8, parts.data.seq_len
     shapes = {"log_volume": (n, steps), "observations": (n, steps, *parts.data.observed_shape), "target": (n, steps, 2),
@@ -167,7 +167,7 @@ def test_the_trainer_hands_an_objective_exactly_the_inputs_it_requires_with_thei
 
 
 def test_the_flow_encoder_standardises_its_training_batch_before_the_first_step():
-    spec = ExperimentSpec.from_settings(generator="gauss_ar1", encoder="flow", objective="plane-kde-ldm", latent_dim=4, device="cpu")
+    spec = ExperimentSpec.from_settings(process="gauss_ar1", encoder="flow", objective="plane-kde-ldm", latent_dim=4, device="cpu")
     parts = build(spec)
     batch = initialize(parts, spec)
     standardised = parts.encoder.bijection.layers[0]()(batch.x.reshape(-1, 4))
@@ -197,7 +197,7 @@ def test_the_training_seed_holds_the_training_while_the_problem_varies():
 @pytest.mark.parametrize("name", ["adassl-v", "adassl-s", "simvae"])
 def test_parts_with_their_own_noise_take_it_from_the_training_seed(name):
     def loss(seed):
-        parts = build(ExperimentSpec.from_settings(generator="jump", objective=name, latent_dim=4, seed=seed, problem_seed=0, device="cpu"))
+        parts = build(ExperimentSpec.from_settings(process="jump", objective=name, latent_dim=4, seed=seed, problem_seed=0, device="cpu"))
         batch = parts.data.sample(32, 0)
         with torch.no_grad():
             z = torch.randn(32, 2, 4, generator=torch.Generator().manual_seed(0))
@@ -207,7 +207,7 @@ def test_parts_with_their_own_noise_take_it_from_the_training_seed(name):
 
 def test_the_flow_encoders_probes_follow_the_training_seed():
     def probe(seed):
-        parts = build(ExperimentSpec.from_settings(generator="box", encoder="flow", objective="plane-kde-ldm", seed=seed, device="cpu"))
+        parts = build(ExperimentSpec.from_settings(process="box", encoder="flow", objective="plane-kde-ldm", seed=seed, device="cpu"))
         return int(torch.randint(0, 2**30, (1,), generator=parts.encoder._probe))
     assert probe(0) != probe(1)
 
@@ -285,19 +285,19 @@ class Syncs(TorchDispatchMode):
 def cases():
     for name in OBJECTIVES.names():
         needs = NEEDS.get(name, {})
-        yield needs.get("generator", "jump" if name in ("adassl-oracle", "simvae") else "sphere"), name, needs.get("encoder", "mlp")
-    for name in GENERATORS.names():
+        yield needs.get("process", "jump" if name in ("adassl-oracle", "simvae") else "sphere"), name, needs.get("encoder", "mlp")
+    for name in PROCESSES.names():
         yield name, "plane-kde-ldm", "conv" if name == "video" else "mlp"
     yield "box", "plane-kde-ldm", "flow"
 
 
-@pytest.mark.parametrize("generator,objective,encoder", list(cases()))
-def test_no_training_step_waits_for_the_host(generator, objective, encoder):
+@pytest.mark.parametrize("process,objective,encoder", list(cases()))
+def test_no_training_step_waits_for_the_host(process, objective, encoder):
     # The reads do not grow with the step count (the end of training reads the final loss once),
     # and no op has a data-dependent output shape.
-    extra = {"seq_len": 3} if generator not in ("sphere", "box", "real") else {}
-    extra |= {k: v for k, v in NEEDS.get(objective, {}).items() if k not in ("generator", "encoder")}
-    parts = build(ExperimentSpec.from_settings(generator=generator, objective=objective, encoder=encoder, latent_dim=4,
+    extra = {"seq_len": 3} if process not in ("sphere", "box", "real") else {}
+    extra |= {k: v for k, v in NEEDS.get(objective, {}).items() if k not in ("process", "encoder")}
+    parts = build(ExperimentSpec.from_settings(process=process, objective=objective, encoder=encoder, latent_dim=4,
                                                device="cpu", **extra))
     train(parts.encoder, parts.objective, parts.data, Training(steps=1, batch_size=16))  # state created lazily on the first step
     counts = []
@@ -310,7 +310,7 @@ def test_no_training_step_waits_for_the_host(generator, objective, encoder):
 
 
 def test_the_exact_log_volume_waits_for_no_host_either():
-    parts = build(ExperimentSpec.from_settings(generator="box", encoder="flow", objective="plane-kde-ldm", device="cpu"))
+    parts = build(ExperimentSpec.from_settings(process="box", encoder="flow", objective="plane-kde-ldm", device="cpu"))
     objective = LDM(Plane(), FlowExact())
     train(parts.encoder, objective, parts.data, Training(steps=1, batch_size=16))
     counts = []
@@ -339,7 +339,7 @@ part_settings = st.fixed_dictionaries({}, optional={"latent_dim": st.integers(2,
 
 
 @given(
-    generator=st.sampled_from(["sphere", "box", "jump"]),
+    process=st.sampled_from(["sphere", "box", "jump"]),
     objective=st.sampled_from([None, "infonce", "byol", "adassl-v", "simvae"]),
     hidden=st.lists(st.integers(1, 64), min_size=1, max_size=3),
     training=st.builds(Training, steps=st.integers(1, 10**6), batch_size=st.integers(2, 4096), lr=st.floats(1e-8, 10.0)),
@@ -348,9 +348,9 @@ part_settings = st.fixed_dictionaries({}, optional={"latent_dim": st.integers(2,
     device=st.sampled_from(["auto", "cpu", "cuda", "cuda:1"]),
     settings=part_settings,
 )
-def test_specs_round_trip_through_json_and_toml_equal_hashable_and_keyed(generator, objective, hidden, training, seed, problem_seed, device, settings):
+def test_specs_round_trip_through_json_and_toml_equal_hashable_and_keyed(process, objective, hidden, training, seed, problem_seed, device, settings):
     spec = ExperimentSpec(
-        generator=Part.of(generator, **settings), encoder=Part.of("mlp", hidden=hidden),
+        process=Part.of(process, **settings), encoder=Part.of("mlp", hidden=hidden),
         objective=None if objective is None else Part(objective), training=training, seed=seed,
         problem_seed=problem_seed, device=device,
     )  # a CUDA device is accepted here on any machine: it is checked when the run starts
@@ -367,7 +367,7 @@ def test_run_help_lists_every_part_one_line_each(capsys):
         main(["run", "--help"])
     out = capsys.readouterr().out
     lines = out.splitlines()
-    for registry in (GENERATORS, ENCODERS, OBJECTIVES):
+    for registry in (PROCESSES, ENCODERS, OBJECTIVES):
         for name in registry.names():
             assert sum(line.startswith(f"  {name} ") for line in lines) == 1, name
-    assert "Build a generator, an encoder and an objective by name" in out
+    assert "Build a process, an encoder and an objective by name" in out

@@ -1,5 +1,5 @@
 """Filtering: the oracle bound against a brute-force Kalman filter, observation noise in the vector
-generators, and the Kalman-filter objective against its pair-method limit."""
+processes, and the Kalman-filter objective against its pair-method limit."""
 
 import math
 
@@ -254,7 +254,7 @@ def test_systematic_resampling_keeps_each_particle_its_share_up_to_one(seed, par
 def test_every_run_on_a_linear_gaussian_process_reports_its_oracle_and_how_it_was_computed(objective, layers, method):
     """The oracle is the process's baseline, whatever the objective; the filter's state is a readout of
     the filter alone."""
-    spec = ExperimentSpec.from_settings(generator="gauss_ar1", objective=objective, latent_dim=2, seq_len=4,
+    spec = ExperimentSpec.from_settings(process="gauss_ar1", objective=objective, latent_dim=2, seq_len=4,
                                         mixing_layers=layers, observation_noise=0.1, steps=2, batch_size=16,
                                         eval_samples=200, device="cpu")
     result = run_experiment(spec)

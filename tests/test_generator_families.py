@@ -1,4 +1,4 @@
-"""Issue 4: every generator family, its laws, its contract, and properties over drawn configurations."""
+"""Issue 4: every process family, its laws, its contract, and properties over drawn configurations."""
 
 import math
 
@@ -21,7 +21,7 @@ from identifiability.processes import (
     sample_gamma,
     sample_standard,
 )
-from identifiability.processes.strategies import contrastive_pairs, generators, latent_dynamics, nonlinear_ica, video_sequences
+from identifiability.processes.strategies import contrastive_pairs, processes, latent_dynamics, nonlinear_ica, video_sequences
 
 
 def gen(seed=0):
@@ -31,7 +31,7 @@ def gen(seed=0):
 # --- the contract, over every family --------------------------------------------------------
 
 
-@given(generators, st.integers(1, 9))
+@given(processes, st.integers(1, 9))
 def test_same_seed_same_batch_and_shapes_agree(g, n):
     a, b = g.sample(n, seed=3), g.sample(n, seed=3)
     assert isinstance(a, Batch) and len(a) == n

@@ -24,13 +24,13 @@ def assert_matches(measured: dict) -> None:
     """``golden.measure()``'s output (JSON-decoded) equals the pinned numbers within their tolerances."""
     assert measured["fingerprints"] == golden.FINGERPRINTS
     for dtype, runs in golden.GOLDEN_RUNS.items():
-        for (generator, objective), pinned in runs.items():
-            got = measured["runs"][dtype][f"{generator}/{objective}"]
-            assert got == pytest.approx(pinned, abs=golden.TOLERANCE[dtype]), (dtype, generator, objective)
+        for (process, objective), pinned in runs.items():
+            got = measured["runs"][dtype][f"{process}/{objective}"]
+            assert got == pytest.approx(pinned, abs=golden.TOLERANCE[dtype]), (dtype, process, objective)
     assert measured["metrics"] == pytest.approx(golden.METRICS, abs=golden.METRICS_TOLERANCE)
 
 
-def test_every_generator_keeps_its_mechanism():
+def test_every_process_keeps_its_mechanism():
     assert golden.fingerprints() == golden.FINGERPRINTS
 
 

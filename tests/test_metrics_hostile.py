@@ -101,7 +101,7 @@ def test_a_useless_heavy_column_is_named_and_the_others_keep_their_scores():
         assert result.per_latent[:2] == pytest.approx((1, 1), abs=1e-9) and not result.supported
 
 
-# (z_hat, z) of n rows from a generator, and the population R^2 of the best affine predictor of z
+# (z_hat, z) of n rows from a process, and the population R^2 of the best affine predictor of z
 HEAVY_FAMILIES = {
     "uniform + 0.3 t_3 noise": (lambda rng, n: (lambda z: (z + 0.3 * rng.standard_t(3, size=z.shape), z))(
         rng.uniform(-1, 1, (n, 3))), (1 / 3) / (1 / 3 + 0.09 * 3)),

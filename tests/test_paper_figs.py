@@ -20,7 +20,7 @@ from identifiability.figures.figure import sweep_file
 @pytest.fixture(scope="module")
 def template():
     """One real record (a 2-step filter run with DCI), the schema every fabricated record copies."""
-    spec = ExperimentSpec.from_settings(generator="gauss_ar1", objective="kalman-filter", latent_dim=2, seq_len=3,
+    spec = ExperimentSpec.from_settings(process="gauss_ar1", objective="kalman-filter", latent_dim=2, seq_len=3,
                                         steps=2, batch_size=16, eval_samples=200, dci=True, device="cpu")
     return run_experiment(spec).to_record()
 
@@ -56,7 +56,7 @@ def fabricated(name, template, seed=0):
     for spec in load_sweep(sweep_file(name, "fast")):
         record = copy.deepcopy(template)
         record["key"], record["spec"] = spec.key, spec.to_dict()
-        record["settings"] = {part: dict(getattr(spec, part).given) for part in ("generator", "encoder", "objective")}
+        record["settings"] = {part: dict(getattr(spec, part).given) for part in ("process", "encoder", "objective")}
         for number in number_names(template):
             _set(record, number, float(low[number] + rng.uniform(0, 0.01)))
         out.append(record)
@@ -184,7 +184,7 @@ def test_make_runs_only_what_the_store_lacks(template, tmp_path):
         store.append(record)
     made = paper_figs.make("profiles", "fast", tmp_path)  # every run stored: nothing trains
     assert made.sweep.skipped == made.sweep.runs and made.sweep.completed == 0
-    assert (tmp_path / "profiles.csv").read_text().startswith("objective,generator,runs")
+    assert (tmp_path / "profiles.csv").read_text().startswith("objective,process,runs")
 
 
 def test_the_command_line_refuses_unknown_figures_and_budgets(capsys):

@@ -57,16 +57,16 @@ def test_concurrent_appenders_leave_every_record_whole(tmp_path):
 
 
 def test_summaries_group_records_and_give_intervals():
-    def run(generator, score, seed):
-        return {"key": f"{generator}{seed}", "status": "ok", "spec": {"generator": {"name": generator}},
+    def run(process, score, seed):
+        return {"key": f"{process}{seed}", "status": "ok", "spec": {"process": {"name": process}},
                 "metrics": {"code": {"affine_r2": {"score": score, "null": {"upper": 0.01}}, "mcc": {"score": score / 2}}},
                 "baselines": {"raw_x": {"code": {"affine_r2": {"score": 0.7}, "mcc": {"score": 0.5}}}}}
 
     rows = summarise([run("sphere", 0.9, 0), run("sphere", 0.8, 1), run("box", 0.5, 0),
-                      {"key": "x", "status": "failed"}], by=["generator"])
-    sphere = next(r for r in rows if r["generator"] == "sphere")
+                      {"key": "x", "status": "failed"}], by=["process"])
+    sphere = next(r for r in rows if r["process"] == "sphere")
     assert sphere["runs"] == 2 and sphere["affine_r2"] == pytest.approx(0.85)
     assert sphere["affine_r2_low"] == pytest.approx(0.85 - 1.96 * 0.0707107 / 2**0.5, abs=1e-6)
-    table = format_table(rows, ["generator"])
+    table = format_table(rows, ["process"])
     assert "| sphere | 2 | 0.850 [" in table and "| box | 1 | 0.500 |" in table
-    assert to_csv(rows).splitlines()[0].startswith("generator,runs,affine_r2")
+    assert to_csv(rows).splitlines()[0].startswith("process,runs,affine_r2")

@@ -93,12 +93,12 @@ BAD_SPECS = {
     "steps = 'many'": "steps",
     "steps = 0": "steps",
     "eval_samples = 1e9": "eval_samples",
-    "generator = 'nope'": "generator",
+    "process = 'nope'": "process",
     "latnt_dim = 3": "latnt_dim",
     "[training]\nsteps = 3": "training is a table; a spec file is flat",
     "'objective.nope' = 3": "objective.nope",
     "'part.key' = 3": "part.key",
-    "generator = 'jump'\nobjective = 'simvae'\nhidden = [8]": "hidden is a setting of the encoder 'mlp' and the objective 'simvae'",
+    "process = 'jump'\nobjective = 'simvae'\nhidden = [8]": "hidden is a setting of the encoder 'mlp' and the objective 'simvae'",
     "seed = -1": "seed",
     "device = 'tpu'": "device",
     "plugins = ['no_such_module']": "plugins",
@@ -130,9 +130,9 @@ def test_a_bad_spec_or_sweep_file_is_one_line_naming_the_field(tmp_path, capsys,
 
 
 def test_a_sweep_file_names_the_grid_then_the_runs_each_beside_the_base():
-    specs = read_sweep("[base]\nsteps = 7\n[grid]\ngenerator = ['sphere', 'box']\nseed = [0, 1, 2]\n"
-                       "[[runs]]\ngenerator = 'jump'\nobjective = 'adassl-v'\n")
-    assert [(s.generator.name, s.seed) for s in specs[:6]] == [(g, k) for g in ("sphere", "box") for k in range(3)]
+    specs = read_sweep("[base]\nsteps = 7\n[grid]\nprocess = ['sphere', 'box']\nseed = [0, 1, 2]\n"
+                       "[[runs]]\nprocess = 'jump'\nobjective = 'adassl-v'\n")
+    assert [(s.process.name, s.seed) for s in specs[:6]] == [(g, k) for g in ("sphere", "box") for k in range(3)]
     assert specs[6].objective.name == "adassl-v" and all(s.training.steps == 7 for s in specs)
 
 
@@ -171,7 +171,7 @@ def test_a_worker_killed_mid_sweep_loses_nothing_done_and_the_rerun_completes(tm
     marker = tmp_path / "died"
     text = "[base]\n" + "\n".join(f"{k} = {json.dumps(v)}" for k, v in QUICK.items()) + (
         "\n[[grid]]\nobjective = ['infonce', 'simclr', 'cpc']\n"
-        f"[[grid]]\ngenerator = ['box']\nobjective = ['user-dies-once']\nmarker = [{json.dumps(str(marker))}]\n"
+        f"[[grid]]\nprocess = ['box']\nobjective = ['user-dies-once']\nmarker = [{json.dumps(str(marker))}]\n"
     )
     specs, store = read_sweep(text), Store(tmp_path / "r.jsonl")
     first = run_sweep(specs, store, workers=1, batch_seeds=False)
@@ -205,8 +205,8 @@ def test_a_sweep_killed_from_outside_resumes_where_it_stopped(tmp_path):
 
 def test_a_dask_local_cluster_gives_the_same_records_as_the_local_pool(tmp_path, user_parts):
     pytest.importorskip("distributed")
-    text = sweep_file(tmp_path / "grid.toml", "generator = ['sphere', 'box']\nseed = [0, 1]\n").read_text() + (
-        "[[runs]]\nencoder = 'user-residual'\nobjective = 'user-align-uniform'\ngenerator = 'box'\n"
+    text = sweep_file(tmp_path / "grid.toml", "process = ['sphere', 'box']\nseed = [0, 1]\n").read_text() + (
+        "[[runs]]\nencoder = 'user-residual'\nobjective = 'user-align-uniform'\nprocess = 'box'\n"
     )
     specs = read_sweep(text)
     pool, cluster = Store(tmp_path / "pool.jsonl"), Store(tmp_path / "cluster.jsonl")
@@ -217,20 +217,20 @@ def test_a_dask_local_cluster_gives_the_same_records_as_the_local_pool(tmp_path,
 
 def test_report_prints_a_table_per_cell_beside_the_baselines_and_writes_csv(tmp_path, capsys):
     specs = read_sweep("[base]\nsteps = 10\nbatch_size = 64\neval_samples = 200\nlatent_dim = 3\ndevice = 'cpu'\n"
-                       "[grid]\ngenerator = ['sphere', 'box']\nseed = [0, 1, 2]\n")
+                       "[grid]\nprocess = ['sphere', 'box']\nseed = [0, 1, 2]\n")
     store = Store(tmp_path / "r.jsonl")
     assert run_sweep(specs, store).completed == 6
-    assert main(["report", str(store.path), "--by", "generator,objective", "--csv", str(tmp_path / "t.csv")]) == 0
+    assert main(["report", str(store.path), "--by", "process,objective", "--csv", str(tmp_path / "t.csv")]) == 0
     table = capsys.readouterr().out.splitlines()
-    assert table[0] == "| generator | objective | runs | affine_r2 | mcc | affine_r2.null | raw_x.affine_r2 | mcc.null | raw_x.mcc |"
+    assert table[0] == "| process | objective | runs | affine_r2 | mcc | affine_r2.null | raw_x.affine_r2 | mcc.null | raw_x.mcc |"
     assert len(table) == 4
     rows = {line.split("|")[1].strip(): line for line in table[2:]}
     assert set(rows) == {"sphere", "box"} and all("| 3 |" in line for line in rows.values())
     # the cell's mean is the mean of its records
-    mean = sum(r["metrics"]["code"]["affine_r2"]["score"] for r in store.records() if r["spec"]["generator"]["name"] == "box") / 3
+    mean = sum(r["metrics"]["code"]["affine_r2"]["score"] for r in store.records() if r["spec"]["process"]["name"] == "box") / 3
     assert f"{mean:.3f} [" in rows["box"]
     csv = (tmp_path / "t.csv").read_text().splitlines()
-    assert csv[0].startswith("generator,objective,runs,affine_r2,affine_r2_low,affine_r2_high") and len(csv) == 3
+    assert csv[0].startswith("process,objective,runs,affine_r2,affine_r2_low,affine_r2_high") and len(csv) == 3
 
 
 def test_report_refuses_a_missing_or_broken_store_in_one_line(tmp_path, capsys):
@@ -251,8 +251,8 @@ def test_a_run_stopped_mid_training_resumes_from_its_checkpoint_to_the_same_numb
     """Whatever the run holds (an EMA target, the objective's own noise, a flow's probes), the
     checkpoint holds too, and the learning rate's schedule resumes where it was: the resumed run ends
     on the uninterrupted run's numbers exactly."""
-    generator = "box" if objective.startswith("plane") else "sphere"
-    spec = ExperimentSpec.from_settings(generator=generator, objective=objective, encoder=encoder, steps=30, batch_size=32,
+    process = "box" if objective.startswith("plane") else "sphere"
+    spec = ExperimentSpec.from_settings(process=process, objective=objective, encoder=encoder, steps=30, batch_size=32,
                                         eval_samples=300, latent_dim=3, device="cpu", lr_schedule="cosine", lr_warmup=5)
     whole = run_experiment(spec)
     checkpoint = Checkpoint(tmp_path / "run.pt", every=10, identity=spec.key)
@@ -315,8 +315,8 @@ BATCHABLE = [name for name in OBJECTIVES.names()
 
 
 def _seeds(objective: str, steps: int, **training: object) -> list[ExperimentSpec]:
-    generator = "box" if objective.startswith("plane") or objective in ("kalman", "kalman-filter", "vicreg-ldm", "er") else "sphere"
-    return [ExperimentSpec.from_settings(generator=generator, objective=objective, seed=seed, problem_seed=0, steps=steps,
+    process = "box" if objective.startswith("plane") or objective in ("kalman", "kalman-filter", "vicreg-ldm", "er") else "sphere"
+    return [ExperimentSpec.from_settings(process=process, objective=objective, seed=seed, problem_seed=0, steps=steps,
                                          batch_size=32, eval_samples=200, latent_dim=3, device="cpu", **training) for seed in range(3)]
 
 

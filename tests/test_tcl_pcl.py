@@ -75,12 +75,12 @@ def test_tcl_refuses_bad_shapes(z, u, match):
 
 
 def test_tcl_is_built_for_segmented_ica_only_and_declares_the_segment():
-    parts = build(ExperimentSpec.from_settings(generator="ica", objective="tcl", segments=6, latent_dim=3, device="cpu"))
+    parts = build(ExperimentSpec.from_settings(process="ica", objective="tcl", segments=6, latent_dim=3, device="cpu"))
     assert isinstance(parts.objective, TCL) and parts.objective.segments == 6
     assert parts.objective.requires == {"segment"} and not batchable(parts.encoder, parts.objective)
-    for generator in ("ica", "sphere", "jump", "nonstat_noise"):  # ica without segments, and no segments at all
+    for process in ("ica", "sphere", "jump", "nonstat_noise"):  # ica without segments, and no segments at all
         with pytest.raises(SettingError, match="tcl classifies the segment of each sample.*segments > 0"):
-            build(ExperimentSpec.from_settings(generator=generator, objective="tcl", latent_dim=4, device="cpu"))
+            build(ExperimentSpec.from_settings(process=process, objective="tcl", latent_dim=4, device="cpu"))
 
 
 # --- PCL: the loss by hand, and its batching -------------------------------------------------------
@@ -147,12 +147,12 @@ def test_pcl_refuses_bad_shapes(z, match):
 
 @pytest.mark.parametrize("form", ["mlp", "laplace"])
 def test_pcl_needs_only_the_codes_and_batches_under_vmap(form):
-    parts = build(ExperimentSpec.from_settings(generator="ica", objective="pcl", form=form, latent_dim=3, device="cpu"))
+    parts = build(ExperimentSpec.from_settings(process="ica", objective="pcl", form=form, latent_dim=3, device="cpu"))
     assert parts.objective.requires == frozenset() and batchable(parts.encoder, parts.objective)
     z = torch.randn(4, 32, 3, 3, generator=torch.Generator().manual_seed(2))
     torch.testing.assert_close(torch.vmap(parts.objective)(z), torch.stack([parts.objective(zi) for zi in z]))
     with pytest.raises(SettingError, match="form"):
-        build(ExperimentSpec.from_settings(generator="ica", objective="pcl", form="gaussian", device="cpu"))
+        build(ExperimentSpec.from_settings(process="ica", objective="pcl", form="gaussian", device="cpu"))
 
 
 # --- recovery at a small budget, and the controls that must fail ------------------------------------
@@ -160,8 +160,8 @@ def test_pcl_needs_only_the_codes_and_batches_under_vmap(form):
 # a constant rate: the thresholds below were measured at one
 BUDGET = {"latent_dim": 3, "mixing_layers": 3, "steps": 1500, "batch_size": 256, "lr_schedule": "constant",
           "eval_samples": 4000, "device": "cpu"}
-TCL_DATA = {"generator": "ica", "objective": "tcl", "law": "gaussian", "autoregression": 0.0, "seq_len": 1}
-PCL_DATA = {"generator": "ica", "objective": "pcl", "law": "laplace", "seq_len": 2}
+TCL_DATA = {"process": "ica", "objective": "tcl", "law": "gaussian", "autoregression": 0.0, "seq_len": 1}
+PCL_DATA = {"process": "ica", "objective": "pcl", "law": "laplace", "seq_len": 2}
 
 
 def scores(seed: int, **settings) -> dict[str, float]:

@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 
 from identifiability.processes import ContrastivePairs
 from identifiability import ExperimentSpec, run_experiment
-from identifiability.registry import ENCODERS, GENERATORS
+from identifiability.registry import ENCODERS, PROCESSES
 from identifiability.encoders import MLPEncoder
 from identifiability.metrics import dci
 from identifiability import preset
@@ -174,18 +174,18 @@ def test_record_holds_config_metrics_timings_and_versions():
     assert {"torch", "numpy", "python", "identifiability"} <= record["versions"].keys()
 
 
-@pytest.mark.parametrize("generator", GENERATORS.names())
-def test_every_generator_trains_and_scores_by_name(generator):
-    config = ExperimentSpec.from_settings(generator=generator, latent_dim=4, steps=3, batch_size=16, eval_samples=200, device="cpu")
+@pytest.mark.parametrize("process", PROCESSES.names())
+def test_every_process_trains_and_scores_by_name(process):
+    config = ExperimentSpec.from_settings(process=process, latent_dim=4, steps=3, batch_size=16, eval_samples=200, device="cpu")
     result = run_experiment(config)
     assert -1 < result.code["affine_r2"].score <= 1 and 0 <= result.code["mcc"].score <= 1
-    assert result.to_record()["spec"]["generator"]["name"] == generator
+    assert result.to_record()["spec"]["process"]["name"] == process
 
 
 @pytest.mark.parametrize("encoder", ENCODERS.names())
 def test_every_encoder_trains_by_name(encoder):
-    generator = "video" if encoder == "conv" else "box"
-    config = ExperimentSpec.from_settings(generator=generator, encoder=encoder, latent_dim=4, steps=3, batch_size=16, eval_samples=200, device="cpu")
+    process = "video" if encoder == "conv" else "box"
+    config = ExperimentSpec.from_settings(process=process, encoder=encoder, latent_dim=4, steps=3, batch_size=16, eval_samples=200, device="cpu")
     result = run_experiment(config)
     assert result.estimator.startswith(f"{encoder} ({ {'mlp': 'MLP', 'linear': 'Linear', 'conv': 'Conv', 'flow': 'Injective'}[encoder]}")
 

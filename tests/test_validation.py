@@ -69,8 +69,8 @@ def built(**settings):
 CASES += [(built, base, name, values) for base, name, values in [
     ({}, "latent_dim", [NAN, 1, -1, 2.5]),
     ({}, "kappa", POSITIVE + [HUGE]),
-    ({"generator": "jump"}, "uncertainty", UNIT),
-    ({"generator": "jump"}, "seq_len", [NAN, 1, -1]),
+    ({"process": "jump"}, "uncertainty", UNIT),
+    ({"process": "jump"}, "seq_len", [NAN, 1, -1]),
     ({}, "mixing_layers", [NAN, -1, 1.5]),
     ({}, "temperature", POSITIVE + [HUGE]),
     ({"objective": "byol"}, "ema", [NAN, INF, -0.1, 1.0]),

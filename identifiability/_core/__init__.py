@@ -1,7 +1,7 @@
 """The layer below every other, which any layer may import: argument checks, memory estimates and
 seeded random streams.
 
-It depends on numpy and torch only, so that ``generators`` and ``identifiability`` validate and
+It depends on numpy and torch only, so that ``processes`` and ``identifiability`` validate and
 seed alike without importing each other.
 """
 

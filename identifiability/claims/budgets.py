@@ -1,4 +1,4 @@
-"""How much a claim test spends: seeds, held-out samples and generators drawn per test."""
+"""How much a claim test spends: seeds, held-out samples and processes drawn per test."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ class Budget:
         name: "fast" (the default test run) or "full" (``--claims-budget=full``, slow tests).
         seeds: the seeds of each verification; each seed is a new problem and a new training.
         eval_samples: held-out samples scored per seed.
-        examples: generators Hypothesis draws per claim test.
+        examples: processes Hypothesis draws per claim test.
     """
 
     name: str
@@ -29,7 +29,7 @@ class Budget:
 TUNING_SEEDS = (0, 1, 2, 3, 4)
 HELD_BACK_SEEDS = (101, 102, 103, 104, 105)
 BUDGETS = {
-    # one seed and one generator per claim: the whole library and its controls in under 5 minutes on 2 cores
+    # one seed and one process per claim: the whole library and its controls in under 5 minutes on 2 cores
     "fast": Budget("fast", seeds=HELD_BACK_SEEDS[:1], eval_samples=4000, examples=1),
     "full": Budget("full", seeds=HELD_BACK_SEEDS, eval_samples=10_000, examples=3),
 }

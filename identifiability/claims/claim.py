@@ -1,9 +1,9 @@
 """A claim: what an identifiability theorem promises, as data, and the verdict of testing it.
 
-A ``Claim`` names the assumptions it needs (matched against a generator's declared
+A ``Claim`` names the assumptions it needs (matched against a process's declared
 ``assumptions``), an estimator recipe, the equivalence class it promises (a class of
-``metrics.profile``) and a threshold on that class's score. ``Claim.verify(generator, budget)``
-trains (or fits) the estimator on the generator's data for each seed of the budget, scores the
+``metrics.profile``) and a threshold on that class's score. ``Claim.verify(process, budget)``
+trains (or fits) the estimator on the process's data for each seed of the budget, scores the
 held-out codes, and returns a ``Verdict``: the score per seed beside what would explain it without
 the theorem (chance, the raw observations), the supervised reference, and the checks the verdict
 rests on, never a bare boolean. A ``Control`` is a claim on data (or with a recipe) that violates
@@ -26,7 +26,7 @@ from identifiability._core import SettingError, check_float, check_seed
 
 from ..experiment import held_out
 from ..metrics.profile import CLASSES, Profile, profile
-from ..registry import GENERATORS, Context
+from ..registry import PROCESSES, Context
 from ..specs import Part
 from .budgets import Budget, as_budget
 from .recipes import Codes, Recipe
@@ -47,7 +47,7 @@ class Claim:
         name: a short name ("contrastive-inverts-mixing").
         statement: the claim in one sentence.
         reference: where it is stated (paper, theorem).
-        assumptions: the generator assumptions it needs (names a generator declares).
+        assumptions: the process assumptions it needs (names a process declares).
         recipe: the estimator (``Trained``: an encoder and objective the toolkit trains; ``Fitted``:
             a scikit-learn-style estimator).
         equivalence: the class of maps it recovers z up to: one of ``metrics.profile.CLASSES``.
@@ -86,20 +86,20 @@ class Claim:
         return replace(self, **changes)
 
     def verify(
-        self, generator: Part | str, budget: str | Budget = "fast", *, seeds: Sequence[int] | None = None,
+        self, process: Part | str, budget: str | Budget = "fast", *, seeds: Sequence[int] | None = None,
         device: str = "cpu",
     ) -> Verdict:
-        """Test the claim on data from ``generator`` at ``budget`` ("fast", "full" or a ``Budget``),
+        """Test the claim on data from ``process`` at ``budget`` ("fast", "full" or a ``Budget``),
         on the budget's seeds or on ``seeds`` (each a new problem and a new training)."""
-        generator = Part(generator) if isinstance(generator, str) else generator
+        process = Part(process) if isinstance(process, str) else process
         budget = _with_seeds(as_budget(budget), seeds)
-        declared = _assumptions(generator)
-        codes = self.recipe.codes(generator, budget, device=device)
+        declared = _assumptions(process)
+        codes = self.recipe.codes(process, budget, device=device)
         scored = [self.score(c.estimator.z_hat, c.estimator.z, s, null=i == 0) for i, (s, c) in enumerate(zip(budget.seeds, codes))]
         first = codes[0].estimator
         assert scored[0].nulls is not None
         return Verdict(
-            claim=self, generator=generator, budget=budget, missing=tuple(sorted(self.assumptions - declared)),
+            claim=self, process=process, budget=budget, missing=tuple(sorted(self.assumptions - declared)),
             scores=tuple(p.scores[self.equivalence] for p in scored), null=scored[0].nulls[self.equivalence],
             raw=tuple(self.score(c.estimator.x, c.estimator.z, s).scores[self.equivalence] for s, c in zip(budget.seeds, codes)),
             reference=tuple(self.score(c.supervised.z_hat, c.supervised.z, s).scores[self.equivalence]
@@ -137,9 +137,9 @@ def _loss_ends(codes: Codes) -> tuple[float, float] | None:
     return float(losses[: max(1, len(losses) // 100)].mean()), codes.log.final_loss
 
 
-def _assumptions(generator: Part) -> frozenset[str]:
-    """What the generator declares of itself (its mechanism is built, nothing is drawn)."""
-    data, _ = GENERATORS.build(generator.name, Context(seed=0, problem_seed=0), generator.given)
+def _assumptions(process: Part) -> frozenset[str]:
+    """What the process declares of itself (its mechanism is built, nothing is drawn)."""
+    data, _ = PROCESSES.build(process.name, Context(seed=0, problem_seed=0), process.given)
     return frozenset(data.assumptions)
 
 
@@ -157,7 +157,7 @@ class Check:
 
 @dataclass(frozen=True)
 class Verdict:
-    """The outcome of testing a claim on one generator at one budget.
+    """The outcome of testing a claim on one process at one budget.
 
     Attributes:
         scores: the equivalence class's score of the held-out codes, one per seed.
@@ -168,11 +168,11 @@ class Verdict:
         warnings: per seed, the class metric's warnings that the data do not support its score.
         losses: per seed, the estimator's training loss at its start and end (None: fitted).
         profile: the first seed's codes' distance to every class (``metrics.profile``).
-        missing: the claim's assumptions the generator does not declare (the claim does not apply).
+        missing: the claim's assumptions the process does not declare (the claim does not apply).
     """
 
     claim: Claim
-    generator: Part
+    process: Part
     budget: Budget
     scores: tuple[float, ...]
     null: float
@@ -227,12 +227,12 @@ class Verdict:
 
     @property
     def holds(self) -> bool:
-        """The generator has the claim's assumptions and every check is met."""
+        """The process has the claim's assumptions and every check is met."""
         return not self.missing and all(c.met for c in self.checks)
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "claim": self.claim.name, "generator": self.generator.to_dict(), "budget": self.budget.name,
+            "claim": self.claim.name, "process": self.process.to_dict(), "budget": self.budget.name,
             "seeds": list(self.budget.seeds), "equivalence": self.claim.equivalence, "threshold": self.claim.threshold,
             "scores": list(self.scores), "interval": list(self.interval), "null": self.null, "raw": list(self.raw),
             "reference": list(self.reference), "margin": self.claim.margin, "warnings": [list(w) for w in self.warnings],
@@ -243,13 +243,13 @@ class Verdict:
 
     def __str__(self) -> str:
         claim, (low, high) = self.claim, self.interval
-        settings = ", ".join(f"{k}={v}" for k, v in self.generator.given.items())
+        settings = ", ".join(f"{k}={v}" for k, v in self.process.given.items())
         applies = f"lacks {', '.join(self.missing)}: the claim does not apply" if self.missing else "has every assumption"
         outcome = "HOLDS" if self.holds else "DOES NOT HOLD"
         seeds = ", ".join(f"{s:.3f}" for s in self.scores)
         lines = [
             f"claim      {claim.name}: {claim.statement} ({claim.reference})",
-            f"data       {self.generator.name}({settings}) {applies}",
+            f"data       {self.process.name}({settings}) {applies}",
             f"budget     {self.budget.name}: seeds {', '.join(map(str, self.budget.seeds))}, {claim.recipe.describe(self.budget)}",
             f"{claim.equivalence:<10} {self.mean:.3f} [{low:.3f}, {high:.3f}] (seeds {seeds}), threshold {claim.threshold}: {outcome}",
             f"checks     {' | '.join(map(str, self.checks))}",
@@ -281,7 +281,7 @@ class Control:
     Attributes:
         name: a short name.
         claim: the claim the control runs.
-        problems: generators drawn for it (the claim's mixing depths).
+        problems: processes drawn for it (the claim's mixing depths).
         violates: the assumptions the problems lack (empty where the recipe drops one).
         reason: why the control must fail, in one sentence.
         loss_drop: the least fall of the training loss, start to end, in the loss's units.
@@ -296,13 +296,13 @@ class Control:
     loss_drop: float | None
     ideal: Ideal | None = None
 
-    def ideal_score(self, generator: Part, budget: Budget) -> float:
+    def ideal_score(self, process: Part, budget: Budget) -> float:
         """The class score of the ideal code on the budget's first seed's held-out draw (as
         ``experiment.evaluate`` draws it); 0 for a code constant in every column (it carries nothing)."""
         if self.ideal is None:
             raise SettingError("ideal", f"the control {self.name!r} names no ideal code")
         seed = budget.seeds[0]
-        data, _ = GENERATORS.build(generator.name, Context(seed=seed, problem_seed=seed), generator.given)
+        data, _ = PROCESSES.build(process.name, Context(seed=seed, problem_seed=seed), process.given)
         held = held_out(data, seed, budget.eval_samples, dtype=torch.float64)
         code, z = self.ideal(data, held)
         if not bool((code.amax(0) > code.amin(0)).any()):
@@ -311,7 +311,7 @@ class Control:
 
     def problem(self, verdict: Verdict, budget: Budget) -> str | None:
         """What is wrong with a control's verdict (None: nothing): it holds, or it fails for another
-        reason than the violation (the generator lacks other assumptions, the training had no
+        reason than the violation (the process lacks other assumptions, the training had no
         signal, or the violated model's own optimum would pass)."""
         if verdict.holds:
             return "the control holds, so the claim's test cannot tell"
@@ -321,13 +321,13 @@ class Control:
         if not verdict.informative:
             return "chance meets the threshold: the control fails on nothing"
         if verdict.missing != self.violates:
-            return f"the generator lacks {verdict.missing}, the control says it violates {self.violates}"
+            return f"the process lacks {verdict.missing}, the control says it violates {self.violates}"
         if self.loss_drop is not None:
             drops = [a - b for a, b in (ends for ends in verdict.losses if ends is not None)]
             if min(drops) < self.loss_drop:
                 return f"the training had no signal: its loss fell by {min(drops):.3f} < {self.loss_drop:g}"
         if self.ideal is not None:
-            ideal = self.ideal_score(verdict.generator, budget)
+            ideal = self.ideal_score(verdict.process, budget)
             if ideal >= self.claim.threshold:
                 return f"the violated model's own optimum scores {ideal:.3f} >= {self.claim.threshold:g}: the violation does not fail the class"
         return None

@@ -1,7 +1,7 @@
-"""Claims from the literature, each with the generators it is about and its negative controls.
+"""Claims from the literature, each with the processes it is about and its negative controls.
 
 Every entry is a ``Claim`` (what is promised, of which estimator, up to which class of maps, at
-which threshold) beside a Hypothesis strategy of generators that satisfy its assumptions, and
+which threshold) beside a Hypothesis strategy of processes that satisfy its assumptions, and
 ``Control``s that violate one (or a recipe that drops what the theorem needs), each with why it must
 fail and an optimum of the violated model that fails the class too. A nonlinear claim's strategy
 draws nonlinear mixings only (at least 2 layers; Hypothesis's first example is the smallest of
@@ -24,7 +24,7 @@ from .recipes import Fitted, Trained
 
 
 def problems(name: str, **settings: object) -> st.SearchStrategy[Part]:
-    """Generators named ``name`` with settings drawn from strategies (or fixed values)."""
+    """Processes named ``name`` with settings drawn from strategies (or fixed values)."""
     drawn = {k: v if isinstance(v, st.SearchStrategy) else st.just(v) for k, v in settings.items()}
     return st.builds(Part.of, st.just(name), **drawn)  # shown on failure as of('ica', latent_dim=4, ...)
 
@@ -364,7 +364,7 @@ class Entry:
     Attributes:
         name: the test's name.
         claim: the claim.
-        problems: generators that satisfy its assumptions.
+        problems: processes that satisfy its assumptions.
         controls: its negative controls.
         slow: tested on the full budget only (``pytest -m slow``): its trainings are the longest.
         linear: its problems are linear mixings by design (its theorem is about one, or needs one);

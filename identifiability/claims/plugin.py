@@ -8,8 +8,8 @@ import pytest
 def pytest_addoption(parser: pytest.Parser) -> None:
     parser.getgroup("identifiability").addoption(
         "--claims-budget", choices=("fast", "full"), default="fast",
-        help="budget of claim tests: fast (the default: one held-back seed, one drawn generator, short training) or full "
-             "(five held-back seeds, three drawn generators, the measured budget)",
+        help="budget of claim tests: fast (the default: one held-back seed, one drawn process, short training) or full "
+             "(five held-back seeds, three drawn processes, the measured budget)",
     )
 
 

@@ -20,7 +20,7 @@ from identifiability._core import SettingError, check_int, derive_seed
 from ..experiment import ExperimentResult, held_out, run_experiments
 from ..objectives.base import Readout
 from ..training import TrainingLog
-from ..registry import GENERATORS, Context
+from ..registry import PROCESSES, Context
 from ..records import CODE
 from ..specs import Evaluation, ExperimentSpec, Part, Training
 from .budgets import Budget
@@ -37,7 +37,7 @@ class Codes:
 
 
 class Recipe(Protocol):
-    def codes(self, generator: Part, budget: Budget, *, device: str = "cpu") -> list[Codes]: ...
+    def codes(self, process: Part, budget: Budget, *, device: str = "cpu") -> list[Codes]: ...
 
     def describe(self, budget: Budget) -> str: ...
 
@@ -69,16 +69,16 @@ class Trained:
         check_int("fast_steps", self.fast_steps, low=1)
         check_int("full_steps", self.full_steps, low=1)
 
-    def specs(self, generator: Part, budget: Budget, device: str = "cpu") -> list[ExperimentSpec]:
+    def specs(self, process: Part, budget: Budget, device: str = "cpu") -> list[ExperimentSpec]:
         """The runs behind one verification: one per seed (each seed its own problem)."""
         training = Training(steps=self.full_steps if budget.name == "full" else self.fast_steps, batch_size=self.batch_size, lr=self.lr,
                             lr_schedule=self.lr_schedule)
-        return [ExperimentSpec(generator=generator, encoder=self.encoder, objective=self.objective, training=training,
+        return [ExperimentSpec(process=process, encoder=self.encoder, objective=self.objective, training=training,
                                evaluation=Evaluation(eval_samples=budget.eval_samples), seed=seed, device=device)
                 for seed in budget.seeds]
 
-    def codes(self, generator: Part, budget: Budget, *, device: str = "cpu") -> list[Codes]:
-        runs = _trained_runs(replace(self, readout=CODE), generator, budget, device)
+    def codes(self, process: Part, budget: Budget, *, device: str = "cpu") -> list[Codes]:
+        runs = _trained_runs(replace(self, readout=CODE), process, budget, device)
         missing = [r for pair in runs for r in pair if self.readout not in (r.held_out or {})]
         if missing:
             raise SettingError("readout", f"{missing[0].spec.objective.name!r} offers no readout {self.readout!r} "  # type: ignore[union-attr]
@@ -94,12 +94,12 @@ class Trained:
 
 @lru_cache(maxsize=16)
 def _trained_runs(
-    recipe: Trained, generator: Part, budget: Budget, device: str
+    recipe: Trained, process: Part, budget: Budget, device: str
 ) -> tuple[tuple[ExperimentResult, ExperimentResult], ...]:
     """The (estimator, supervised reference) results of a recipe's runs, with every readout's codes,
-    kept for the process: a claim and its control that share a recipe and a generator (a different
+    kept for the process: a claim and its control that share a recipe and a process (a different
     target, class or readout of the same training) train once."""
-    specs = recipe.specs(generator, budget, device)
+    specs = recipe.specs(process, budget, device)
     supervised = [replace(spec, objective=recipe.reference) for spec in specs]
     results = run_experiments(specs + supervised, keep_codes=True)
     n = len(specs)
@@ -119,11 +119,11 @@ class Fitted:
     full_samples: int
     supervised: Callable[[int], Any] = lambda seed: LinearRegression()  # noqa: E731
 
-    def codes(self, generator: Part, budget: Budget, *, device: str = "cpu") -> list[Codes]:
+    def codes(self, process: Part, budget: Budget, *, device: str = "cpu") -> list[Codes]:
         samples = self.full_samples if budget.name == "full" else self.fast_samples
         out = []
         for seed in budget.seeds:
-            data, _ = GENERATORS.build(generator.name, Context(seed=seed, problem_seed=seed), generator.given)
+            data, _ = PROCESSES.build(process.name, Context(seed=seed, problem_seed=seed), process.given)
             train = data.sample(samples, derive_seed(seed, "train"))
             held = held_out(data, seed, budget.eval_samples)
             x, z = train.x[:, 0].flatten(1).numpy(), train.z[:, 0].numpy()

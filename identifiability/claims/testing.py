@@ -1,12 +1,12 @@
-"""Claims as tests: one helper call checks a claim on every generator a Hypothesis strategy draws.
+"""Claims as tests: one helper call checks a claim on every process a Hypothesis strategy draws.
 
     def test_infonce_inverts_the_mixing(claims_budget):
         assert_holds(CONTRASTIVE, sphere_problems(), claims_budget)
 
 ``claims_budget`` is the pytest plugin's fixture (``--claims-budget=fast|full``). Each drawn
-generator is one verification (every seed of the budget trains); Hypothesis runs without deadline,
-derandomised (the same generators on every run, in CI too) and without a database, and on failure
-shrinks the generator and reports it with the verdict: the scores, the null and the baselines.
+process is one verification (every seed of the budget trains); Hypothesis runs without deadline,
+derandomised (the same processes on every run, in CI too) and without a database, and on failure
+shrinks the process and reports it with the verdict: the scores, the null and the baselines.
 """
 
 from __future__ import annotations
@@ -25,62 +25,62 @@ class ClaimFailed(AssertionError):
     """A claim did not hold where it should, or held where its control says it must not."""
 
 
-def _for_each(generators: st.SearchStrategy[Part], budget: Budget, check) -> None:
+def _for_each(processes: st.SearchStrategy[Part], budget: Budget, check) -> None:
     @settings(max_examples=budget.examples, deadline=None, derandomize=True, database=None,
               phases=(Phase.explicit, Phase.generate, Phase.shrink), suppress_health_check=list(HealthCheck))
-    @given(generators)
-    def each(generator: Part) -> None:
-        check(generator)
+    @given(processes)
+    def each(process: Part) -> None:
+        check(process)
 
     each()
 
 
-def _verdicts(claim: Claim, generators: st.SearchStrategy[Part], budget: str | Budget, problem) -> list[Verdict]:
-    """Verify ``claim`` on every generator drawn; ``problem(verdict)`` says what is wrong with a
+def _verdicts(claim: Claim, processes: st.SearchStrategy[Part], budget: str | Budget, problem) -> list[Verdict]:
+    """Verify ``claim`` on every process drawn; ``problem(verdict)`` says what is wrong with a
     verdict (None: nothing), raised as ``ClaimFailed`` with the verdict."""
     verdicts: list[Verdict] = []
 
-    def check(generator: Part) -> None:
-        verdict = claim.verify(generator, as_budget(budget))
+    def check(process: Part) -> None:
+        verdict = claim.verify(process, as_budget(budget))
         verdicts.append(verdict)
         if (message := problem(verdict)) is not None:
             raise ClaimFailed(f"{message}:\n{verdict}")
 
-    _for_each(generators, as_budget(budget), check)
+    _for_each(processes, as_budget(budget), check)
     return verdicts
 
 
-def assert_holds(claim: Claim, generators: st.SearchStrategy[Part], budget: str | Budget = "fast") -> list[Verdict]:
-    """Check that ``claim`` holds on every generator drawn (each must declare the claim's
+def assert_holds(claim: Claim, processes: st.SearchStrategy[Part], budget: str | Budget = "fast") -> list[Verdict]:
+    """Check that ``claim`` holds on every process drawn (each must declare the claim's
     assumptions); returns the verdicts. Raises ``ClaimFailed`` with the verdict otherwise."""
-    return _verdicts(claim, generators, budget, lambda v: (
-        "the strategy drew a generator the claim does not apply to" if v.missing
+    return _verdicts(claim, processes, budget, lambda v: (
+        "the strategy drew a process the claim does not apply to" if v.missing
         else None if v.holds else "the claim does not hold"))
 
 
-def assert_fails(claim: Claim, generators: st.SearchStrategy[Part], budget: str | Budget = "fast") -> list[Verdict]:
-    """Check that ``claim`` does not hold on any generator drawn; returns the verdicts. Raises
+def assert_fails(claim: Claim, processes: st.SearchStrategy[Part], budget: str | Budget = "fast") -> list[Verdict]:
+    """Check that ``claim`` does not hold on any process drawn; returns the verdicts. Raises
     ``ClaimFailed`` with the verdict where it holds anyway. (A library control is checked by
     ``assert_control``, which also asks why it fails.)"""
-    return _verdicts(claim, generators, budget,
+    return _verdicts(claim, processes, budget,
                      lambda v: "the claim holds, where the test says it must not" if v.holds else None)
 
 
 def pass_rate(
-    claim: Claim, generators: st.SearchStrategy[Part], seeds: tuple[int, ...], examples: int = 2, budget: str | Budget = "fast"
+    claim: Claim, processes: st.SearchStrategy[Part], seeds: tuple[int, ...], examples: int = 2, budget: str | Budget = "fast"
 ) -> list[Verdict]:
-    """The claim verified on each of ``examples`` generators drawn (as a budget draws them) and each of
-    ``seeds`` on its own (one verdict per generator and seed, at ``budget``'s training): the share
+    """The claim verified on each of ``examples`` processes drawn (as a budget draws them) and each of
+    ``seeds`` on its own (one verdict per process and seed, at ``budget``'s training): the share
     that holds is how often one fast test of the claim passes."""
     budget = replace(as_budget(budget), examples=examples)
     drawn: list[Part] = []
-    _for_each(generators, budget, drawn.append)
-    return [claim.verify(generator, budget, seeds=(seed,)) for generator in drawn for seed in seeds]
+    _for_each(processes, budget, drawn.append)
+    return [claim.verify(process, budget, seeds=(seed,)) for process in drawn for seed in seeds]
 
 
 def assert_control(control: Control, budget: str | Budget = "fast") -> list[Verdict]:
-    """Check a negative control on every generator its strategy draws: the claim does not hold, and
-    for the reason the control gives (``Control.problem``: the generators lack exactly the violated
+    """Check a negative control on every process its strategy draws: the claim does not hold, and
+    for the reason the control gives (``Control.problem``: the processes lack exactly the violated
     assumptions, the score falls below the threshold above chance, the training had a signal, and
     the violated model's own optimum fails the class). Raises ``ClaimFailed`` otherwise."""
     budget = as_budget(budget)

@@ -1,4 +1,4 @@
-"""A small convolutional encoder for the video generator's frames."""
+"""A small convolutional encoder for the video process's frames."""
 
 from __future__ import annotations
 

@@ -9,7 +9,7 @@ import numpy as np
 import torch
 
 from identifiability.metrics import affine_r2, dci, mcc, raw_observation_baseline, rotation_baseline
-from identifiability.registry import GENERATORS, Context
+from identifiability.registry import PROCESSES, Context
 
 from .figure import Figure, Rows, register
 from .style import COLOURS, figure
@@ -42,10 +42,10 @@ def table(records: Rows, budget: str) -> Rows:
         rows.append({"panel": "rotation", "metric": "rotation baseline MCC", "n": 4000, "d": d, "mean": rotation_baseline(z)})
     for problem in PROBLEMS:
         for layers in size["layers"]:
-            data, _ = GENERATORS.build(problem, Context(seed=0, problem_seed=0), {"latent_dim": 5, "mixing_layers": layers})
+            data, _ = PROCESSES.build(problem, Context(seed=0, problem_seed=0), {"latent_dim": 5, "mixing_layers": layers})
             batch = data.sample(4000, 1)
             raw = raw_observation_baseline(batch.x[:, 0], batch.z[:, 0])
-            rows.append({"panel": "raw", "generator": problem, "mixing_layers": layers, "n": 4000, "d": 5,
+            rows.append({"panel": "raw", "process": problem, "mixing_layers": layers, "n": 4000, "d": 5,
                          "affine_r2": raw["affine_r2"].score, "mcc": raw["mcc"].score})
     return rows
 
@@ -78,7 +78,7 @@ def plot(rows: Rows):
     for col, (score, label) in ((1, ("affine_r2", "affine R$^2$")), (2, ("mcc", "MCC (Pearson)"))):
         ax = axes[1, col]
         for i, problem in enumerate(PROBLEMS):
-            mine = sorted((r for r in raw if r["generator"] == problem), key=lambda r: r["mixing_layers"])
+            mine = sorted((r for r in raw if r["process"] == problem), key=lambda r: r["mixing_layers"])
             ax.plot([r["mixing_layers"] for r in mine], [r[score] for r in mine], marker="o", color=COLOURS[i], label=problem)
         ax.set(title=f"raw observations: {label} (d = 5)", xlabel="mixing depth (layers)", ylabel=label, ylim=(0, 1.05))
     for ax in axes.flat:

@@ -11,13 +11,13 @@ from identifiability.records import summarise
 from .figure import Figure, Rows, register
 from .style import COLOURS, baseline, figure, series, values
 
-GENERATORS = {"sphere": "sphere (InfoNCE)", "box": "box (Gaussian InfoNCE)"}
+PROCESSES = {"sphere": "sphere (InfoNCE)", "box": "box (Gaussian InfoNCE)"}
 SCORES = ("affine_r2", "mcc", "rotation_mcc")
 
 
 def table(records: Rows, budget: str) -> Rows:
-    rows = summarise(records, ("generator", "generator.latent_dim", "generator.mixing_layers"), SCORES)
-    return sorted(rows, key=lambda r: (r["generator"], r["generator.latent_dim"], r["generator.mixing_layers"]))
+    rows = summarise(records, ("process", "process.latent_dim", "process.mixing_layers"), SCORES)
+    return sorted(rows, key=lambda r: (r["process"], r["process.latent_dim"], r["process.mixing_layers"]))
 
 
 def _middle(values_: list[int]) -> int:
@@ -27,28 +27,28 @@ def _middle(values_: list[int]) -> int:
 
 def plot(rows: Rows):
     fig, axes = figure(2, 2, height=2.3)
-    dims = [r["generator.latent_dim"] for r in rows]
-    depths = [r["generator.mixing_layers"] for r in rows]
-    fixed = {"generator.mixing_layers": _middle(depths), "generator.latent_dim": _middle(dims)}
-    for col, (axis, label) in enumerate((("generator.latent_dim", "latent dimension d"),
-                                         ("generator.mixing_layers", "mixing depth (layers)"))):
-        other = "generator.mixing_layers" if axis == "generator.latent_dim" else "generator.latent_dim"
+    dims = [r["process.latent_dim"] for r in rows]
+    depths = [r["process.mixing_layers"] for r in rows]
+    fixed = {"process.mixing_layers": _middle(depths), "process.latent_dim": _middle(dims)}
+    for col, (axis, label) in enumerate((("process.latent_dim", "latent dimension d"),
+                                         ("process.mixing_layers", "mixing depth (layers)"))):
+        other = "process.mixing_layers" if axis == "process.latent_dim" else "process.latent_dim"
         for row, (score, name, raw, null) in enumerate((("affine_r2", "affine R$^2$", "raw_x.affine_r2", "affine_r2.null"),
                                                         ("mcc", "MCC (Pearson)", "raw_x.mcc", "mcc.null"))):
             ax = axes[row, col]
-            for i, generator in enumerate(GENERATORS):
-                cut = [r for r in rows if r["generator"] == generator and r[other] == fixed[other]]
+            for i, process in enumerate(PROCESSES):
+                cut = [r for r in rows if r["process"] == process and r[other] == fixed[other]]
                 if not cut:
                     continue
                 x = [r[axis] for r in cut]
                 series(ax, x, values(cut, score), values(cut, f"{score}_low"), values(cut, f"{score}_high"),
-                       label=GENERATORS[generator], colour=COLOURS[i])
-                baseline(ax, x, values(cut, raw), label=f"raw x, {generator}", colour=COLOURS[i], style=":")
+                       label=PROCESSES[process], colour=COLOURS[i])
+                baseline(ax, x, values(cut, raw), label=f"raw x, {process}", colour=COLOURS[i], style=":")
                 if row == 0 and i == 0:
                     baseline(ax, x, values(cut, null), label="null (95th pct.)")
                 if row == 1 and i == 0:
                     baseline(ax, x, values(cut, "rotation_mcc"), label="rotation baseline", style="-.")
-            fixed_label = "depth" if other == "generator.mixing_layers" else "d"
+            fixed_label = "depth" if other == "process.mixing_layers" else "d"
             ax.xaxis.set_major_locator(MaxNLocator(integer=True))
             ax.set(xlabel=label, ylabel=name, ylim=(-0.05, 1.05), title=f"{name} vs {label.split(' (')[0]} ({fixed_label} = {fixed[other]})")
     axes[0, 1].legend(loc="lower left", ncols=2)

@@ -1,4 +1,4 @@
-"""Figure 7, a gallery of the video generator: the frames of a sequence beside the latent
+"""Figure 7, a gallery of the video process: the frames of a sequence beside the latent
 trajectories that drew them, for the blob video (two blobs moving by gauss_ar1 dynamics), with and
 without pixel noise, and the LDM paper's dot-motion video (one dot on a circle with phase jumps)."""
 
@@ -73,12 +73,12 @@ def plot(rows: Rows):
 
 
 def caption(rows: Rows, budget: str) -> str:
-    return (f"The video generator. Each row: the {STEPS} frames of one sequence (each object in its own channel, shown "
+    return (f"The video process. Each row: the {STEPS} frames of one sequence (each object in its own channel, shown "
             "in its colour) and, right, the latent positions that drew them (square: t = 0). Top: two blobs moving by "
             "gauss_ar1 dynamics (16 x 16 pixels, uncertainty 0.5); middle: the same sequence with Gaussian pixel noise "
             "of standard deviation 0.2; bottom: the LDM paper's dot-motion video (one dot on a circle of radius 3, "
             "10 x 10 pixels, phase speed 0.5 rad per frame, 135-degree jumps at rate 0.01). Seed 0; no training.")
 
 
-FIGURE = register(Figure("gallery", "Frames of the video generators beside their latent trajectories.", table, plot, caption,
+FIGURE = register(Figure("gallery", "Frames of the video processes beside their latent trajectories.", table, plot, caption,
                          sweep=False))

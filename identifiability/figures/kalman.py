@@ -13,7 +13,7 @@ from .style import COLOURS, baseline, figure, series, values
 
 METHODS = {"kalman-filter": "Kalman filter LDM (MLP)", "kalman-filter-flow": "Kalman filter LDM (flow, exact)",
            "plane-kde-ldm": "Gaussian InfoNCE", "kalman-alignment": "alignment only (collapse)"}
-BY = ("generator", "objective", "generator.uncertainty", "generator.observation_noise", "generator.pixel_noise")
+BY = ("process", "objective", "process.uncertainty", "process.observation_noise", "process.pixel_noise")
 SCORES = ("affine_r2", "state.affine_r2", "oracle.per_frame", "oracle.filtered")
 FIXED = 0.3  # each axis is swept at the other noise held at 0.3
 
@@ -21,20 +21,20 @@ FIXED = 0.3  # each axis is swept at the other noise held at 0.3
 def table(records: Rows, budget: str) -> Rows:
     rows = summarise(records, BY, SCORES)
     order = list(METHODS)
-    return sorted(rows, key=lambda r: (r["generator"], order.index(r["objective"]) if r["objective"] in order else 99,
-                                       r["generator.uncertainty"] or 0, r["generator.observation_noise"] or 0,
-                                       r["generator.pixel_noise"] or 0))
+    return sorted(rows, key=lambda r: (r["process"], order.index(r["objective"]) if r["objective"] in order else 99,
+                                       r["process.uncertainty"] or 0, r["process.observation_noise"] or 0,
+                                       r["process.pixel_noise"] or 0))
 
 
 def _panels(rows: Rows) -> list[tuple[str, str, str, list[dict]]]:
-    gauss = [r for r in rows if r["generator"] == "gauss_ar1"]
-    panels = [("generator.observation_noise", "observation noise $\\sigma_x$", "at transition noise 0.3",
-               [r for r in gauss if r["generator.uncertainty"] == FIXED]),
-              ("generator.uncertainty", "transition noise (uncertainty)", "at observation noise 0.3",
-               [r for r in gauss if r["generator.observation_noise"] == FIXED])]
-    video = [r for r in rows if r["generator"] == "video"]
+    gauss = [r for r in rows if r["process"] == "gauss_ar1"]
+    panels = [("process.observation_noise", "observation noise $\\sigma_x$", "at transition noise 0.3",
+               [r for r in gauss if r["process.uncertainty"] == FIXED]),
+              ("process.uncertainty", "transition noise (uncertainty)", "at observation noise 0.3",
+               [r for r in gauss if r["process.observation_noise"] == FIXED])]
+    video = [r for r in rows if r["process"] == "video"]
     if video:
-        panels.append(("generator.pixel_noise", "pixel noise", "blob video, conv encoder", video))
+        panels.append(("process.pixel_noise", "pixel noise", "blob video, conv encoder", video))
     return [p for p in panels if p[3]]
 
 
@@ -66,7 +66,7 @@ def plot(rows: Rows):
 
 def caption(rows: Rows, budget: str) -> str:
     seeds = max(r["runs"] for r in rows)
-    video = " Right: the blob video (conv encoder) against pixel noise." if any(r["generator"] == "video" for r in rows) else ""
+    video = " Right: the blob video (conv encoder) against pixel noise." if any(r["process"] == "video" for r in rows) else ""
     return (f"Kalman predictive identifiability ({budget} budget). Held-out affine R^2 on gauss_ar1 (d = 2, linear "
             "mixing, T = 8) of predictive LDM through a Kalman filter with an MLP encoder (contrastive entropy) and "
             "with an injective flow (exact entropy), per frame (solid) and of the filter's state at the last step "

@@ -17,13 +17,13 @@ SCORES = ("affine_r2", "participation_ratio")
 
 
 def table(records: Rows, budget: str) -> Rows:
-    rows = summarise(records, ("generator", "objective", "generator.latent_dim"), SCORES)
+    rows = summarise(records, ("process", "objective", "process.latent_dim"), SCORES)
     order = {f"{s}-{e}-{f}": i for i, (s, e, f) in enumerate((s, e, f) for s in SPACES for e in ESTIMATORS for f in FORMS)}
-    return sorted(rows, key=lambda r: (r["generator"], order.get(r["objective"], 99)))
+    return sorted(rows, key=lambda r: (r["process"], order.get(r["objective"], 99)))
 
 
 def plot(rows: Rows):
-    problems = [p for p in PROBLEMS if any(r["generator"] == p for r in rows)]
+    problems = [p for p in PROBLEMS if any(r["process"] == p for r in rows)]
     fig, axes = figure(2, len(problems), width=3.6 * len(problems), height=2.4)
     groups = [f"{s}-{e}" for s in SPACES for e in ESTIMATORS]
     width = 0.38
@@ -31,7 +31,7 @@ def plot(rows: Rows):
         for row, (score, label) in enumerate((("affine_r2", "affine R$^2$"), ("participation_ratio", "participation ratio"))):
             ax = axes[row, col]
             for k, form in enumerate(FORMS):
-                cells = {r["objective"]: r for r in rows if r["generator"] == problem}
+                cells = {r["objective"]: r for r in rows if r["process"] == problem}
                 present = [(i, cells[f"{g}-{form}"]) for i, g in enumerate(groups) if f"{g}-{form}" in cells]
                 x = np.array([i for i, _ in present]) + (k - 0.5) * width
                 mean = np.array([r[score] for _, r in present])
@@ -39,13 +39,13 @@ def plot(rows: Rows):
                 ax.bar(x, mean, width, yerr=err, color=COLOURS[k], label=form.upper(), capsize=2, error_kw={"linewidth": 0.8})
             if score == "affine_r2":
                 ax.set_ylim(-0.05, 1.05)
-                mine = [r for r in rows if r["generator"] == problem]
+                mine = [r for r in rows if r["process"] == problem]
                 ax.axhline(np.mean([r["raw_x.affine_r2"] for r in mine]), color=BASELINE, linestyle=":", linewidth=0.9,
                            label="raw x")
                 ax.axhline(np.mean([r["affine_r2.null"] for r in mine]), color=BASELINE, linestyle="--", linewidth=0.9,
                            label="null (95th pct.)")
             else:
-                dim = next(r["generator.latent_dim"] for r in rows if r["generator"] == problem)
+                dim = next(r["process.latent_dim"] for r in rows if r["process"] == problem)
                 ax.axhline(dim, color="#777777", linestyle="--", linewidth=0.9, label="true latent dimension")
             ax.set_xticks(range(len(groups)), [g.replace("-", "\n") for g in groups])
             ax.set(ylabel=label, title=f"{PROBLEMS[problem]}: {label}")

@@ -11,7 +11,7 @@ from .style import COLOURS, baseline, figure, series, values
 
 METHODS = {"plane-kde-ldm": "InfoNCE (Gaussian)", "byol": "BYOL", "adassl-v": "AdaSSL-V", "adassl-s": "AdaSSL-S",
            "simvae": "SimVAE", "adassl-oracle": "oracle (true action)"}
-GENERATORS = ("jump", "sparse_resample", "hetero")
+PROCESSES = ("jump", "sparse_resample", "hetero")
 SCORES = ("affine_r2", "mcc", "dci")
 # what each score must beat to mean anything: the raw observations' score and the null's 95th percentile
 # (DCI's null gates the score itself: it is NaN, not drawn, where the code is not informative beyond chance)
@@ -20,36 +20,36 @@ LABELS = {"affine_r2": "affine R$^2$", "mcc": "MCC (Pearson)", "dci": "DCI disen
 
 
 def table(records: Rows, budget: str) -> Rows:
-    rows = summarise(records, ("generator", "objective", "generator.uncertainty"), SCORES)
+    rows = summarise(records, ("process", "objective", "process.uncertainty"), SCORES)
     order = list(METHODS)
-    return sorted(rows, key=lambda r: (GENERATORS.index(r["generator"]) if r["generator"] in GENERATORS else 9,
-                                       order.index(r["objective"]) if r["objective"] in order else 99, r["generator.uncertainty"]))
+    return sorted(rows, key=lambda r: (PROCESSES.index(r["process"]) if r["process"] in PROCESSES else 9,
+                                       order.index(r["objective"]) if r["objective"] in order else 99, r["process.uncertainty"]))
 
 
 def plot(rows: Rows):
-    generators = [g for g in GENERATORS if any(r["generator"] == g for r in rows)]
-    fig, axes = figure(len(SCORES), len(generators), width=2.6 * len(generators), height=2.0)
-    for col, generator in enumerate(generators):
+    processes = [g for g in PROCESSES if any(r["process"] == g for r in rows)]
+    fig, axes = figure(len(SCORES), len(processes), width=2.6 * len(processes), height=2.0)
+    for col, process in enumerate(processes):
         for row, score in enumerate(SCORES):
             ax = axes[row, col]
             for i, (method, name) in enumerate(METHODS.items()):
-                mine = sorted((r for r in rows if r["generator"] == generator and r["objective"] == method and score in r),
-                              key=lambda r: r["generator.uncertainty"])
+                mine = sorted((r for r in rows if r["process"] == process and r["objective"] == method and score in r),
+                              key=lambda r: r["process.uncertainty"])
                 if mine:
-                    x = [r["generator.uncertainty"] for r in mine]
+                    x = [r["process.uncertainty"] for r in mine]
                     series(ax, x, values(mine, score), values(mine, f"{score}_low"), values(mine, f"{score}_high"),
                            label=name, colour=COLOURS[i])
             # the references: one value per uncertainty (the same data for every method), from InfoNCE's rows
-            cells = sorted((r for r in rows if r["generator"] == generator and r["objective"] == "plane-kde-ldm"),
-                           key=lambda r: r["generator.uncertainty"])
+            cells = sorted((r for r in rows if r["process"] == process and r["objective"] == "plane-kde-ldm"),
+                           key=lambda r: r["process.uncertainty"])
             raw, null = REFERENCES[score]
             if cells:
-                x = [r["generator.uncertainty"] for r in cells]
+                x = [r["process.uncertainty"] for r in cells]
                 baseline(ax, x, values(cells, raw), label="raw x", style=":")
                 if null is not None:
                     baseline(ax, x, values(cells, null), label="null (95th pct.)")
             ax.set(ylim=(-0.05, 1.05), ylabel=LABELS[score] if col == 0 else None,
-                   xlabel="uncertainty" if row == len(SCORES) - 1 else None, title=generator if row == 0 else None)
+                   xlabel="uncertainty" if row == len(SCORES) - 1 else None, title=process if row == 0 else None)
     labelled = {}
     for ax in axes[0]:  # every method once, the oracle too (it is missing where it is not defined)
         labelled.update(zip(ax.get_legend_handles_labels()[1], ax.get_legend_handles_labels()[0]))
@@ -58,11 +58,11 @@ def plot(rows: Rows):
 
 
 def _loses(rows: Rows) -> list[str]:
-    """Method, generator, uncertainty cells where a method's affine R^2 is not above InfoNCE's."""
-    base = {(r["generator"], r["generator.uncertainty"]): r["affine_r2"] for r in rows if r["objective"] == "plane-kde-ldm"}
-    return [f"{METHODS.get(r['objective'], r['objective'])} on {r['generator']} at {r['generator.uncertainty']:g}"
+    """Method, process, uncertainty cells where a method's affine R^2 is not above InfoNCE's."""
+    base = {(r["process"], r["process.uncertainty"]): r["affine_r2"] for r in rows if r["objective"] == "plane-kde-ldm"}
+    return [f"{METHODS.get(r['objective'], r['objective'])} on {r['process']} at {r['process.uncertainty']:g}"
             for r in rows if r["objective"] in ("adassl-v", "adassl-s")
-            and (r["generator"], r["generator.uncertainty"]) in base and r["affine_r2"] <= base[(r["generator"], r["generator.uncertainty"])]]
+            and (r["process"], r["process.uncertainty"]) in base and r["affine_r2"] <= base[(r["process"], r["process.uncertainty"])]]
 
 
 def caption(rows: Rows, budget: str) -> str:

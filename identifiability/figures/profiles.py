@@ -23,15 +23,15 @@ def _score(cls: str, raw: bool = False) -> str:
 
 
 def table(records: Rows, budget: str) -> Rows:
-    estimators = summarise(records, ("objective", "generator"), [_score(c) for c in LINEAR_CLASSES])
-    raw = summarise(records, ("generator",), [_score(c, raw=True) for c in LINEAR_CLASSES])
+    estimators = summarise(records, ("objective", "process"), [_score(c) for c in LINEAR_CLASSES])
+    raw = summarise(records, ("process",), [_score(c, raw=True) for c in LINEAR_CLASSES])
     out = []
     for r, is_raw in [*((r, False) for r in estimators), *((r | {"objective": RAW}, True) for r in raw)]:
         scores = {c: r.get(_score(c, is_raw)) for c in LINEAR_CLASSES}
         finest = finest_of(reached_of({c: s for c, s in scores.items() if s is not None}, TOLERANCE))
-        out.append({"objective": r["objective"], "generator": r["generator"], "runs": r["runs"], **scores,
+        out.append({"objective": r["objective"], "process": r["process"], "runs": r["runs"], **scores,
                     "finest": ", ".join(finest) or "none"})
-    return sorted(out, key=lambda r: (r["generator"], r["objective"] != RAW, r["objective"]))
+    return sorted(out, key=lambda r: (r["process"], r["objective"] != RAW, r["objective"]))
 
 
 def plot(rows: Rows):
@@ -46,7 +46,7 @@ def plot(rows: Rows):
                         color="black" if r[c] > 0.6 else "white",
                         fontweight="bold" if c in r["finest"].split(", ") else "normal")
     ax.set_xticks(range(len(LINEAR_CLASSES)), LINEAR_CLASSES)
-    ax.set_yticks(range(len(rows)), [f"{r['objective']} on {r['generator']}" for r in rows])
+    ax.set_yticks(range(len(rows)), [f"{r['objective']} on {r['process']}" for r in rows])
     for label, r in zip(ax.get_yticklabels(), rows):
         if r["objective"] == RAW:
             label.set_fontstyle("italic")
@@ -58,7 +58,7 @@ def plot(rows: Rows):
 
 def caption(rows: Rows, budget: str) -> str:
     seeds = max(r["runs"] for r in rows)
-    reached = "; ".join(f"{r['objective']} on {r['generator']}: {r['finest']}" for r in rows)
+    reached = "; ".join(f"{r['objective']} on {r['process']}: {r['finest']}" for r in rows)
     return (f"Equivalence-class profile ({budget} budget). Each cell: how close the held-out codes of an estimator "
             "(row) come to the true latents under a class of maps (column), as the class's score, all on the R^2 scale "
             "(permutation: mean squared matched Pearson correlation; monotone: the same with Spearman's; orthogonal: R^2 "

@@ -113,7 +113,7 @@ class AdaSSL(Objective):
 
 
 class OracleEdit(Objective):
-    """The upper bound: the edit is handed the true latent action the generator returns
+    """The upper bound: the edit is handed the true latent action the process returns
     (``batch.r``: modes, resampling masks or continuous actions), z + h(z, r) with an MLP h
     initialised to 0. It must see z too: a jump rotates z, which no shift L(r) can express
     (measured: an additive oracle scored no better than plain InfoNCE on ``jump``)."""
@@ -130,7 +130,7 @@ class OracleEdit(Objective):
         """z (n, T, d), the true action per transition, (n, T-1) or (n, T-1, k), and the EMA
         encoder's encodings where the base distils from them."""
         if action is None:
-            raise ValueError("the oracle needs the generator's latent action (a dynamics preset with r: jump, sparse_resample, action)")
+            raise ValueError("the oracle needs the process's latent action (a dynamics preset with r: jump, sparse_resample, action)")
         pairs = consecutive_pairs(z, target)
         features = action.reshape(len(pairs), -1).to(z.dtype)
         edited = pairs[:, 0] + self.edit_net(torch.cat([pairs[:, 0], features], -1))

@@ -13,10 +13,10 @@ Geometry = Literal["sphere", "plane"]
 # What an objective may ask the trainer for, besides the encodings z (n, T, d) of a batch.
 INPUTS = {
     "log_volume": "the encoder's log-volume terms, (n, T) (an invertible encoder)",
-    "action": "the generator's latent action per transition, (n, T - 1, ...)",
+    "action": "the process's latent action per transition, (n, T - 1, ...)",
     "observations": "the batch's observations x, (n, T, ...)",
     "target": "the batch's encodings by an EMA copy of the encoder, (n, T, d), without gradient",
-    "segment": "the segment index of each sequence, (n,) (a segment-modulated generator's auxiliary variable)",
+    "segment": "the segment index of each sequence, (n,) (a segment-modulated process's auxiliary variable)",
     "latents": "the batch's true latents z, (n, T, d): for supervised baselines only, never for an estimator",
 }
 

@@ -46,7 +46,7 @@ class PCL(Objective):
     score). Gaussian AR sources are quasi-Gaussian (then only the nonlinear part of g is undone);
     temporally independent sources (autoregression 0) make the two kinds of pair identically
     distributed and the loss log 2 whatever the code: the negative control. This package's ``ica``
-    generator (AR(1), Laplace innovations, the paper's own simulation) is not uniformly dependent
+    process (AR(1), Laplace innovations, the paper's own simulation) is not uniformly dependent
     in the strict sense (the cross derivative of -|s' - a s| lives on the line s' = a s), as in the
     paper's experiments; recovery there is measured, not guaranteed.
 

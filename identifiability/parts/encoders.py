@@ -1,4 +1,4 @@
-"""The built-in encoders by name, shaped for the generator's observations and onto the sphere where
+"""The built-in encoders by name, shaped for the process's observations and onto the sphere where
 the objective's geometry is (the code scored is then the code the objective trained)."""
 
 from __future__ import annotations
@@ -39,7 +39,7 @@ def conv(context: Context, *, width: int = 32) -> ConvEncoder:
     """Strided convolutions and an MLP head, for video frames."""
     shape = context.data.observed_shape
     if len(shape) != 3 or shape[1] != shape[2]:
-        raise SettingError("encoder", f"conv is for video frames (C, H, W); this generator's observations are {shape}")
+        raise SettingError("encoder", f"conv is for video frames (C, H, W); this process's observations are {shape}")
     return ConvEncoder(shape[0], shape[1], context.latent_dim, width=width, normalize=context.geometry == "sphere")
 
 

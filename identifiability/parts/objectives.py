@@ -37,8 +37,8 @@ def matched(data: Process) -> bool:
 def default_objective(geometry: str) -> str:
     """The objective a run on latents of ``geometry`` trains unless told: InfoNCE on the sphere, its
     Gaussian (plane) form elsewhere. The one owner of the decision: a spec reads the geometry its
-    generator's registration declares, AdaSSL's base the built data's, and ``experiment.build``
-    refuses a generator whose data disagree with its declaration."""
+    process's registration declares, AdaSSL's base the built data's, and ``experiment.build``
+    refuses a process whose data disagree with its declaration."""
     return "infonce" if geometry == "sphere" else "plane-kde-ldm"
 
 
@@ -235,11 +235,11 @@ def adassl_s_byol(context: Context, *, ema: float = 0.99, l0: float = 0.05, rank
 
 @register_objective("adassl-oracle", derived=BASE)
 def adassl_oracle(context: Context, *, base: str = "infonce", temperature: float | None = None) -> OracleEdit:
-    """AdaSSL's upper bound: the edit is given the generator's true latent action."""
+    """AdaSSL's upper bound: the edit is given the process's true latent action."""
     # on a contrastive base or on BYOL's (then it distils from the EMA target too)
     action_dim = context.data.action_dim
     if action_dim is None:
-        raise SettingError("objective", "adassl-oracle needs a generator that returns its latent action (jump, sparse_resample, action)")
+        raise SettingError("objective", "adassl-oracle needs a process that returns its latent action (jump, sparse_resample, action)")
     return OracleEdit(context.latent_dim, _base(context, base, temperature, (*CONTRASTIVE_BASES, "byol")), action_dim)
 
 
@@ -279,7 +279,7 @@ def _segments(context: Context) -> int:
     segments = data.sample_segments
     if not segments:
         raise SettingError("objective", f"tcl classifies the segment of each sample, and {data!r} has none: "
-                                        "use the generator ica with segments > 0")
+                                        "use the process ica with segments > 0")
     return segments
 
 

@@ -1,4 +1,4 @@
-"""The typed batch that every generator returns."""
+"""The typed batch that every process returns."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
-"""Hypothesis strategies over valid generator configurations (needs hypothesis installed).
+"""Hypothesis strategies over valid process configurations (needs hypothesis installed).
 
-Each strategy draws a ready generator; shrinking heads for small dimensions, shallow mixing and
+Each strategy draws a ready process; shrinking heads for small dimensions, shallow mixing and
 the first preset or law listed.
 """
 
@@ -85,4 +85,4 @@ def video_sequences(draw) -> VideoSequences:
     )
 
 
-generators = st.one_of(nonlinear_ica(), contrastive_pairs(), latent_dynamics(), video_sequences())
+processes = st.one_of(nonlinear_ica(), contrastive_pairs(), latent_dynamics(), video_sequences())

@@ -1,4 +1,4 @@
-"""The trainer: Adam on fresh generator batches, deterministic under a seed."""
+"""The trainer: Adam on fresh process batches, deterministic under a seed."""
 
 from __future__ import annotations
 
@@ -26,7 +26,7 @@ from .devices import resolve_device
 
 
 class PairSource(Protocol):
-    """What the trainer needs of a generator."""
+    """What the trainer needs of a process."""
 
     def sample(self, n: int, seed: int | torch.Generator, *, device: torch.device | str = ..., dtype: torch.dtype = ...) -> Batch: ...
 
@@ -181,13 +181,13 @@ def _inputs(
             inputs["target"] = target(batch.x)
     if "action" in requires:
         if batch.r is None:
-            raise ValueError("the objective requires the generator's latent action, which this generator does not return")
+            raise ValueError("the objective requires the process's latent action, which this process does not return")
         inputs["action"] = batch.r
     if "observations" in requires:
         inputs["observations"] = batch.x
     if "segment" in requires:
         if batch.u is None:
-            raise ValueError("the objective requires the segment of each sample, which this generator does not return (ica with segments > 0 does)")
+            raise ValueError("the objective requires the segment of each sample, which this process does not return (ica with segments > 0 does)")
         inputs["segment"] = batch.u
     if "latents" in requires:
         inputs["latents"] = batch.z.to(z.dtype)

@@ -1,26 +1,26 @@
-"""The built-in generators by name: the problems a run trains on. Each is seeded by the problem seed."""
+"""The built-in processes by name: the problems a run trains on. Each is seeded by the problem seed."""
 
 from __future__ import annotations
 
 from identifiability._core import SettingError
 from identifiability.processes import PRESETS, ContrastivePairs, LatentDynamics, NonlinearICA, VideoSequences
 
-from ..registry import Context, register_generator
+from ..registry import Context, register_process
 
 
-@register_generator("sphere", geometry="sphere")
+@register_process("sphere", geometry="sphere")
 def sphere(context: Context, *, latent_dim: int = 5, kappa: float = 10.0, mixing_layers: int = 3) -> ContrastivePairs:
     """Zimmermann et al.: z uniform on the sphere, z' | z von Mises-Fisher(z, kappa), x = g(z)."""
     return ContrastivePairs(latent_dim, kappa, mixing_layers, seed=context.problem_seed)
 
 
-@register_generator("box")
+@register_process("box")
 def box(context: Context, *, latent_dim: int = 5, scale: float = 0.1, mixing_layers: int = 3) -> ContrastivePairs:
     """z uniform on [0, 1]^d, z' = z + N(0, scale^2) reflected at the walls, x = g(z)."""
     return ContrastivePairs(latent_dim, mixing_layers=mixing_layers, seed=context.problem_seed, space="box", scale=scale)
 
 
-@register_generator("real")
+@register_process("real")
 def real(context: Context, *, latent_dim: int = 5, scale: float = 0.1, mixing_layers: int = 3) -> ContrastivePairs:
     """z standard Laplace on R^d, z' = z + N(0, scale^2), x = g(z)."""
     return ContrastivePairs(
@@ -28,7 +28,7 @@ def real(context: Context, *, latent_dim: int = 5, scale: float = 0.1, mixing_la
     )
 
 
-@register_generator("ica")
+@register_process("ica")
 def ica(
     context: Context, *, latent_dim: int = 5, law: str = "laplace", autoregression: float = 0.7, seq_len: int = 2,
     segments: int = 0, segment_means: bool = True, mixing_layers: int = 3, observed_dim: int = 0,
@@ -53,14 +53,14 @@ def _dynamics(preset: str) -> None:
         )
 
     build.__doc__ = f"Latent dynamics: {PRESETS[preset]}; x = g(z) + observation_noise * N(0, I)."
-    register_generator(preset)(build)
+    register_process(preset)(build)
 
 
 for _preset in PRESETS:
     _dynamics(_preset)
 
 
-@register_generator("video")
+@register_process("video")
 def video(
     context: Context, *, latent_dim: int = 4, uncertainty: float = 0.5, seq_len: int = 2, pixel_noise: float = 0.0,
 ) -> VideoSequences:
