@@ -200,8 +200,8 @@ class ExperimentSpec:
             "process": self.process.to_dict(),
             "encoder": self.encoder.to_dict(),
             "objective": self.objective.to_dict(),
-            "training": {f.name: getattr(self.training, f.name) for f in fields(Training)},
-            "evaluation": {f.name: getattr(self.evaluation, f.name) for f in fields(Evaluation)},
+            "training": {f.name: getattr(self.training, f.name) for f in fields(Training)},  # the dataclass fields by name
+            "evaluation": {f.name: getattr(self.evaluation, f.name) for f in fields(Evaluation)},  # likewise
             "seed": self.seed,
             "problem_seed": self.problem_seed,
             "device": self.device,
