@@ -53,7 +53,7 @@ def plot(rows: Rows):
     labelled = {}
     for ax in axes[0]:  # every method once, the oracle too (it is missing where it is not defined)
         labelled.update(zip(ax.get_legend_handles_labels()[1], ax.get_legend_handles_labels()[0]))
-    fig.legend(labelled.values(), labelled.keys(), loc="outside lower center", ncols=len(labelled))
+    fig.legend(labelled.values(), labelled.keys(), loc="outside lower center", ncols=min(4, len(labelled)))  # two rows: one overflowed the width
     return fig
 
 
