@@ -159,6 +159,26 @@ def test_cpc_preset_is_bilinear_infonce():
     torch.testing.assert_close(objective.double()(z), F.cross_entropy(logits, torch.arange(16)) - math.log(16))
 
 
+def test_cpc_starts_as_infonce():
+    """The bilinear critic starts at the identity: CPC's first loss is InfoNCE's."""
+    z = unit_pairs(seed=5)
+    objective = preset("cpc", 4)
+    assert torch.equal(objective.latent_model.predictor.weight, torch.eye(4))
+    torch.testing.assert_close(objective.double()(z), preset("infonce", 4).double()(z))
+
+
+def test_cpc_identifies_vmf_sphere_pairs():
+    """CPC on the process its latent model assumes (vMF pairs on the sphere, 2 layers, the matched
+    temperature): affine R^2 0.999 on seeds 1-3 at 1500 steps (raw x 0.71-0.79); from torch's random
+    start of the critic it stalled at 0.22 (seed 0, raw x 0.84). 0.99 leaves 10x the seeds' spread."""
+    from identifiability import ExperimentSpec, run_experiment
+
+    spec = ExperimentSpec.from_settings(process="sphere", objective="cpc", mixing_layers=2, steps=1500, seed=1,
+                                        eval_samples=4000, device="cpu", **{"encoder.whiten": False})
+    result = run_experiment(spec)
+    assert result.code["affine_r2"].score >= 0.99 > result.raw_x["code"]["affine_r2"].score + 0.15
+
+
 def test_byol_preset_has_the_byol_gradient():
     torch.manual_seed(0)
     objective = preset("byol", 4).double()
