@@ -73,7 +73,7 @@ def build(spec: ExperimentSpec) -> Parts:
     ``Objective`` here, once (``as_encoder``, ``as_objective``)."""
     assert spec.objective is not None
     context = Context(seed=spec.seed, problem_seed=spec.problem)
-    data, generator_settings = PROCESSES.build(spec.process.name, context, spec.process.given)
+    data, process_settings = PROCESSES.build(spec.process.name, context, spec.process.given)
     if not isinstance(data, Process):
         raise TypeError(f"the process {spec.process.name!r} built a {type(data).__name__}, which does not keep "
                         "the Process contract (subclass identifiability.processes.Process)")
@@ -83,14 +83,15 @@ def build(spec: ExperimentSpec) -> Parts:
                         f"lie on the {data.latent_geometry}: declare register_process(..., geometry={data.latent_geometry!r})")
     context = replace(context, data=data)
     with _drawing("objective-init", spec):
-        objective, objective_settings = OBJECTIVES.build(spec.objective.name, context, spec.objective.given)
-    context = replace(context, geometry=as_objective(objective).geometry)
+        built, objective_settings = OBJECTIVES.build(spec.objective.name, context, spec.objective.given)
+    objective = as_objective(built)
+    context = replace(context, geometry=objective.geometry)
     with _drawing("init", spec):
         encoder, encoder_settings = ENCODERS.build(spec.encoder.name, context, spec.encoder.given)
-    settings = {"process": generator_settings, "encoder": encoder_settings, "objective": objective_settings}
+    settings = {"process": process_settings, "encoder": encoder_settings, "objective": objective_settings}
     estimator = (f"{_describe(encoder, spec.encoder.name, encoder_settings)} + "
-                 f"{_describe(objective, spec.objective.name, objective_settings)}")
-    return Parts(data, as_encoder(encoder), as_objective(objective), settings, estimator)
+                 f"{_describe(built, spec.objective.name, objective_settings)}")  # the classes as registered
+    return Parts(data, as_encoder(encoder), objective, settings, estimator)
 
 
 def initialize(parts: Parts, spec: ExperimentSpec) -> Batch:
