@@ -1,7 +1,8 @@
 """Milliseconds per training step of each encoder with its log-volume term, as a ratio to the same
-encoder's plain step (encode only), in one process.
+encoder's plain step (encode only) and to the MLP encoder's step (the ``mlp`` part's widths), in one
+process.
 
-    python benchmarks/encoder_speed.py [--batch 256] [--device cpu]
+    python benchmarks/encoder_speed.py [--batch 256] [--device cpu] [--dims 16,4 32,8 64,16 256,8]
 
 A step is forward, a scalar loss (|z|^2, minus the log-volume when included), backward and an Adam
 update. Target on CPU: the exact log-volume at most 5x a plain step at (D, d) = (32, 8).
@@ -14,7 +15,7 @@ import time
 
 import torch
 
-from identifiability.encoders import BijectiveFlow, InjectiveFlow
+from identifiability.encoders import BijectiveFlow, InjectiveFlow, MLPEncoder
 
 
 def step_ms(encoder, x, with_volume: bool, repeat: int) -> float:
@@ -47,13 +48,16 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=256)
     parser.add_argument("--repeat", type=int, default=15)
     parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
+    parser.add_argument("--dims", nargs="+", default=["16,4", "32,8", "64,16", "256,8"], metavar="D,d")
     args = parser.parse_args()
     print(f"## ms per training step, batch {args.batch}, {args.device}, float32 (median of {args.repeat})")
-    print("| encoder | (D, d) | plain | with log-volume | ratio |")
-    print("|---|---|---|---|---|")
-    for big, small in [(16, 4), (32, 8), (64, 16)]:
+    print("| encoder | (D, d) | plain | with log-volume | ratio | with log-volume / MLP step |")
+    print("|---|---|---|---|---|---|")
+    for big, small in (tuple(int(v) for v in dims.split(",")) for dims in args.dims):
         torch.manual_seed(0)
         x = torch.randn(args.batch, big, device=args.device)
+        mlp = step_ms(MLPEncoder(big, small, (128, 128, 128), whiten=False).to(args.device), x, False, args.repeat)
+        print(f"| MLPEncoder (128, 128, 128) | ({big}, {small}) | {mlp:.1f} | - | - | 1 |")
         cases = {
             "BijectiveFlow affine": BijectiveFlow(big),
             "BijectiveFlow spline": BijectiveFlow(big, coupling="spline"),
@@ -66,7 +70,7 @@ def main() -> None:
             plain = step_ms(encoder, x, False, args.repeat)
             full = step_ms(encoder, x, True, args.repeat)
             dims = f"({big}, {big})" if name.startswith("Bijective") else f"({big}, {small})"
-            print(f"| {name} | {dims} | {plain:.1f} | {full:.1f} | {full / plain:.2f}x |")
+            print(f"| {name} | {dims} | {plain:.1f} | {full:.1f} | {full / plain:.2f}x | {full / mlp:.1f}x |")
 
 
 if __name__ == "__main__":
