@@ -197,7 +197,8 @@ KALMAN_CONTROLS = (
             reason="alignment without the entropy term: a constant code aligns every pair, and the codes collapse",
             loss_drop=None, ideal=ideal_collapse),
 )
-# the LDM paper's form: an invertible-flow encoder with the exact entropy of its log-volume
+# the LDM paper's likelihood with a bijective flow (D = d) and the exact entropy of its log-volume; the
+# paper's injective form (D > d) does not train yet (issue 27)
 KALMAN_FLOW = KALMAN.but(
     name="kalman-flow-ldm-affine",
     statement="maximum likelihood of a flow encoder under a Kalman latent model recovers linear-Gaussian latents up to an affine map",
@@ -238,7 +239,7 @@ KALMAN_FILTER_DENOISES = Claim(
 )
 KALMAN_FILTER_NOISY = problems("gauss_ar1", latent_dim=2, uncertainty=0.3, seq_len=8, mixing_layers=1,
                                observation_noise=0.5)
-# the same with an injective flow and exact entropy (the sequences' likelihood): measured (600 steps, T = 16)
+# the same with a bijective flow (D = d) and exact entropy (the sequences' likelihood): measured (600 steps, T = 16)
 # filtered 0.891, per frame 0.802
 KALMAN_FILTER_FLOW_DENOISES = KALMAN_FILTER_DENOISES.but(
     name="kalman-filter-flow-denoises",

@@ -1,5 +1,5 @@
 """Figure 3, Kalman predictive identifiability: affine R^2 of predictive LDM through a Kalman filter
-(MLP with contrastive entropy, injective flow with exact entropy), per frame and of the filter's
+(MLP with contrastive entropy, a bijective flow (D = d) with exact entropy), per frame and of the filter's
 state, against observation noise and transition noise on gauss_ar1 (and pixel noise on video at the
 full budget), beside the Gaussian InfoNCE, the collapse control and the exact filter on the true
 model."""
@@ -66,12 +66,12 @@ def plot(rows: Rows):
 
 def caption(rows: Rows, budget: str) -> str:
     seeds = max(r["runs"] for r in rows)
-    video = " Right: the blob video (conv encoder) against pixel noise." if any(r["process"] == "video" for r in rows) else ""
+    video = " Third panel: the blob video (conv encoder) against pixel noise." if any(r["process"] == "video" for r in rows) else ""
     return (f"Kalman predictive identifiability ({budget} budget). Held-out affine R^2 on gauss_ar1 (d = 2, linear "
             "mixing, T = 8) of predictive LDM through a Kalman filter with an MLP encoder (contrastive entropy) and "
-            "with an injective flow (exact entropy), per frame (solid) and of the filter's state at the last step "
+            "with a bijective flow (D = d, exact entropy), per frame (solid) and of the filter's state at the last step "
             "(dashed), beside the Gaussian InfoNCE and the alignment-only collapse control; left: against "
-            "observation noise at transition noise 0.3; middle: against transition noise at observation noise 0.3. "
+            "observation noise at transition noise 0.3; right: against transition noise at observation noise 0.3. "
             "Black: the exact Kalman filter on the true model (solid dashes) and the best one-frame estimate (dots). "
             f"Mean over {seeds} seeds, bands: 95% interval.{video} {sum(r['runs'] for r in rows)} runs.")
 
