@@ -57,14 +57,14 @@ def plot(rows: Rows):
 
 
 def caption(rows: Rows, budget: str) -> str:
-    seeds = max(r["runs"] for r in rows)
+    seeds = max(r["runs"] for r in rows if r["objective"] != RAW)  # a raw-x row pools every run on its process
     reached = "; ".join(f"{r['objective']} on {r['process']}: {r['finest']}" for r in rows)
     return (f"Equivalence-class profile ({budget} budget). Each cell: how close the held-out codes of an estimator "
             "(row) come to the true latents under a class of maps (column), as the class's score, all on the R^2 scale "
             "(permutation: mean squared matched Pearson correlation; monotone: the same with Spearman's; orthogonal: R^2 "
             "of the latents, not whitened, by the best scaled orthogonal map; affine: the smaller of the forward and "
             f"reverse affine R^2), mean over {seeds} seeds. Italic rows: the raw observations x, what a code must beat on "
-            f"each process. Bold: the finest classes reached (score within {TOLERANCE} of 1, every coarser class reached "
+            f"each process (the mean over every run on it). Bold: the finest classes reached (score within {TOLERANCE} of 1, every coarser class reached "
             f"too). Reached: {reached}.")
 
 
