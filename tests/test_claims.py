@@ -16,7 +16,6 @@ processes, five seeds each, at the full training budget.
 import numpy as np
 from scipy import stats
 import pytest
-import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 

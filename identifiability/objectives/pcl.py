@@ -64,7 +64,7 @@ class PCL(Objective):
         self.bias = nn.Parameter(torch.zeros(()))
         if self.form == "mlp":
             # per component: (2 -> width) leaky ReLU (width -> 1), PyTorch's default Linear init
-            bound_in, bound_out = 1 / math.sqrt(2), 1 / math.sqrt(self.width)
+            bound_in = 1 / math.sqrt(2)
             self.w_in = nn.Parameter(torch.empty(self.dim, 2, self.width).uniform_(-bound_in, bound_in))
             self.b_in = nn.Parameter(torch.empty(self.dim, self.width).uniform_(-bound_in, bound_in))
             self.w_out = nn.Parameter(torch.zeros(self.dim, self.width))

@@ -10,7 +10,7 @@ from identifiability._core import MAX_CONCENTRATION, Seed, as_generator, check_c
 
 from .batch import Batch, check_draw
 from .laws import Law, first_accepted, sample_standard
-from .mixing import MixedProcess, MLPMixing
+from .mixing import MixedProcess
 from .sphere import sample_vmf, uniform_sphere
 
 Space = Literal["sphere", "box", "real"]

@@ -10,7 +10,7 @@ from identifiability._core import Seed, as_generator, check_choice, check_float,
 
 from .batch import Batch, check_draw
 from .laws import sample_standard
-from .mixing import MAX_OBSERVATION_NOISE, MixedProcess, MLPMixing
+from .mixing import MAX_OBSERVATION_NOISE, MixedProcess
 from .oracle import OracleR2, filter_oracle
 
 PRESETS: dict[str, str] = {

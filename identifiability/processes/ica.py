@@ -10,7 +10,7 @@ from identifiability._core import Seed, SettingError, as_generator, check_bool, 
 
 from .batch import Batch, check_draw
 from .laws import LAWS, Law, sample_standard
-from .mixing import MAX_OBSERVATION_NOISE, MixedProcess, MLPMixing
+from .mixing import MAX_OBSERVATION_NOISE, MixedProcess
 
 
 class NonlinearICA(MixedProcess):
