@@ -61,9 +61,10 @@ def main() -> None:
         cases = {
             "BijectiveFlow affine": BijectiveFlow(big),
             "BijectiveFlow spline": BijectiveFlow(big, coupling="spline"),
-            "InjectiveFlow affine, exact": InjectiveFlow(big, small, log_volume="exact"),
-            "InjectiveFlow affine, estimated": InjectiveFlow(big, small, log_volume="estimated"),
-            "InjectiveFlow spline, exact": InjectiveFlow(big, small, coupling="spline", log_volume="exact"),
+            "InjectiveFlow affine, inflated": InjectiveFlow(big, small),
+            "InjectiveFlow spline, inflated": InjectiveFlow(big, small, coupling="spline"),
+            "InjectiveFlow affine, manifold exact": InjectiveFlow(big, small, likelihood="manifold", log_volume="exact"),
+            "InjectiveFlow affine, manifold estimated": InjectiveFlow(big, small, likelihood="manifold", log_volume="estimated"),
         }
         for name, encoder in cases.items():
             encoder = encoder.to(args.device)

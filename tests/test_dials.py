@@ -27,7 +27,7 @@ from identifiability.training import train
 OTHER = {  # a value other than the default, for each setting a preset may have
     "temperature": 0.37, "ema": 0.5, "editor": "mlp", "beta": 5.0, "warmup": 3, "l0": 0.7, "rank": 1,
     "view_variance": 0.5, "learn_view_variance": True, "hidden": (16,), "noise_scale": 1.0, "learn_noise": False,
-    "form": "laplace", "width": 8,
+    "form": "laplace", "width": 8, "code_noise": 1.0, "marginal": "none",
 }
 # The parts an objective needs besides the default problem (jump, mlp): a segmented process, a flow.
 NEEDS = {"tcl": {"process": "ica", "law": "gaussian", "segments": 4}, "kalman-flow": {"encoder": "flow"},

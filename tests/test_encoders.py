@@ -68,7 +68,7 @@ def test_bijective_flows_round_trip_and_match_the_autograd_log_det(dim, cfg, see
 def test_injective_flows_round_trip_on_the_manifold_and_match_the_decoder_volume(dims, cfg, seed):
     big, small = dims
     torch.manual_seed(seed)
-    f = perturbed(InjectiveFlow(big, small, hidden=(16,), log_volume="exact", **cfg).double(), seed)
+    f = perturbed(InjectiveFlow(big, small, hidden=(16,), likelihood="manifold", log_volume="exact", **cfg).double(), seed)
     z = torch.randn(6, small, dtype=torch.float64)
     with torch.no_grad():
         x = f.decode(z)  # a point of the manifold
@@ -91,7 +91,7 @@ def test_the_analytic_tangents_give_the_autodiff_log_volume_and_its_gradients(di
 
     big, small = dims
     torch.manual_seed(seed)
-    f = perturbed(InjectiveFlow(big, small, hidden=(16, 16), linear=linear, log_volume="exact").double(), seed)
+    f = perturbed(InjectiveFlow(big, small, hidden=(16, 16), linear=linear, likelihood="manifold", log_volume="exact").double(), seed)
     x = torch.randn(7, big, dtype=torch.float64, requires_grad=True)
     units = torch.eye(small, big, dtype=torch.float64).expand(7, -1, -1)
     assert f.bijection.inverse_with_tangents(torch.zeros(7, big, dtype=torch.float64), units) is not None
@@ -115,7 +115,7 @@ def test_bijections_without_tangent_rules_say_so(cfg):
 
 def test_estimated_log_volume_has_the_exact_gradient_on_average():
     torch.manual_seed(0)
-    f = perturbed(InjectiveFlow(5, 2, hidden=(16,)).double(), scale=0.1)
+    f = perturbed(InjectiveFlow(5, 2, hidden=(16,), likelihood="manifold").double(), scale=0.1)
     with torch.no_grad():
         x = f.decode(torch.randn(32, 2, dtype=torch.float64))
     params = list(f.parameters())
@@ -150,8 +150,9 @@ def every_encoder():
     return {
         "bijective-affine": (perturbed(BijectiveFlow(4, hidden=(8,))), (4,)),
         "bijective-spline": (perturbed(BijectiveFlow(4, coupling="spline", hidden=(8,))), (4,)),
-        "injective-exact": (perturbed(InjectiveFlow(6, 2, hidden=(8,))), (6,)),
-        "injective-estimated": (perturbed(InjectiveFlow(6, 2, hidden=(8,), log_volume="estimated")), (6,)),
+        "injective-inflated": (perturbed(InjectiveFlow(6, 2, hidden=(8,))), (6,)),
+        "injective-exact": (perturbed(InjectiveFlow(6, 2, hidden=(8,), likelihood="manifold")), (6,)),
+        "injective-estimated": (perturbed(InjectiveFlow(6, 2, hidden=(8,), likelihood="manifold", log_volume="estimated")), (6,)),
         "normflows": (perturbed(from_normflows(normflows_model(4), 4)), (4,)),
         "mlp": (MLPEncoder(4, 2, (8,), whiten=False), (4,)),
         "mlp-whitened": (whitened_mlp(), (4,)),
@@ -217,7 +218,7 @@ def test_normflows_float64_log_dets_come_back_in_float64_and_match_autograd():
 def test_injective_flow_on_a_normflows_bijection_uses_the_fallback_jacobian():
     torch.manual_seed(1)
     base = perturbed(from_normflows(normflows_model(4), 4).double())
-    f = InjectiveFlow(4, 2, bijection=base.bijection)
+    f = InjectiveFlow(4, 2, bijection=base.bijection, likelihood="manifold")
     with torch.no_grad():
         x = f.decode(torch.randn(5, 2, dtype=torch.float64))
     z, lv = f.encode_with_log_volume(x)
@@ -251,7 +252,7 @@ def test_bad_flow_configurations_are_rejected():
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
 def test_cuda_matches_cpu():
     torch.manual_seed(0)
-    f = perturbed(InjectiveFlow(6, 3, hidden=(16,)).double())
+    f = perturbed(InjectiveFlow(6, 3, hidden=(16,), likelihood="manifold").double())
     with torch.no_grad():
         x = f.decode(torch.randn(8, 3, dtype=torch.float64))
     z, lv = f.encode_with_log_volume(x)

@@ -8,7 +8,7 @@ from .entropy import KDE, KNN, EntropyEstimator, FlowExact, LogDet, NoEntropy, S
 from .entropy_reconstruction import EntropyReconstruction
 from .heteroscedastic import HeteroscedasticInfoNCE
 from .kalman_filter import KalmanFilterLDM
-from .latent_models import KalmanPredictive, LatentModel, NonlinearPredictive, Plane, Sphere
+from .latent_models import KalmanGain, KalmanPredictive, LatentModel, NonlinearPredictive, Plane, Sphere
 from .ldm import LDM
 from .pcl import PCL
 from .simvae import SimVAE
@@ -32,6 +32,7 @@ __all__ = [
     "EntropyEstimator",
     "FlowExact",
     "KalmanFilterLDM",
+    "KalmanGain",
     "KalmanPredictive",
     "LatentModel",
     "LogDet",

@@ -43,9 +43,9 @@ class LDM(Objective):
         second view of each pair from ``target`` where given (the EMA encoder's encodings)."""
         pairs = consecutive_pairs(z, target)
         volumes = None if log_volume is None else consecutive_pairs(log_volume[..., None])[..., 0]  # (m, 2)
-        target = pairs[:, 1].detach() if self.entropy.detaches_target else pairs[:, 1]
         model = self.latent_model
-        alignment = (model.marginal_log_prob(pairs[:, 0]) + model.log_prob(pairs[:, 0], target)).mean()
+        conditional = model.target_log_prob if self.entropy.detaches_target else model.log_prob
+        alignment = (model.marginal_log_prob(pairs[:, 0]) + conditional(pairs[:, 0], pairs[:, 1])).mean()
         def h(view: slice | int) -> torch.Tensor:
             lv = None if volumes is None else volumes[:, view]
             return self.entropy(pairs[:, view], latent_model=model, log_volume=lv)

@@ -22,7 +22,7 @@ from identifiability._core import MAX_CONCENTRATION, SettingError, check_choice,
 from identifiability.processes import ContrastivePairs, Process
 
 from ..objectives import (KDE, KNN, LDM, PCL, TCL, AdaSSL, EntropyReconstruction, FlowExact, HeteroscedasticInfoNCE,
-                          KalmanFilterLDM, KalmanPredictive, LogDet, NoEntropy, NonlinearPredictive, OracleEdit, Plane,
+                          KalmanFilterLDM, KalmanGain, KalmanPredictive, LogDet, NoEntropy, NonlinearPredictive, OracleEdit, Plane,
                           SimVAE, Sphere, StopGradient, VarianceCovariance)
 from ..objectives.networks import mlp
 from ..objectives.supervised import Supervised, SupervisedFilter
@@ -137,6 +137,20 @@ def kalman_flow(context: Context, *, learn_noise: bool = True) -> LDM:
     # training diverges within ~30 steps, also with a reconstruction penalty of weight 1 to 100
     # (rectangular flows') added: the lifted case is open.
     return LDM(KalmanPredictive(context.latent_dim, learn_noise=learn_noise), FlowExact())
+
+
+@register_objective("kalman-stopgrad")
+def kalman_stopgrad(
+    context: Context, *, code_noise: float = 0.5, learn_noise: bool = True, ema: float = 0.0, marginal: str = "logdet",
+) -> LDM:
+    """Predictive LDM with a Kalman-gain target and the stop-gradient entropy plug-in (seed 001)."""
+    # The target of z' is the filter's update of A z + b by z' (gain Q (Q + R)^{-1}, R = code_noise^2 I),
+    # held fixed; H[z, z'] = H[z] + H[z' | z], the conditional part plugged in (BYOL / JEPA), the marginal
+    # part by the log-det (or none); ema > 0 encodes z' by an EMA encoder.
+    noise = check_float("code_noise", code_noise, low=0, high=10)
+    base = {"logdet": LogDet, "none": lambda: None}[check_choice("marginal", marginal, ("logdet", "none"))]()
+    model = KalmanGain(context.latent_dim, learn_noise=learn_noise, observation_noise=noise)
+    return LDM(model, StopGradient(base), ema=_ema(ema) or None)
 
 
 @register_objective("kalman-alignment")
