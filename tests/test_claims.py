@@ -83,6 +83,18 @@ def test_negative_control_fails_for_its_reason_on_the_full_budget(name):
     assert_control((CONTROLS | SLOW_CONTROLS)[name], "full")
 
 
+@pytest.mark.slow
+@pytest.mark.parametrize("name", [pytest.param(n, marks=pytest.mark.xfail(reason=finding, strict=True)) if finding else n
+                                  for n, (_, _, finding) in lib.EQUIVALENCES.items()])
+def test_equivalence_finding_holds_on_the_full_budget(name):
+    """Two forms of one estimator score alike: a two one-sided test over the full budget's paired
+    held-back seeds, on every process drawn (claims.library.EQUIVALENCES)."""
+    equivalent, processes, _ = lib.EQUIVALENCES[name]
+    verdicts = []
+    _for_each(processes, as_budget("full"), lambda process: verdicts.append(equivalent.verify(process, "full")))
+    assert verdicts and all(v.holds for v in verdicts), "\n\n".join(map(str, verdicts))
+
+
 @pytest.mark.parametrize("budget", ["fast", "full"])
 def test_every_nonlinear_claim_is_tested_on_nonlinear_mixings_only(budget):
     """Hypothesis draws a strategy's simplest example first: a claim whose strategy allowed one layer

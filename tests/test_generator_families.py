@@ -212,7 +212,9 @@ def test_assumption_lists_follow_the_laws_used():
     assert "multimodal_transitions" in LatentDynamics("jump").assumptions
     assert "linear_gaussian_transitions" in LatentDynamics("gauss_ar1").assumptions
     assert "nuisance_dimensions" in LatentDynamics(nuisance_dim=2).assumptions
-    assert set(PRESETS) == {"gauss_ar1", "laplace_ar1", "jump", "sparse_resample", "hetero", "action", "nonstat_noise"}
+    assert "nonlinear_transitions" in LatentDynamics("tanh_ar1").assumptions
+    assert "temporally_dependent" not in LatentDynamics("tanh_ar1", uncertainty=1.0).assumptions
+    assert set(PRESETS) == {"gauss_ar1", "laplace_ar1", "tanh_ar1", "jump", "sparse_resample", "hetero", "action", "nonstat_noise"}
 
 
 @pytest.mark.parametrize(

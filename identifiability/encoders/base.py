@@ -79,8 +79,20 @@ class Flattened(Encoder):
         """(..., *shape) -> (..., d)."""
         return self.encoder(x.flatten(start_dim=-len(self.shape)))
 
+    @property
+    def invertible(self) -> bool:  # type: ignore[override]
+        return self.encoder.invertible
+
     def initialize(self, x: torch.Tensor) -> None:
         self.encoder.initialize(x.flatten(start_dim=-len(self.shape)))
+
+    def decode(self, z: torch.Tensor) -> torch.Tensor:
+        """(..., d) -> (..., *shape), where the encoder of vectors has a decoder."""
+        return self.encoder.decode(z).unflatten(-1, self.shape)
+
+    def encode_with_log_volume(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """(..., *shape) -> codes (..., d) and the encoder's log-volume term (...,) of the flattened frames."""
+        return self.encoder.encode_with_log_volume(x.flatten(start_dim=-len(self.shape)))
 
     def extra_repr(self) -> str:
         return f"shape={self.shape}"

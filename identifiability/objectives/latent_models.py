@@ -53,13 +53,19 @@ def _squared_distances(a: torch.Tensor, b: torch.Tensor, pairwise: bool) -> torc
 
 
 class Plane(LatentModel):
-    """z' | z ~ N(z, sigma^2 I): alignment -|z' - z|^2 / (2 sigma^2) (VICReg's invariance term)."""
+    """z' | z ~ N(h(z), sigma^2 I): alignment -|z' - h(z)|^2 / (2 sigma^2) (VICReg's invariance term
+    where h is the identity, the default; a JEPA-style regression onto the target with a predictor h).
+    """
 
-    def __init__(self, sigma: float = 1.0) -> None:
+    def __init__(self, sigma: float = 1.0, predictor: nn.Module | None = None) -> None:
         super().__init__()
         if not sigma > 0:
             raise ValueError(f"sigma must be positive, got {sigma}")
         self.sigma = float(sigma)
+        self.predictor = predictor
+
+    def predict(self, z: torch.Tensor) -> torch.Tensor:
+        return z if self.predictor is None else self.predictor(z)
 
     def kernel(self, loc: torch.Tensor, target: torch.Tensor, pairwise: bool) -> torch.Tensor:
         d = loc.shape[-1]
@@ -248,13 +254,16 @@ class KalmanGain(KalmanPredictive):
 
 class NonlinearPredictive(LatentModel):
     """z' | z ~ N(h(z), sigma^2 I) with an MLP predictor h (initialised near the identity), a
-    learned noise scale and z ~ N(0, I) (which fixes the scale, as for ``KalmanPredictive``): the
-    nonlinear predictive (JEPA-like) model."""
+    learned (or, with ``learn_noise=False``, unit) noise scale and z ~ N(0, I) (which fixes the scale,
+    as for ``KalmanPredictive``): the nonlinear predictive (JEPA-like) model."""
 
-    def __init__(self, dim: int, hidden: Sequence[int] = (64,)) -> None:
+    def __init__(self, dim: int, hidden: Sequence[int] = (64,), learn_noise: bool = True) -> None:
         super().__init__()
         self.net = mlp(dim, dim, hidden, zero_last=True)
-        self.log_sigma = nn.Parameter(torch.zeros(()))
+        if learn_noise:
+            self.log_sigma = nn.Parameter(torch.zeros(()))
+        else:  # sigma = 1: fixes the kernel's bandwidth, as ``KalmanPredictive(learn_noise=False)``
+            self.register_buffer("log_sigma", torch.zeros(()))
 
     def predict(self, z: torch.Tensor) -> torch.Tensor:
         return z + self.net(z)

@@ -47,12 +47,11 @@ def conv(context: Context, *, width: int = 32) -> ConvEncoder:
 def flow(
     context: Context, *, hidden: Sequence[int] = (64, 64), layers: int = 4, coupling: str = "affine", likelihood: str = "inflated",
     inflation: float = 0.05,
-) -> InjectiveFlow:
-    """An injective flow (zuko couplings) with a decoder and an exact likelihood, for vectors."""
-    if len(context.data.observed_shape) != 1:
-        raise SettingError("encoder", "flow acts on vectors, not video frames")
+) -> Encoder:
+    """An injective flow (zuko couplings) with a decoder and an exact likelihood (on flattened frames for video)."""
     if context.geometry == "sphere":
         raise SettingError("encoder", "flow cannot map onto the sphere the objective needs: use mlp or linear, or a plane objective")
     layers = check_int("layers", layers, low=1)
-    return InjectiveFlow(context.observed_size, context.latent_dim, hidden=tuple(hidden), n_layers=layers, coupling=coupling,
-                         likelihood=likelihood, inflation=inflation, seed=context.stream("encoder"))
+    return _on_vectors(context, InjectiveFlow(context.observed_size, context.latent_dim, hidden=tuple(hidden), n_layers=layers,
+                                              coupling=coupling, likelihood=likelihood, inflation=inflation,
+                                              seed=context.stream("encoder")))

@@ -104,6 +104,12 @@ def simsiam(context: Context) -> LDM:
     return LDM(Sphere(1.0, predictor=_predictor(context.latent_dim)), StopGradient())
 
 
+@register_objective("jepa")
+def jepa(context: Context, *, ema: float = 0.99) -> LDM:
+    """JEPA-style: a predictor regresses an EMA target's code in the plane (L2, stop-gradient)."""
+    return LDM(Plane(1.0, predictor=_predictor(context.latent_dim)), StopGradient(), ema=_ema(ema))
+
+
 @register_objective("cpc", derived=_matched(0.1))
 def cpc(context: Context, *, temperature: float = 0.1) -> LDM:
     """CPC: InfoNCE with a bilinear critic."""
@@ -137,6 +143,13 @@ def kalman_flow(context: Context, *, learn_noise: bool = True) -> LDM:
     # training diverges within ~30 steps, also with a reconstruction penalty of weight 1 to 100
     # (rectangular flows') added: the lifted case is open.
     return LDM(KalmanPredictive(context.latent_dim, learn_noise=learn_noise), FlowExact())
+
+
+@register_objective("nonlinear-predictive")
+def nonlinear_predictive(context: Context, *, learn_noise: bool = False) -> LDM:
+    """Predictive LDM with an MLP predictor: z' | z ~ N(h(z), sigma^2 I), contrastive entropy."""
+    # sigma = 1 by default, as kalman's Q = I
+    return LDM(NonlinearPredictive(context.latent_dim, learn_noise=learn_noise), KDE())
 
 
 @register_objective("kalman-stopgrad")

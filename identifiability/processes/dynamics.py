@@ -16,6 +16,7 @@ from .oracle import OracleR2, filter_oracle
 PRESETS: dict[str, str] = {
     "gauss_ar1": "the Kalman case: z' = rho z + sigma eps, Gaussian, rho^2 + sigma^2 = 1 (stationary N(0, I))",
     "laplace_ar1": "as gauss_ar1 with Laplace innovations and a Laplace start",
+    "tanh_ar1": "nonlinear transitions: z' = sqrt(1 - sigma^2) tanh(2 z) / tanh(2) + sigma eps, Gaussian eps",
     "jump": "with probability p the transition also rotates each coordinate plane by 135 degrees",
     "sparse_resample": "each latent is kept, or with probability p redrawn from its N(0, 1) marginal (AdaSSL's natural pairs)",
     "hetero": "z' = rho z + sigma(z) eps with noise scale sigma_i(z) = s exp(2 a tanh(z_{i+1}))",
@@ -25,6 +26,7 @@ PRESETS: dict[str, str] = {
 _ASSUMPTIONS = {
     "gauss_ar1": ("linear_gaussian_transitions", "stationary"),
     "laplace_ar1": ("linear_transitions", "non_gaussian_noise"),
+    "tanh_ar1": ("nonlinear_transitions",),
     "jump": ("multimodal_transitions", "stationary"),
     "sparse_resample": ("multimodal_transitions", "sparse_changes", "stationary"),
     "hetero": ("heteroscedastic_transitions",),
@@ -136,7 +138,7 @@ class LatentDynamics(MixedProcess):
         """Names of the properties this process satisfies, for claims to check."""
         mixing = self.mixing.assumptions
         extra = ("nuisance_dimensions",) if self.nuisance_dim else ()
-        independent = self.uncertainty == 1 and self.preset in ("gauss_ar1", "laplace_ar1", "sparse_resample")
+        independent = self.uncertainty == 1 and self.preset in ("gauss_ar1", "laplace_ar1", "tanh_ar1", "sparse_resample")
         dependent = () if independent else ("temporally_dependent",)  # at uncertainty 1 each step is a fresh draw
         own = _ASSUMPTIONS[self.preset]
         if not 0 < self.uncertainty < 1:  # a jump or a resampling with probability 0 or 1 has one outcome
@@ -165,6 +167,9 @@ class LatentDynamics(MixedProcess):
             law = "gaussian" if self.preset == "gauss_ar1" else "laplace"
             step = p * sample_standard(law, z.shape, gen)
             return math.sqrt(1 - p**2) * z + step, None, step
+        if self.preset == "tanh_ar1":
+            step = p * eps()
+            return math.sqrt(1 - p**2) * torch.tanh(2 * z) / math.tanh(2) + step, None, step
         if self.preset == "jump":
             mode = (torch.rand(z.shape[0], generator=gen, device=gen.device) < p).long()
             rotated = torch.where(mode[:, None].bool(), z @ self.jump.to(z.device).T, z)
