@@ -310,7 +310,7 @@ def test_a_killed_command_line_run_resumes_to_the_uninterrupted_numbers(tmp_path
 # every objective but those that need more than the codes (an EMA target, the observations, their own
 # noise, a segment, a log-volume, the latents)
 BATCHABLE = [name for name in OBJECTIVES.names()
-             if name not in ("byol", "simvae", "tcl", "kalman-flow", "kalman-filter-flow", "supervised", "supervised-filter")
+             if name not in ("byol", "jepa", "simvae", "tcl", "kalman-flow", "kalman-filter-flow", "supervised", "supervised-filter")
              and not name.startswith("adassl")]
 
 

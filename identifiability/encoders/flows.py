@@ -12,6 +12,7 @@ from identifiability._core import check_choice, check_float, derive_seed, on_dev
 from .base import Encoder
 from .bijection import Bijection, ZukoBijection
 from .log_volume import estimated_log_volume, exact_log_volume, half_log_det_gram
+from .whitening import Whitening
 
 LogVolume = Literal["auto", "exact", "estimated"]
 Likelihood = Literal["inflated", "manifold"]
@@ -90,13 +91,18 @@ class InjectiveFlow(Encoder):
             to d = 32.
         seed: fixes the inflation's noise (a stream per call, resumed from the state dict) and the
             manifold estimator's probes.
+        whiten: put a ``Whitening`` (ridge ``shrinkage`` of the mean eigenvalue) in front of the
+            bijection, fitted by ``initialize``: a fixed affine map, its constant log|det| counted in the
+            log-volume, that puts the data's principal directions on the bijection's axes (at D > d the
+            directions off the data's span come out at the scale of the inflation's noise, not 0).
     """
 
     invertible = True
 
     def __init__(
         self, in_dim: int, out_dim: int, bijection: Bijection | None = None, *, likelihood: Likelihood = "inflated",
-        inflation: float = 0.05, log_volume: LogVolume = "auto", seed: int = 0, **kwargs: Any,
+        inflation: float = 0.05, log_volume: LogVolume = "auto", seed: int = 0, whiten: bool = False, shrinkage: float = 1e-2,
+        **kwargs: Any,
     ) -> None:
         super().__init__()
         if not 1 <= out_dim <= in_dim:
@@ -111,28 +117,41 @@ class InjectiveFlow(Encoder):
         self.in_dim, self.out_dim = in_dim, out_dim
         self.log_volume = ("exact" if out_dim <= EXACT_UP_TO else "estimated") if log_volume == "auto" else log_volume
         self.seed, self.draws = seed, 0
+        if whiten and self.likelihood == "manifold":
+            raise ValueError("the manifold likelihood is computed without a whitening: whiten=False")
+        self.whitening = Whitening(in_dim, shrinkage) if whiten else None
         self.register_buffer("scale", torch.ones(()))
         self._probe = torch.Generator().manual_seed(seed)
 
+    def _forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """F(x) (..., D) and log|det J_F(x)| (...,), the whitening included where there is one."""
+        if self.whitening is None:
+            return self.bijection(x)
+        y, log_det = self.bijection(self.whitening(x))
+        return y, log_det + self.whitening.log_det().to(log_det.dtype)
+
     def encode(self, x: torch.Tensor) -> torch.Tensor:
-        return self.bijection(x)[0][..., : self.out_dim]
+        return self._forward(x)[0][..., : self.out_dim]
 
     def initialize(self, x: torch.Tensor) -> None:
-        """The bijection's data-dependent start (the first layer standardises x), and the data's RMS
-        coordinate spread, the unit of the inflation."""
+        """The whitening's fit where there is one, the bijection's data-dependent start (its first layer
+        standardises what it sees), and the data's RMS coordinate spread, the unit of the inflation."""
         flat = x.reshape(-1, self.in_dim)
-        self.bijection.initialize(flat)
+        if self.whitening is not None:
+            self.whitening.fit(flat)
+        self.bijection.initialize(flat if self.whitening is None else self.whitening(flat))
         self.scale.copy_(flat.var(0).mean().sqrt().clamp_min(1e-12))
 
     def decode(self, z: torch.Tensor) -> torch.Tensor:
         pad = z.new_zeros(*z.shape[:-1], self.in_dim - self.out_dim)
-        return self.bijection.inverse(torch.cat([z, pad], -1))
+        x = self.bijection.inverse(torch.cat([z, pad], -1))
+        return x if self.whitening is None else self.whitening.inverse(x)
 
     def encode_with_log_volume(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         if self.out_dim == self.in_dim:
-            return self.bijection(x)
+            return self._forward(x)
         if self.likelihood == "inflated":
-            y, log_det = self.bijection(x + self.inflation * self.scale * self._noise(x))
+            y, log_det = self._forward(x + self.inflation * self.scale * self._noise(x))
             pad = y[..., self.out_dim:]
             log_pad = -0.5 * pad.square().sum(-1) - 0.5 * pad.shape[-1] * math.log(2 * math.pi)
             return y[..., : self.out_dim], log_det + log_pad
@@ -168,4 +187,4 @@ class InjectiveFlow(Encoder):
 
     def extra_repr(self) -> str:
         form = f"inflation={self.inflation:g}" if self.likelihood == "inflated" else f"log_volume={self.log_volume!r}"
-        return f"{self.in_dim} -> {self.out_dim}, likelihood={self.likelihood!r}, {form}"
+        return f"{self.in_dim} -> {self.out_dim}, likelihood={self.likelihood!r}, {form}, whiten={self.whitening is not None}"

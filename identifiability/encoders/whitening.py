@@ -57,5 +57,13 @@ class Whitening(nn.Module):
         """(..., D) -> (..., D)."""
         return (x - self.mean) @ self.matrix
 
+    def inverse(self, y: torch.Tensor) -> torch.Tensor:
+        """(..., D) -> (..., D), the x that whitens to y."""
+        return torch.linalg.solve(self.matrix, y.unsqueeze(-1)).squeeze(-1) + self.mean  # W is symmetric
+
+    def log_det(self) -> torch.Tensor:
+        """log|det W|, a constant of the fit, ()."""
+        return torch.linalg.slogdet(self.matrix)[1]
+
     def extra_repr(self) -> str:
         return f"{self.mean.shape[0]}, shrinkage={self.shrinkage}"

@@ -46,12 +46,15 @@ def conv(context: Context, *, width: int = 32) -> ConvEncoder:
 @register_encoder("flow")
 def flow(
     context: Context, *, hidden: Sequence[int] = (64, 64), layers: int = 4, coupling: str = "affine", likelihood: str = "inflated",
-    inflation: float = 0.05,
+    inflation: float = 0.05, whiten: bool = True,
 ) -> Encoder:
-    """An injective flow (zuko couplings) with a decoder and an exact likelihood (on flattened frames for video)."""
+    """An injective flow (zuko couplings) with a decoder and an exact likelihood (on flattened frames for video),
+    its input whitened on the start batch."""
+    # Whitening measured on gauss_ar1 (d = 4, 3 layers) lifted to D = 32, kalman-flow, seed 0, 2000 steps:
+    # affine R^2 0.933 whitened, 0.76 not (0.858 at 4000 steps, 0.884 at 6000)
     if context.geometry == "sphere":
         raise SettingError("encoder", "flow cannot map onto the sphere the objective needs: use mlp or linear, or a plane objective")
     layers = check_int("layers", layers, low=1)
     return _on_vectors(context, InjectiveFlow(context.observed_size, context.latent_dim, hidden=tuple(hidden), n_layers=layers,
-                                              coupling=coupling, likelihood=likelihood, inflation=inflation,
+                                              coupling=coupling, likelihood=likelihood, inflation=inflation, whiten=whiten,
                                               seed=context.stream("encoder")))
