@@ -5,7 +5,10 @@ process.
     python benchmarks/encoder_speed.py [--batch 256] [--device cpu] [--dims 16,4 32,8 64,16 256,8]
 
 A step is forward, a scalar loss (|z|^2, minus the log-volume when included), backward and an Adam
-update. Target on CPU: the exact log-volume at most 5x a plain step at (D, d) = (32, 8).
+update. The injective flow's inflated likelihood (the default) costs one pass, as the bijective flow's
+log-det; the manifold form's exact log-volume pushes d tangents through the layers. Measured on 2 CPU
+cores, one thread (``--dims 32,8 256,8``): inflated 6.9 ms = 3.3x the MLP step at (32, 8) and 32.9 ms
+= 17x at (256, 8); manifold exact 27 ms (13x) and 176 ms (92x).
 """
 
 from __future__ import annotations

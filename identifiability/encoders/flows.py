@@ -121,6 +121,7 @@ class InjectiveFlow(Encoder):
             raise ValueError("the manifold likelihood is computed without a whitening: whiten=False")
         self.whitening = Whitening(in_dim, shrinkage) if whiten else None
         self.register_buffer("scale", torch.ones(()))
+        self.register_buffer("whitening_log_det", torch.zeros(()))  # log|det W|, set with the whitening's fit
         self._probe = torch.Generator().manual_seed(seed)
 
     def _forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -128,7 +129,7 @@ class InjectiveFlow(Encoder):
         if self.whitening is None:
             return self.bijection(x)
         y, log_det = self.bijection(self.whitening(x))
-        return y, log_det + self.whitening.log_det().to(log_det.dtype)
+        return y, log_det + self.whitening_log_det.to(log_det.dtype)
 
     def encode(self, x: torch.Tensor) -> torch.Tensor:
         return self._forward(x)[0][..., : self.out_dim]
@@ -139,6 +140,7 @@ class InjectiveFlow(Encoder):
         flat = x.reshape(-1, self.in_dim)
         if self.whitening is not None:
             self.whitening.fit(flat)
+            self.whitening_log_det.copy_(self.whitening.log_det())
         self.bijection.initialize(flat if self.whitening is None else self.whitening(flat))
         self.scale.copy_(flat.var(0).mean().sqrt().clamp_min(1e-12))
 
