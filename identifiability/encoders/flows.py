@@ -118,7 +118,7 @@ class InjectiveFlow(Encoder):
         self.log_volume = ("exact" if out_dim <= EXACT_UP_TO else "estimated") if log_volume == "auto" else log_volume
         self.seed, self.draws = seed, 0
         if whiten and self.likelihood == "manifold":
-            raise ValueError("the manifold likelihood is computed without a whitening: whiten=False")
+            raise ValueError("the manifold likelihood is computed without a whitening: turn whiten off")
         self.whitening = Whitening(in_dim, shrinkage) if whiten else None
         self.register_buffer("scale", torch.ones(()))
         self.register_buffer("whitening_log_det", torch.zeros(()))  # log|det W|, set with the whitening's fit
