@@ -13,10 +13,10 @@ import numpy as np
 
 # Every registered process at its defaults (problem seed 0), and processes built from their classes
 # with the mixing's other recipes: what ``processes.fingerprint`` hashes (settings, and draws exactly
-# as drawn) is one value on every path. (ica changed with its segment_means setting, issue 25.)
+# as drawn) is one value on every path. (ica changed with its segment_means setting, issue 25; tanh_ar1 is new in issue 27.)
 FINGERPRINTS = {
     "sphere": "f4062709ef7d", "box": "3aecf2e6c952", "real": "209781b5daf2", "ica": "8c75323200b0",
-    "gauss_ar1": "af98fc4338a7", "laplace_ar1": "d0b0ebc0b04a", "jump": "eb79052f0566", "sparse_resample": "48b9bc01603b",
+    "gauss_ar1": "af98fc4338a7", "laplace_ar1": "d0b0ebc0b04a", "tanh_ar1": "6838e0858ca4", "jump": "eb79052f0566", "sparse_resample": "48b9bc01603b",
     "hetero": "a063a9abac93", "action": "90643348af31", "nonstat_noise": "a05f2b2aabfb", "video": "ce040de88d2b",
     "NonlinearICA(observed_dim=9, min_of=20)": "1a44089763e9",
     "LatentDynamics(observed_dim=9, nuisance_dim=2)": "190ef88b6b0b",
