@@ -5,7 +5,6 @@ log P_theta(z, z') = log P_theta(z) + log P_theta(z' | z)."""
 from __future__ import annotations
 
 import torch
-from torch import nn
 
 from .base import Objective, consecutive_pairs
 from .entropy import EntropyEstimator
