@@ -46,7 +46,7 @@ def test_every_help_page_prints(argv, capsys):
         (["--process", "video", "--mixing-layers", "2"], "--mixing-layers"),
         (["--process", "sphere", "--uncertainty", "0.5"], "jump (process)"),
         (["--process", "box", "--objective", "adassl-v", "--temperature", "0.2"], "which has no temperature"),
-        (["--process", "video", "--latent-dim", "4", "--encoder", "flow"], "not video frames"),
+        (["--process", "sphere", "--encoder", "flow"], "cannot map onto the sphere"),
         (["--whiten", "yes"], "--whiten: must be on or off"),
         (["--dtype", "float16"], "--dtype: must be one of float32, float64"),
         (["--encoder", "linear", "--whiten", "off"], "mlp (encoder)"),

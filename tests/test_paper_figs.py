@@ -114,7 +114,7 @@ def _panel(fig, ax):
 def _column(label, metric):
     """The record's number a line labelled ``label`` in a panel of ``metric`` must draw."""
     for start, column in (("raw x", f"raw_x.{metric}"), ("null", f"{metric}.null"), ("rotation", "rotation_mcc"),
-                          ("exact filter", "oracle.filtered"), ("best one-frame", "oracle.per_frame")):
+                          ("Bayes filter", "oracle.filtered"), ("best one-frame", "oracle.per_frame")):
         if label.startswith(start):
             return column
     return f"state.{metric}" if label.endswith("filter state") else metric
