@@ -240,13 +240,13 @@ class KalmanGain(KalmanPredictive):
         term is what keeps Q's fixed point at the codes' residual covariance less R (without it each
         step's smaller Q shrinks the next target's residual, and Q runs to 0: measured, the loss at
         -1e11 after 2000 steps on gauss_ar1)."""
+        m = self.predict(z)
         with torch.no_grad():
-            m, gain = self.predict(z), self.gain()
+            gain = self.gain()
             t = m + (_no_half(z_next) - m) @ gain.T
             posterior = (torch.eye(self.dim, dtype=gain.dtype, device=gain.device) - gain) @ self.noise
-        chol = self.chol_noise
-        spread = torch.cholesky_solve(posterior, chol).diagonal().sum()  # tr(Q^{-1} P), differentiable in Q
-        return self.log_prob(z, t) - 0.5 * spread
+        spread = torch.cholesky_solve(posterior, self.chol_noise).diagonal().sum()  # tr(Q^{-1} P), differentiable in Q
+        return self.kernel(m, t, pairwise=False) - 0.5 * spread
 
     def extra_repr(self) -> str:
         return f"observation_noise={self.observation_noise:g}"
