@@ -78,7 +78,10 @@ def _at_largest_transition_noise(rows: Rows, objective: str) -> str:
 def caption(rows: Rows, budget: str) -> str:
     seeds = max(r["runs"] for r in rows)
     drops = "; ".join(filter(None, (_at_largest_transition_noise(rows, m) for m in ("kalman-filter", "kalman-filter-flow"))))
-    drops = f" Per frame at the largest transition noise, {drops} (the MLP filter's fall there is measured, not explained)." if drops else ""
+    drops = (f" Per frame at the largest transition noise, {drops} (where the MLP filter falls, its code turns into a function "
+             "of the observation noise: trained on, its loss keeps falling while the code of a clean frame predicts less and less of "
+             "the same frame's code under noise; the flow, trained by the likelihood of all of x, does not at this budget)."
+             if drops else "")
     video = " Third panel: the blob video (conv encoder) against pixel noise." if any(r["process"] == "video" for r in rows) else ""
     return (f"Kalman predictive identifiability ({budget} budget). Held-out affine R^2 on gauss_ar1 (d = 2, a 2-layer "
             "leaky-ReLU mixing lifted to D = 8, T = 8) of predictive LDM through a Kalman filter with an MLP encoder "
