@@ -4,7 +4,7 @@ import math
 
 import pytest
 import torch
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import stats
 
@@ -147,6 +147,42 @@ def test_jump_and_resample_frequencies_equal_the_knob(p):
     se = math.sqrt(p * (1 - p) / jumps.numel())
     assert jumps.mean() == pytest.approx(p, abs=5 * se)
     assert masks.mean() == pytest.approx(p, abs=5 * math.sqrt(p * (1 - p) / masks.numel()))
+
+
+@settings(max_examples=20, deadline=None)
+@given(st.integers(1, 8), st.floats(0.05, 0.95), st.integers(0, 2**16))
+def test_sparse_resampling_redraws_each_dimension_with_probability_p_from_its_marginal(d, p, seed):
+    """AdaSSL's natural pairs (issue 28): each latent of each transition is resampled with probability p
+    exactly, independently per dimension; the resampled values are fresh N(0, 1) draws, independent of
+    the value they replace; the others are kept exactly; ``r`` is the indicator. Every test's p-value is
+    held to 1e-6, so 20 draws of 4 tests fail by chance with probability below 1e-4."""
+    b = LatentDynamics("sparse_resample", d, uncertainty=p, seq_len=3, mixing_layers=0).sample(8000, seed=seed, dtype=torch.float64)
+    before, after, mask = b.z[:, :-1], b.z[:, 1:], b.r
+    assert mask.shape == before.shape and mask.dtype == torch.bool
+    kept = ~mask
+    assert torch.equal(after[kept], before[kept])  # the indicator is exact: unmarked latents do not move
+    counts = mask.reshape(-1, d).sum(0)
+    trials = mask.reshape(-1, d).shape[0]
+    for k in counts.tolist():  # per dimension, a binomial count with the stated p
+        assert stats.binomtest(int(k), trials, p).pvalue > 1e-6
+    pairs = mask.reshape(-1, d).T.float()
+    if d > 1:  # independent across dimensions: the count of two dimensions resampled together is binomial in p^2
+        both = int((pairs[0] * pairs[1]).sum())
+        assert stats.binomtest(both, trials, p * p).pvalue > 1e-6
+    fresh, replaced = after[mask], before[mask]
+    assert stats.kstest(fresh.numpy(), "norm").pvalue > 1e-6  # from the N(0, 1) marginal
+    r = stats.pearsonr(fresh.numpy(), replaced.numpy())  # independent of the value it replaces
+    assert r.pvalue > 1e-6
+
+
+def test_each_dynamics_preset_says_whether_adassls_models_hold_on_it():
+    """AdaSSL-V's additive Gaussian edit holds where the transition is a mean plus Gaussian noise given z,
+    AdaSSL-S's gated edit where latents are resampled independently; jump satisfies neither."""
+    declared = {preset: {a for a in LatentDynamics(preset, 2).assumptions if a in ("additive_uncertainty", "sparse_resampling")}
+                for preset in PRESETS}
+    assert declared == {"gauss_ar1": {"additive_uncertainty"}, "laplace_ar1": set(), "tanh_ar1": {"additive_uncertainty"}, "jump": set(),
+                        "sparse_resample": {"sparse_resampling"}, "hetero": {"additive_uncertainty"},
+                        "action": {"additive_uncertainty"}, "nonstat_noise": set()}
 
 
 def test_jump_rotates_by_135_degrees():
