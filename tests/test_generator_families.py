@@ -161,14 +161,12 @@ def test_sparse_resampling_redraws_each_dimension_with_probability_p_from_its_ma
     assert mask.shape == before.shape and mask.dtype == torch.bool
     kept = ~mask
     assert torch.equal(after[kept], before[kept])  # the indicator is exact: unmarked latents do not move
-    counts = mask.reshape(-1, d).sum(0)
-    trials = mask.reshape(-1, d).shape[0]
-    for k in counts.tolist():  # per dimension, a binomial count with the stated p
-        assert stats.binomtest(int(k), trials, p).pvalue > 1e-6
-    pairs = mask.reshape(-1, d).T.float()
+    flat = mask.reshape(-1, d)
+    for k in flat.sum(0).tolist():  # per dimension, a binomial count with the stated p
+        assert stats.binomtest(k, len(flat), p).pvalue > 1e-6
     if d > 1:  # independent across dimensions: the count of two dimensions resampled together is binomial in p^2
-        both = int((pairs[0] * pairs[1]).sum())
-        assert stats.binomtest(both, trials, p * p).pvalue > 1e-6
+        both = int((flat[:, 0] & flat[:, 1]).sum())
+        assert stats.binomtest(both, len(flat), p * p).pvalue > 1e-6
     fresh, replaced = after[mask], before[mask]
     assert stats.kstest(fresh.numpy(), "norm").pvalue > 1e-6  # from the N(0, 1) marginal
     r = stats.pearsonr(fresh.numpy(), replaced.numpy())  # independent of the value it replaces

@@ -26,8 +26,8 @@ PRESETS: dict[str, str] = {
 # What AdaSSL's models assume (issue 28), named where a process satisfies it:
 #   additive_uncertainty: z' = m(z) + e with e Gaussian given z, the edit z + r with a Gaussian prior
 #     p(r | z) that AdaSSL-V's variational model expresses;
-#   sparse_resampling: each latent kept or redrawn independently with an observed-nowhere mask, the gated
-#     edit z + m * r of AdaSSL-S.
+#   sparse_resampling: each latent kept or redrawn independently under a mask the encoder never sees, the
+#     gated edit z + m * r of AdaSSL-S.
 # jump has neither: its second mode rotates each plane, a two-point law given z, and a code of the planes'
 # radii alone, which the rotation does not move, scores a lower plane-KDE loss than the identifying code
 # even with the true mode handed to an edit (measured in issue 28's note: -4.85 against -3.92 on a linear
