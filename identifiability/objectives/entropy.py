@@ -119,8 +119,9 @@ class StopGradient(EntropyEstimator):
     """The conditional-entropy plug-in of the BYOL / SimSiam / JEPA family.
 
     H[z, z'] = H[z] + H[z' | z]: the marginal part by ``base`` (none by default, as in BYOL), the
-    conditional part plugged in from the latent model, -< log p_theta(z' | z) >, as a value without
-    gradient. The objective holds the target z' fixed, so the alignment pulls the online branch (and
+    conditional part plugged in from the latent model, -< log p_theta(z' | z) > at the target the
+    objective aligns to (``LatentModel.target_log_prob``: z' itself, or the Kalman filter's update), as a
+    value without gradient. The objective holds the target z' fixed, so the alignment pulls the online branch (and
     the predictor) towards the target and nothing pulls the target towards collapse.
     """
 
@@ -134,7 +135,7 @@ class StopGradient(EntropyEstimator):
             raise ValueError("StopGradient estimates H[z, z'] of pairs (n, 2, d) under a latent model")
         marginal = self.base(z[:, 0], latent_model=latent_model) if self.base is not None else z.new_zeros(())
         with torch.no_grad():
-            conditional = -latent_model.log_prob(z[:, 0], z[:, 1]).mean()
+            conditional = -latent_model.target_log_prob(z[:, 0], z[:, 1]).mean()
         return marginal + conditional
 
 
