@@ -53,7 +53,7 @@ def test_q_is_stationary_at_the_codes_residual_variance_less_r(residual, noise):
     filter's posterior is stationary in Q at Q = s - R (the pair likelihood's S = Q + R = s), and the
     plug-in without the posterior's spread is not (it pulls Q below that: each step's smaller Q makes
     the next target's residual smaller, and Q runs to 0)."""
-    s, r = residual, noise**2  # s >= 0.3 > R <= 0.25: Q = s - R is positive on every draw
+    s, r = residual, noise**2  # s >= 0.3 > 0.25 >= R: Q = s - R is positive on every draw
     model = KalmanGain(1, observation_noise=noise).double()
     with torch.no_grad():
         model.weight.zero_()

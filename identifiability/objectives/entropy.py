@@ -120,9 +120,9 @@ class StopGradient(EntropyEstimator):
 
     H[z, z'] = H[z] + H[z' | z]: the marginal part by ``base`` (none by default, as in BYOL), the
     conditional part plugged in from the latent model, -< log p_theta(z' | z) > at the target the
-    objective aligns to (``LatentModel.target_log_prob``: z' itself, or the Kalman filter's update), as a
-    value without gradient. The objective holds the target z' fixed, so the alignment pulls the online branch (and
-    the predictor) towards the target and nothing pulls the target towards collapse.
+    objective aligns to (``LatentModel.target_log_prob``: z' itself, or the Kalman filter's update), as
+    a value without gradient. The objective holds the target z' fixed, so the alignment pulls the online
+    branch (and the predictor) towards the target and nothing pulls the target towards collapse.
     """
 
     detaches_target = True
