@@ -149,14 +149,22 @@ def test_jump_and_resample_frequencies_equal_the_knob(p):
     assert masks.mean() == pytest.approx(p, abs=5 * math.sqrt(p * (1 - p) / masks.numel()))
 
 
+# the marginals' laws as scipy names them: N(0, 1), and uniform on [-sqrt 3, sqrt 3] (loc, scale)
+MARGINAL_LAWS = {"gaussian": ("norm", ()), "uniform": ("uniform", (-3**0.5, 2 * 3**0.5))}
+
+
 @settings(max_examples=20, deadline=None)
-@given(st.integers(1, 8), st.floats(0.05, 0.95), st.integers(0, 2**16))
-def test_sparse_resampling_redraws_each_dimension_with_probability_p_from_its_marginal(d, p, seed):
+@given(st.integers(1, 8), st.floats(0.05, 0.95), st.sampled_from(sorted(MARGINAL_LAWS)), st.integers(0, 2**16))
+def test_sparse_resampling_redraws_each_dimension_with_probability_p_from_its_marginal(d, p, marginal, seed):
     """AdaSSL's natural pairs (issue 28): each latent of each transition is resampled with probability p
-    exactly, independently per dimension; the resampled values are fresh N(0, 1) draws, independent of
-    the value they replace; the others are kept exactly; ``r`` is the indicator. Every test's p-value is
-    held to 1e-6, so 20 draws of 4 tests fail by chance with probability below 1e-4."""
-    b = LatentDynamics("sparse_resample", d, uncertainty=p, seq_len=3, mixing_layers=0).sample(8000, seed=seed, dtype=torch.float64)
+    exactly, independently per dimension; the resampled values are fresh draws of the marginal (the
+    start's law too), independent of the value they replace; the others are kept exactly; ``r`` is the
+    indicator. Every test's p-value is held to 1e-6, so 20 draws of 5 tests fail by chance with
+    probability below 1e-4."""
+    b = LatentDynamics("sparse_resample", d, uncertainty=p, seq_len=3, mixing_layers=0, marginal=marginal).sample(
+        8000, seed=seed, dtype=torch.float64)
+    law, args = MARGINAL_LAWS[marginal]
+    assert stats.kstest(b.z[:, 0].reshape(-1).numpy(), law, args).pvalue > 1e-6  # the start: the marginal too
     before, after, mask = b.z[:, :-1], b.z[:, 1:], b.r
     assert mask.shape == before.shape and mask.dtype == torch.bool
     kept = ~mask
@@ -168,9 +176,17 @@ def test_sparse_resampling_redraws_each_dimension_with_probability_p_from_its_ma
         both = int((flat[:, 0] & flat[:, 1]).sum())
         assert stats.binomtest(both, len(flat), p * p).pvalue > 1e-6
     fresh, replaced = after[mask], before[mask]
-    assert stats.kstest(fresh.numpy(), "norm").pvalue > 1e-6  # from the N(0, 1) marginal
+    assert stats.kstest(fresh.numpy(), law, args).pvalue > 1e-6  # from the marginal
     r = stats.pearsonr(fresh.numpy(), replaced.numpy())  # independent of the value it replaces
     assert r.pvalue > 1e-6
+
+
+def test_only_sparse_resample_takes_another_marginal():
+    """The AR presets' stationary law is their own: a box marginal there is an error, not ignored."""
+    with pytest.raises(ValueError, match="sparse_resample only"):
+        LatentDynamics("gauss_ar1", 2, marginal="uniform")
+    with pytest.raises(ValueError, match="marginal"):
+        LatentDynamics("sparse_resample", 2, marginal="sphere")
 
 
 def test_each_dynamics_preset_says_whether_adassls_models_hold_on_it():

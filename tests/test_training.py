@@ -13,7 +13,7 @@ from identifiability.encoders import MLPEncoder
 from identifiability.metrics import dci
 from identifiability import preset
 from identifiability.records import value_of
-from identifiability.training import Probe, Training, rate_factor, resolve_device, train
+from identifiability.training import Probe, Training, TrainingLog, rate_factor, resolve_device, train
 
 
 def test_short_run_beats_chance_and_the_raw_observations():
@@ -170,8 +170,24 @@ def test_record_holds_config_metrics_timings_and_versions():
     assert {"affine_r2", "mcc", "participation_ratio", "profile"} <= record["metrics"]["code"].keys()
     assert record["metrics"]["code"]["mcc"]["null"]["mean"] > 0
     assert {"affine_r2", "mcc", "profile"} <= record["baselines"]["raw_x"]["code"].keys()
-    assert {"train_s", "eval_s"} <= record["timings"].keys()
+    assert {"train_s", "eval_s", "late_descent"} <= record["timings"].keys() and len(record["loss_curve"]) == 5  # 5 steps
     assert {"torch", "numpy", "python", "identifiability"} <= record["versions"].keys()
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.integers(25, 5000), st.floats(-1e3, 1e3), st.floats(1e-3, 1e3))
+def test_the_loss_curve_and_late_descent_have_their_closed_forms(steps, offset, slope):
+    """On a loss falling linearly over the run, the means over fifths are equally spaced, so a fifth of
+    the descent is made in the last fifth (late_descent = 1/4 of first-to-last); on a loss that
+    stops falling before the last two fifths it is 0; on a flat loss it is NaN (no descent)."""
+    k = torch.arange(steps, dtype=torch.float64)
+    linear = TrainingLog(offset - slope * k / steps, k, 0.0, 0.0, "cpu")
+    assert linear.late_descent == pytest.approx(0.25, abs=1e-9 + 2 / steps)  # the fifths' lengths differ by one step
+    curve = linear.curve()
+    assert len(curve) == min(20, steps) and curve == sorted(curve, reverse=True)
+    plateau = TrainingLog(offset - slope * torch.clamp(k, max=steps // 2), k, 0.0, 0.0, "cpu")
+    assert plateau.late_descent == 0
+    assert math.isnan(TrainingLog(torch.full((steps,), offset), k, 0.0, 0.0, "cpu").late_descent)
 
 
 @pytest.mark.parametrize("process", PROCESSES.names())

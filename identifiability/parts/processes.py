@@ -57,7 +57,22 @@ def _dynamics(preset: str) -> None:
 
 
 for _preset in PRESETS:
-    _dynamics(_preset)
+    if _preset != "sparse_resample":  # it has a setting of its own, below
+        _dynamics(_preset)
+
+
+@register_process("sparse_resample")
+def sparse_resample(
+    context: Context, *, latent_dim: int = 5, uncertainty: float = 0.5, marginal: str = "gaussian", seq_len: int = 2,
+    mixing_layers: int = 3, observed_dim: int = 0, observation_noise: float = 0.0,
+) -> LatentDynamics:
+    """Latent dynamics: each latent kept, or with probability p (the uncertainty) redrawn from its
+    marginal, "gaussian" or "uniform" (the box); x = g(z) + observation_noise * N(0, I)."""
+    return LatentDynamics(
+        "sparse_resample", latent_dim, uncertainty=uncertainty, seq_len=seq_len, marginal=marginal,
+        mixing_layers=mixing_layers, observed_dim=observed_dim or None, observation_noise=observation_noise,
+        seed=context.problem_seed,
+    )
 
 
 @register_process("video")

@@ -18,11 +18,12 @@ PRESETS: dict[str, str] = {
     "laplace_ar1": "as gauss_ar1 with Laplace innovations and a Laplace start",
     "tanh_ar1": "nonlinear transitions: z' = sqrt(1 - sigma^2) tanh(2 z) / tanh(2) + sigma eps, Gaussian eps",
     "jump": "with probability p the transition also rotates each coordinate plane by 135 degrees",
-    "sparse_resample": "each latent is kept, or with probability p redrawn from its N(0, 1) marginal (AdaSSL's natural pairs)",
+    "sparse_resample": "each latent is kept, or with probability p redrawn from its marginal (AdaSSL's natural pairs)",
     "hetero": "z' = rho z + sigma(z) eps with noise scale sigma_i(z) = s exp(2 a tanh(z_{i+1}))",
     "action": "continuous latent actions: z' = rho Q z + B r + sigma eps, r ~ N(0, I_m), |B| = a",
     "nonstat_noise": "z' = rho z + sigma_u eps with a noise scale per segment u of sequences",
 }
+MARGINALS = ("gaussian", "uniform")  # sparse_resample's stationary laws: the Gaussian and the box
 # What AdaSSL's models assume (issue 28), named where a process satisfies it:
 #   additive_uncertainty: z' = m(z) + e with e Gaussian given z, the edit z + r with a Gaussian prior
 #     p(r | z) that AdaSSL-V's variational model expresses;
@@ -68,6 +69,9 @@ class LatentDynamics(MixedProcess):
         noise: the small isotropic noise of jump and action.
         action_dim: m, for "action".
         segments: number of noise segments, for "nonstat_noise".
+        marginal: the stationary law of each latent of "sparse_resample", from which it starts and is
+            redrawn: "gaussian" (N(0, 1)) or "uniform" (the box [-sqrt 3, sqrt 3]^d, unit variance, as
+            the AdaSSL paper's box of 3DIdent latents); the other presets' laws are their own.
         nuisance_dim: k extra N(0, 1) dimensions drawn fresh each step and mixed into x, not in z.
         mixing_layers, observed_dim, observation_noise, seed: as in ``NonlinearICA``; the mixing
             acts on d + k dims.
@@ -84,6 +88,7 @@ class LatentDynamics(MixedProcess):
         noise: float = 0.1,
         action_dim: int = 2,
         segments: int = 4,
+        marginal: str = "gaussian",
         nuisance_dim: int = 0,
         mixing_layers: int = 3,
         observed_dim: int | None = None,
@@ -99,6 +104,9 @@ class LatentDynamics(MixedProcess):
         self.noise = check_float("noise", noise, low=0, high=1, high_open=True)
         self.actions = check_int("action_dim", action_dim, low=1)
         self.segments = check_int("segments", segments, low=1)
+        self.marginal = check_choice("marginal", marginal, MARGINALS)
+        if marginal != "gaussian" and self.preset != "sparse_resample":
+            raise ValueError(f"marginal={marginal!r} is defined for sparse_resample only; {self.preset}'s law is its own")
         self.nuisance_dim = check_int("nuisance_dim", nuisance_dim, low=0)
         self.seed = check_seed("seed", seed)
         self.mixing = self.make_mixing(
@@ -186,7 +194,7 @@ class LatentDynamics(MixedProcess):
             return math.sqrt(1 - self.noise**2) * rotated + step, mode, step
         if self.preset == "sparse_resample":
             mask = torch.rand(z.shape, generator=gen, device=gen.device, dtype=torch.float64) < p
-            fresh = eps()
+            fresh = sample_standard(self.marginal, z.shape, gen)
             return torch.where(mask, fresh, z), mask, torch.where(mask, fresh - z, 0)
         if self.preset == "hetero":
             scale = math.sqrt(1 - self.rho**2) * torch.exp(2 * p * torch.tanh(z.roll(-1, dims=1)))
@@ -207,7 +215,7 @@ class LatentDynamics(MixedProcess):
         the transition ``noise`` (n, T-1, d), ``u`` (n,) for nonstat_noise, ``nuisance`` (n, T, k)."""
         check_draw(n, self.seq_len * (self.latent_dim + self.nuisance_dim + self.observed_dim), device)
         gen = as_generator(seed, device)
-        start = "laplace" if self.preset == "laplace_ar1" else "gaussian"
+        start = "laplace" if self.preset == "laplace_ar1" else self.marginal
         z = [sample_standard(start, (n, self.latent_dim), gen)]
         u = torch.randint(self.segments, (n,), generator=gen, device=gen.device) if self.preset == "nonstat_noise" else None
         modes, noises = [], []
@@ -232,5 +240,6 @@ class LatentDynamics(MixedProcess):
     def __repr__(self) -> str:
         return (
             f"LatentDynamics(preset={self.preset!r}, latent_dim={self.latent_dim}, uncertainty={self.uncertainty:g}, "
-            f"seq_len={self.seq_len}, mixing_layers={self.mixing.n_layers}{self._noise_repr()}, seed={self.seed})"
+            f"seq_len={self.seq_len}{'' if self.marginal == 'gaussian' else f', marginal={self.marginal!r}'}, "
+            f"mixing_layers={self.mixing.n_layers}{self._noise_repr()}, seed={self.seed})"
         )

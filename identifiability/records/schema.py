@@ -14,7 +14,10 @@ the CSV (``value_of``):
   field of the result; ``profile.orthogonal``: a class of the linear profile;
 - ``raw_x.affine_r2``, ``raw_x.state.affine_r2``: the raw observations' score of a readout;
 - ``rotation_mcc``, ``oracle.filtered``: a baseline (the process's own by their names);
-- ``train_s``, ``eval_s``, ``final_loss``: timings.
+- ``train_s``, ``eval_s``, ``final_loss``, ``late_descent``: timings, and the share of the loss's
+  descent made in the run's last fifth (near 0 at a plateau; ``TrainingLog.late_descent``).
+
+A finished run's record also keeps its ``loss_curve``: the loss's means over 20 equal stretches.
 """
 
 from __future__ import annotations
@@ -34,7 +37,7 @@ if TYPE_CHECKING:
 OK, FAILED = "ok", "failed"
 CODE = "code"  # the readout every run has
 METRICS = ("affine_r2", "mcc", "dci", "participation_ratio", "profile")
-TIMINGS = ("train_s", "eval_s", "final_loss")
+TIMINGS = ("train_s", "eval_s", "final_loss", "late_descent")
 
 
 def _whole(value: Any) -> Any:
@@ -49,7 +52,7 @@ def _readouts(scores: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
 def ok_record(result: ExperimentResult) -> dict[str, Any]:
     """The record of a finished run: its key (the spec's hash) and status, the spec, effective
     settings, seeds, every readout's scores whole, the raw observations' and the baselines, timings,
-    versions, host and device."""
+    the loss curve, versions, host and device."""
     spec = result.spec
     return {
         "key": spec.key,
@@ -66,7 +69,8 @@ def ok_record(result: ExperimentResult) -> dict[str, Any]:
         "metrics": _readouts(result.metrics),
         "baselines": {"raw_x": _readouts(result.raw_x), **{k: _whole(v) for k, v in result.baselines.items()}},
         "timings": {"train_s": result.training.seconds, "eval_s": result.eval_seconds,
-                    "final_loss": result.training.final_loss},
+                    "final_loss": result.training.final_loss, "late_descent": result.training.late_descent},
+        "loss_curve": result.training.curve(),
         "device": result.training.device,
         "versions": {"identifiability": version("identifiability"), "torch": torch.__version__,
                      "numpy": np.__version__, "python": platform.python_version()},

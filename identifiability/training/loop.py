@@ -35,6 +35,7 @@ class PairSource(Protocol):
 # grows with the step count beyond it (a run of 10^12 steps allocates as much as one of 2000).
 LOSS_RECORD = 2000
 FINAL_WINDOW = 100  # the final loss is the mean of the last this many steps
+CURVE_POINTS = 20  # a record's loss curve: the means over this many equal stretches of the run
 
 
 @dataclass(frozen=True)
@@ -48,6 +49,19 @@ class TrainingLog:
     final_loss: float
     seconds: float
     device: str
+
+    def curve(self, points: int = CURVE_POINTS) -> list[float]:
+        """The loss's mean over each of ``points`` equal stretches of the run (as many as were
+        recorded where fewer were)."""
+        return [part.mean().item() for part in torch.tensor_split(self.losses.double(), min(points, len(self.losses)))]
+
+    @property
+    def late_descent(self) -> float:
+        """The share of the run's descent made in its last fifth: (mean loss of the fourth fifth -
+        mean of the last) / (mean of the first fifth - mean of the last). Near 0 (or below, by
+        noise) where the loss has plateaued; NaN where the loss did not descend."""
+        first, _, _, fourth, last = self.curve(5) if len(self.losses) >= 5 else [math.nan] * 5
+        return (fourth - last) / (first - last) if first > last else math.nan
 
 
 class LossRecord:
