@@ -68,7 +68,8 @@ def test_dynamics_return_their_modes_noise_and_nuisance(g):
     assert b.x.shape == (n, t, g.observed_dim)
     assert (b.nuisance is None) == (g.nuisance_dim == 0)
     assert (b.u is not None) == (g.preset == "nonstat_noise")
-    expected_r = {"jump": (n, t - 1), "sparse_resample": (n, t - 1, d), "action": (n, t - 1, g.action_dim)}
+    expected_r = {"jump": (n, t - 1), "sparse_resample": (n, t - 1, d), "single_resample": (n, t - 1, d),
+                  "action": (n, t - 1, g.action_dim)}
     assert (b.r is None) if g.preset not in expected_r else b.r.shape == expected_r[g.preset]
 
 
@@ -181,9 +182,27 @@ def test_sparse_resampling_redraws_each_dimension_with_probability_p_from_its_ma
     assert r.pvalue > 1e-6
 
 
-def test_only_sparse_resample_takes_another_marginal():
+@settings(max_examples=20, deadline=None)
+@given(st.integers(1, 8), st.floats(0.05, 1.0), st.sampled_from(sorted(MARGINAL_LAWS)), st.integers(0, 2**16))
+def test_single_resampling_redraws_one_uniformly_chosen_latent_with_probability_p(d, p, marginal, seed):
+    """The pairs of AdaSSL-S's gate test (issue 28): with probability p exactly one latent changes, each
+    latent equally often (a chi-square test over which), redrawn from the marginal; ``r`` marks it.
+    p-values held to 1e-6 as above."""
+    b = LatentDynamics("single_resample", d, uncertainty=p, seq_len=3, mixing_layers=0, marginal=marginal).sample(
+        8000, seed=seed, dtype=torch.float64)
+    mask = b.r.reshape(-1, d)
+    assert torch.equal(b.z[:, 1:][~b.r], b.z[:, :-1][~b.r]) and int(mask.sum(1).max()) <= 1
+    changes = int(mask.sum())
+    assert stats.binomtest(changes, len(mask), p).pvalue > 1e-6
+    if d > 1:
+        assert stats.chisquare(mask.sum(0).numpy()).pvalue > 1e-6  # which latent: uniform over the d
+    law, args = MARGINAL_LAWS[marginal]
+    assert stats.kstest(b.z[:, 1:][b.r].numpy(), law, args).pvalue > 1e-6
+
+
+def test_only_the_resampling_presets_take_another_marginal():
     """The AR presets' stationary law is their own: a box marginal there is an error, not ignored."""
-    with pytest.raises(ValueError, match="sparse_resample only"):
+    with pytest.raises(ValueError, match="single_resample only"):
         LatentDynamics("gauss_ar1", 2, marginal="uniform")
     with pytest.raises(ValueError, match="marginal"):
         LatentDynamics("sparse_resample", 2, marginal="sphere")
@@ -195,7 +214,8 @@ def test_each_dynamics_preset_says_whether_adassls_models_hold_on_it():
     declared = {preset: {a for a in LatentDynamics(preset, 2).assumptions if a in ("additive_uncertainty", "sparse_resampling")}
                 for preset in PRESETS}
     assert declared == {"gauss_ar1": {"additive_uncertainty"}, "laplace_ar1": set(), "tanh_ar1": {"additive_uncertainty"}, "jump": set(),
-                        "sparse_resample": {"sparse_resampling"}, "hetero": {"additive_uncertainty"},
+                        "sparse_resample": {"sparse_resampling"}, "single_resample": {"sparse_resampling"},
+                        "hetero": {"additive_uncertainty"},
                         "action": {"additive_uncertainty"}, "nonstat_noise": set()}
 
 
@@ -264,7 +284,8 @@ def test_assumption_lists_follow_the_laws_used():
     assert "nuisance_dimensions" in LatentDynamics(nuisance_dim=2).assumptions
     assert "nonlinear_transitions" in LatentDynamics("tanh_ar1").assumptions
     assert "temporally_dependent" not in LatentDynamics("tanh_ar1", uncertainty=1.0).assumptions
-    assert set(PRESETS) == {"gauss_ar1", "laplace_ar1", "tanh_ar1", "jump", "sparse_resample", "hetero", "action", "nonstat_noise"}
+    assert set(PRESETS) == {"gauss_ar1", "laplace_ar1", "tanh_ar1", "jump", "sparse_resample", "single_resample", "hetero",
+                            "action", "nonstat_noise"}
 
 
 @pytest.mark.parametrize(

@@ -98,6 +98,13 @@ class AdaSSL(Objective):
         mask = straight_through_bernoulli(log_sigma_q, gen)  # the second half gives the gate logits
         return mask * mu_q, torch.sigmoid(log_sigma_q).sum(-1)
 
+    def gates(self, a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+        """(m, d) bool: the code dimensions the sparse variant's gate opens for pairs (a, b) (m, d)
+        each, the mask's most probable value (its logit above 0)."""
+        if self.variant != "s":
+            raise ValueError("only the sparse variant (variant='s') has gates")
+        return self.posterior(torch.cat([a, b], -1)).chunk(2, -1)[1] > 0
+
     def forward(self, z: torch.Tensor, target: torch.Tensor | None = None) -> torch.Tensor:
         """z (n, T, d), and the EMA encoder's encodings where the base distils from them."""
         pairs = consecutive_pairs(z, target)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from identifiability._core import SettingError
 from identifiability.processes import PRESETS, ContrastivePairs, LatentDynamics, NonlinearICA, VideoSequences
+from identifiability.processes.dynamics import RESAMPLING
 
 from ..registry import Context, register_process
 
@@ -57,22 +58,27 @@ def _dynamics(preset: str) -> None:
 
 
 for _preset in PRESETS:
-    if _preset != "sparse_resample":  # it has a setting of its own, below
+    if _preset not in RESAMPLING:  # they have a setting of their own, below
         _dynamics(_preset)
 
 
-@register_process("sparse_resample")
-def sparse_resample(
-    context: Context, *, latent_dim: int = 5, uncertainty: float = 0.5, marginal: str = "gaussian", seq_len: int = 2,
-    mixing_layers: int = 3, observed_dim: int = 0, observation_noise: float = 0.0,
-) -> LatentDynamics:
-    """Latent dynamics: each latent kept, or with probability p (the uncertainty) redrawn from its
-    marginal, "gaussian" or "uniform" (the box); x = g(z) + observation_noise * N(0, I)."""
-    return LatentDynamics(
-        "sparse_resample", latent_dim, uncertainty=uncertainty, seq_len=seq_len, marginal=marginal,
-        mixing_layers=mixing_layers, observed_dim=observed_dim or None, observation_noise=observation_noise,
-        seed=context.problem_seed,
-    )
+def _resampling(preset: str) -> None:
+    def build(
+        context: Context, *, latent_dim: int = 5, uncertainty: float = 0.5, marginal: str = "gaussian", seq_len: int = 2,
+        mixing_layers: int = 3, observed_dim: int = 0, observation_noise: float = 0.0,
+    ) -> LatentDynamics:
+        return LatentDynamics(
+            preset, latent_dim, uncertainty=uncertainty, seq_len=seq_len, marginal=marginal, mixing_layers=mixing_layers,
+            observed_dim=observed_dim or None, observation_noise=observation_noise, seed=context.problem_seed,
+        )
+
+    build.__doc__ = (f"Latent dynamics: {PRESETS[preset]}, \"gaussian\" or \"uniform\" (the box); "
+                     "x = g(z) + observation_noise * N(0, I).")
+    register_process(preset)(build)
+
+
+for _preset in RESAMPLING:
+    _resampling(_preset)
 
 
 @register_process("video")

@@ -19,11 +19,13 @@ PRESETS: dict[str, str] = {
     "tanh_ar1": "nonlinear transitions: z' = sqrt(1 - sigma^2) tanh(2 z) / tanh(2) + sigma eps, Gaussian eps",
     "jump": "with probability p the transition also rotates each coordinate plane by 135 degrees",
     "sparse_resample": "each latent is kept, or with probability p redrawn from its marginal (AdaSSL's natural pairs)",
+    "single_resample": "with probability p one latent, drawn uniformly, is redrawn from its marginal; the others are kept",
     "hetero": "z' = rho z + sigma(z) eps with noise scale sigma_i(z) = s exp(2 a tanh(z_{i+1}))",
     "action": "continuous latent actions: z' = rho Q z + B r + sigma eps, r ~ N(0, I_m), |B| = a",
     "nonstat_noise": "z' = rho z + sigma_u eps with a noise scale per segment u of sequences",
 }
-MARGINALS = ("gaussian", "uniform")  # sparse_resample's stationary laws: the Gaussian and the box
+MARGINALS = ("gaussian", "uniform")  # the resampling presets' stationary laws: the Gaussian and the box
+RESAMPLING = ("sparse_resample", "single_resample")
 # What AdaSSL's models assume (issue 28), named where a process satisfies it:
 #   additive_uncertainty: z' = m(z) + e with e Gaussian given z, the edit z + r with a Gaussian prior
 #     p(r | z) that AdaSSL-V's variational model expresses;
@@ -39,6 +41,7 @@ _ASSUMPTIONS = {
     "tanh_ar1": ("nonlinear_transitions", "additive_uncertainty"),
     "jump": ("multimodal_transitions", "stationary"),
     "sparse_resample": ("multimodal_transitions", "sparse_changes", "stationary", "sparse_resampling"),
+    "single_resample": ("multimodal_transitions", "sparse_changes", "stationary", "sparse_resampling"),
     "hetero": ("heteroscedastic_transitions", "additive_uncertainty"),
     "action": ("latent_action", "linear_transitions", "additive_uncertainty"),
     "nonstat_noise": ("segment_modulated_noise",),
@@ -69,7 +72,7 @@ class LatentDynamics(MixedProcess):
         noise: the small isotropic noise of jump and action.
         action_dim: m, for "action".
         segments: number of noise segments, for "nonstat_noise".
-        marginal: the stationary law of each latent of "sparse_resample", from which it starts and is
+        marginal: the stationary law of each latent of the resampling presets, from which it starts and is
             redrawn: "gaussian" (N(0, 1)) or "uniform" (the box [-sqrt 3, sqrt 3]^d, unit variance, as
             the AdaSSL paper's box of 3DIdent latents); the other presets' laws are their own.
         nuisance_dim: k extra N(0, 1) dimensions drawn fresh each step and mixed into x, not in z.
@@ -105,8 +108,8 @@ class LatentDynamics(MixedProcess):
         self.actions = check_int("action_dim", action_dim, low=1)
         self.segments = check_int("segments", segments, low=1)
         self.marginal = check_choice("marginal", marginal, MARGINALS)
-        if marginal != "gaussian" and self.preset != "sparse_resample":
-            raise ValueError(f"marginal={marginal!r} is defined for sparse_resample only; {self.preset}'s law is its own")
+        if marginal != "gaussian" and self.preset not in RESAMPLING:
+            raise ValueError(f"marginal={marginal!r} is defined for {' and '.join(RESAMPLING)} only; {self.preset}'s law is its own")
         self.nuisance_dim = check_int("nuisance_dim", nuisance_dim, low=0)
         self.seed = check_seed("seed", seed)
         self.mixing = self.make_mixing(
@@ -147,8 +150,8 @@ class LatentDynamics(MixedProcess):
     @property
     def action_dim(self) -> int | None:  # type: ignore[override]
         """Features per transition of the latent action ``batch.r`` (None where there is none):
-        jump's mode, sparse_resample's mask, action's continuous action."""
-        return {"jump": 1, "sparse_resample": self.latent_dim, "action": self.actions}.get(self.preset)
+        jump's mode, the resampling presets' masks, action's continuous action."""
+        return {"jump": 1, "sparse_resample": self.latent_dim, "single_resample": self.latent_dim, "action": self.actions}.get(self.preset)
 
     @property
     def assumptions(self) -> tuple[str, ...]:
@@ -158,7 +161,8 @@ class LatentDynamics(MixedProcess):
         independent = self.uncertainty == 1 and self.preset in ("gauss_ar1", "laplace_ar1", "tanh_ar1", "sparse_resample")
         dependent = () if independent else ("temporally_dependent",)  # at uncertainty 1 each step is a fresh draw
         own = _ASSUMPTIONS[self.preset]
-        if not 0 < self.uncertainty < 1:  # a jump or a resampling with probability 0 or 1 has one outcome
+        one_outcome = self.uncertainty == 0 or (self.uncertainty == 1 and self.preset != "single_resample")
+        if one_outcome:  # a jump or a resampling with probability 0 or 1 has one outcome (which latent is redrawn is one of d)
             own = tuple(a for a in own if a != "multimodal_transitions")
         return ("markov", *dependent, *own, *mixing, *extra, *self._noise_assumptions())
 
@@ -192,8 +196,13 @@ class LatentDynamics(MixedProcess):
             rotated = torch.where(mode[:, None].bool(), z @ self.jump.to(z.device).T, z)
             step = self.noise * eps()
             return math.sqrt(1 - self.noise**2) * rotated + step, mode, step
-        if self.preset == "sparse_resample":
-            mask = torch.rand(z.shape, generator=gen, device=gen.device, dtype=torch.float64) < p
+        if self.preset in RESAMPLING:
+            if self.preset == "sparse_resample":
+                mask = torch.rand(z.shape, generator=gen, device=gen.device, dtype=torch.float64) < p
+            else:
+                which = torch.randint(z.shape[1], (z.shape[0], 1), generator=gen, device=gen.device)
+                change = torch.rand(z.shape[0], 1, generator=gen, device=gen.device, dtype=torch.float64) < p
+                mask = (torch.arange(z.shape[1], device=gen.device) == which) & change
             fresh = sample_standard(self.marginal, z.shape, gen)
             return torch.where(mask, fresh, z), mask, torch.where(mask, fresh - z, 0)
         if self.preset == "hetero":
