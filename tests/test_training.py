@@ -177,17 +177,19 @@ def test_record_holds_config_metrics_timings_and_versions():
 @settings(max_examples=30, deadline=None)
 @given(st.integers(25, 5000), st.floats(-1e3, 1e3), st.floats(1e-3, 1e3))
 def test_the_loss_curve_and_late_descent_have_their_closed_forms(steps, offset, slope):
-    """On a loss falling linearly over the run, the means over fifths are equally spaced, so a fifth of
-    the descent is made in the last fifth (late_descent = 1/4 of first-to-last); on a loss that
-    stops falling before the last two fifths it is 0; on a flat loss it is NaN (no descent)."""
+    """On a loss falling linearly over the run, the means over fifths are equally spaced, so the last
+    fifth descends a quarter of their range; on a loss that stops falling before the last two fifths
+    it is 0; on a flat loss it is NaN; a loss that first rises (a warm-up) is measured on its range."""
     k = torch.arange(steps, dtype=torch.float64)
     linear = TrainingLog(offset - slope * k / steps, k, 0.0, 0.0, "cpu")
     assert linear.late_descent == pytest.approx(0.25, abs=1e-9 + 2 / steps)  # the fifths' lengths differ by one step
     curve = linear.curve()
     assert len(curve) == min(20, steps) and curve == sorted(curve, reverse=True)
     plateau = TrainingLog(offset - slope * torch.clamp(k, max=steps // 2), k, 0.0, 0.0, "cpu")
-    assert plateau.late_descent == 0
+    assert plateau.late_descent == pytest.approx(0, abs=1e-12)  # equal losses, means of different lengths
     assert math.isnan(TrainingLog(torch.full((steps,), offset), k, 0.0, 0.0, "cpu").late_descent)
+    rises_then_falls = TrainingLog(offset - slope * (k - steps / 5).abs() / steps, k, 0.0, 0.0, "cpu")
+    assert rises_then_falls.late_descent == pytest.approx(1 / 3, abs=1e-9 + 4 / steps)  # fifths' means 0.1 .. 0.7: 0.2 of 0.6
 
 
 @pytest.mark.parametrize("process", PROCESSES.names())

@@ -57,11 +57,14 @@ class TrainingLog:
 
     @property
     def late_descent(self) -> float:
-        """The share of the run's descent made in its last fifth: (mean loss of the fourth fifth -
-        mean of the last) / (mean of the first fifth - mean of the last). Near 0 (or below, by
-        noise) where the loss has plateaued; NaN where the loss did not descend."""
-        first, _, _, fourth, last = self.curve(5) if len(self.losses) >= 5 else [math.nan] * 5
-        return (fourth - last) / (first - last) if first > last else math.nan
+        """How far the loss still falls in the run's last fifth, as a share of its range: (mean loss
+        of the fourth fifth - mean of the last) / (largest - smallest mean of the five fifths).
+        Near 0 (or below, by noise) where the loss has plateaued; NaN where it never moved. The
+        range, not the first fifth, is the scale: a loss that rises first (a KL weight warming up)
+        has not descended from its start."""
+        fifths = self.curve(5) if len(self.losses) >= 5 else [math.nan] * 5
+        spread = max(fifths) - min(fifths)
+        return (fifths[3] - fifths[4]) / spread if spread > 0 else math.nan
 
 
 class LossRecord:
