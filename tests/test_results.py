@@ -1,6 +1,7 @@
 """The results store: atomic, concurrent-safe records keyed by spec, read back as tables."""
 
 import json
+import math
 import multiprocessing
 
 import pytest
@@ -70,3 +71,8 @@ def test_summaries_group_records_and_give_intervals():
     table = format_table(rows, ["process"])
     assert "| sphere | 2 | 0.850 [" in table and "| box | 1 | 0.500 |" in table
     assert to_csv(rows).splitlines()[0].startswith("process,runs,affine_r2")
+    # a value that is not finite is not dropped from the mean: the row says NaN instead of a number it never measured
+    gated = summarise([run("sphere", float("nan"), 0), run("sphere", 0.8, 1), run("box", float("inf"), 0)], by=["process"])
+    for row in gated:
+        assert all(row[k] != row[k] or math.isinf(row[k]) for k in ("affine_r2", "affine_r2_low", "affine_r2_high"))
+    assert "nan [nan, nan]" in format_table(gated, ["process"])

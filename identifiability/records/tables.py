@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import math
 import statistics
 from collections.abc import Iterable, Sequence
 from typing import Any
@@ -29,7 +30,8 @@ def _number(value: Any) -> bool:
 def summarise(records: Iterable[dict[str, Any]], by: Sequence[str], scores: Sequence[str] = ("affine_r2", "mcc")) -> list[dict[str, Any]]:
     """One row per distinct value of the ``by`` fields among successful records: the count, and for
     each score the mean and a 95 % interval over the records (mean +- 1.96 standard errors; the
-    single value where there is one), beside the mean of what ``beside`` names (where recorded)."""
+    single value where there is one; NaN where a value is NaN or infinite), beside the mean of what
+    ``beside`` names (where recorded)."""
     groups: dict[tuple, list[dict[str, Any]]] = {}
     for record in records:
         if record.get("status", OK) == OK:
@@ -44,8 +46,9 @@ def summarise(records: Iterable[dict[str, Any]], by: Sequence[str], scores: Sequ
                 continue
             mean = statistics.fmean(numbers)
             row[score] = mean
-            if score in scores:
-                half = 1.96 * statistics.stdev(numbers) / len(numbers) ** 0.5 if len(numbers) > 1 else 0.0
+            if score in scores:  # a value that is not finite (a DCI gated off, a loss that never moved) makes both NaN
+                finite = all(math.isfinite(v) for v in numbers)
+                half = 0.0 if len(numbers) == 1 else 1.96 * statistics.stdev(numbers) / len(numbers) ** 0.5 if finite else math.nan
                 row[f"{score}_low"], row[f"{score}_high"] = mean - half, mean + half
         rows.append(row)
     return rows
