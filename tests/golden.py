@@ -15,11 +15,11 @@ import numpy as np
 # with the mixing's other recipes: what ``processes.fingerprint`` hashes (settings, and draws exactly
 # as drawn) is one value on every path. (ica changed with its segment_means setting, issue 25; tanh_ar1 is new in issue 27;
 # every LatentDynamics, video's included, changed when the processes gained sparse_resample's ``marginal``;
-# single_resample is new, issue 28.)
+# single_resample and content_style are new, issue 28.)
 FINGERPRINTS = {
     "sphere": "f4062709ef7d", "box": "3aecf2e6c952", "real": "209781b5daf2", "ica": "8c75323200b0",
     "gauss_ar1": "ebef536446d3", "laplace_ar1": "d2e088e36693", "tanh_ar1": "d7dceada45b3", "jump": "3b70b576d003", "sparse_resample": "c9a8bb9c181e",
-    "single_resample": "21ef9b99e0c6",
+    "single_resample": "21ef9b99e0c6", "content_style": "5b22382e4099",
     "hetero": "711ff7b74125", "action": "a7ad5cd2bde9", "nonstat_noise": "5a1b7af79500", "video": "7947386e6583",
     "NonlinearICA(observed_dim=9, min_of=20)": "1a44089763e9",
     "LatentDynamics(observed_dim=9, nuisance_dim=2)": "4df242f57043",

@@ -22,6 +22,7 @@ from hypothesis import strategies as st
 from identifiability.claims import ClaimFailed, Fitted, assert_control, assert_holds
 from identifiability.claims import library as lib
 from identifiability.claims.budgets import HELD_BACK_SEEDS, as_budget
+from identifiability.claims.claim import declared_assumptions
 from identifiability.claims.recipes import Trained
 from identifiability.claims.testing import _for_each, pass_rate
 from identifiability.metrics import affine_r2, dci, mcc
@@ -112,6 +113,21 @@ def test_every_nonlinear_claim_is_tested_on_nonlinear_mixings_only(budget):
         _for_each(control.problems, as_budget(budget), drawn.append)
         linear = {e.claim.name for e in ENTRIES.values() if e.linear}
         assert all(p.given.get("mixing_layers", 3) >= 2 for p in drawn) or control.claim.name in linear, (control.name, drawn)
+
+
+@pytest.mark.parametrize("name", [*HOLDS, *SLOW_HOLDS, *CONTROLS, *SLOW_CONTROLS])
+def test_each_problem_declares_what_its_claim_or_control_says(name):
+    """Without training (slow entries too): a claim's processes declare every assumption it needs, a
+    control's lack exactly those it says it violates, and a control's ideal code fails the class."""
+    control = (CONTROLS | SLOW_CONTROLS).get(name)
+    claim, processes = (control.claim, control.problems) if control else (HOLDS | SLOW_HOLDS)[name]
+    drawn: list[Part] = []
+    _for_each(processes, as_budget("fast"), drawn.append)
+    for process in drawn:
+        missing = tuple(sorted(claim.assumptions - declared_assumptions(process)))
+        assert missing == (tuple(sorted(control.violates)) if control else ()), (name, process, missing)
+        if control is not None and control.ideal is not None:
+            assert control.ideal_score(process, as_budget("fast")) < claim.threshold, name
 
 
 class Identity:

@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 from scipy import stats
 
 from identifiability.processes import (
+    ContentStyle,
     PRESETS,
     Batch,
     ContrastivePairs,
@@ -198,6 +199,32 @@ def test_single_resampling_redraws_one_uniformly_chosen_latent_with_probability_
         assert stats.chisquare(mask.sum(0).numpy()).pvalue > 1e-6  # which latent: uniform over the d
     law, args = MARGINAL_LAWS[marginal]
     assert stats.kstest(b.z[:, 1:][b.r].numpy(), law, args).pvalue > 1e-6
+
+
+@settings(max_examples=20, deadline=None)
+@given(st.integers(2, 7).flatmap(lambda d: st.tuples(st.just(d), st.integers(1, d - 1))), st.floats(0.05, 1.0),
+       st.sampled_from([0.0, 0.3, 0.9]), st.integers(0, 2**16))
+def test_content_style_views_share_the_content_and_redraw_style_on_random_subsets(dims, change, dependence, seed):
+    """von Kugelgen et al.'s views (issue 28): the content is identical in both views; each style latent
+    is redrawn with probability ``change`` (binomial per latent) from p(s | c) = N(a C c, 1 - a^2), so
+    that the residual of a redrawn latent is N(0, 1 - a^2) and independent of the value it replaces;
+    the kept ones are equal; every latent is N(0, 1). p-values held to 1e-6 as above."""
+    d, content = dims
+    g = ContentStyle(d, content, change=change, dependence=dependence, mixing_layers=0, seed=seed)
+    b = g.sample(8000, seed=seed, dtype=torch.float64)
+    c, s, s2 = b.z[:, 0, :content], b.z[:, 0, content:], b.z[:, 1, content:]
+    redrawn = b.r[:, 0]
+    assert torch.equal(b.z[:, 1, :content], c) and torch.equal(s2[~redrawn], s[~redrawn])
+    assert g.assumptions[:2] == ("content_style", "independent_style" if dependence == 0 else "dependent_style")
+    for k in redrawn.sum(0).tolist():
+        assert stats.binomtest(k, len(redrawn), change).pvalue > 1e-6
+    mean = dependence * c @ g.style_map.T
+    scale = (1 - dependence**2) ** 0.5
+    residual = ((s2 - mean) / scale)[redrawn]
+    assert stats.kstest(residual.numpy(), "norm").pvalue > 1e-6
+    if len(residual) > 2:
+        assert stats.pearsonr(residual.numpy(), ((s - mean) / scale)[redrawn].numpy()).pvalue > 1e-6
+    assert stats.kstest(b.z[:, 0].reshape(-1).numpy(), "norm").pvalue > 1e-6  # every latent N(0, 1)
 
 
 def test_only_the_resampling_presets_take_another_marginal():

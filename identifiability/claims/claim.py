@@ -93,7 +93,7 @@ class Claim:
         on the budget's seeds or on ``seeds`` (each a new problem and a new training)."""
         process = Part(process) if isinstance(process, str) else process
         budget = _with_seeds(as_budget(budget), seeds)
-        declared = _assumptions(process)
+        declared = declared_assumptions(process)
         codes = self.recipe.codes(process, budget, device=device)
         scored = [self.score(c.estimator.z_hat, c.estimator.z, s, null=i == 0) for i, (s, c) in enumerate(zip(budget.seeds, codes))]
         first = codes[0].estimator
@@ -137,7 +137,7 @@ def _loss_ends(codes: Codes) -> tuple[float, float] | None:
     return float(losses[: max(1, len(losses) // 100)].mean()), codes.log.final_loss
 
 
-def _assumptions(process: Part) -> frozenset[str]:
+def declared_assumptions(process: Part) -> frozenset[str]:
     """What the process declares of itself (its mechanism is built, nothing is drawn)."""
     data, _ = PROCESSES.build(process.name, Context(seed=0, problem_seed=0), process.given)
     return frozenset(data.assumptions)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from identifiability._core import SettingError
-from identifiability.processes import PRESETS, ContrastivePairs, LatentDynamics, NonlinearICA, VideoSequences
+from identifiability.processes import PRESETS, ContentStyle, ContrastivePairs, LatentDynamics, NonlinearICA, VideoSequences
 from identifiability.processes.dynamics import RESAMPLING
 
 from ..registry import Context, register_process
@@ -41,6 +41,17 @@ def ica(
         mixing_layers=mixing_layers,
         observed_dim=observed_dim or None, observation_noise=observation_noise, seed=context.problem_seed,
     )
+
+
+@register_process("content_style")
+def content_style(
+    context: Context, *, latent_dim: int = 5, content_dim: int = 3, change: float = 0.75, dependence: float = 0.0,
+    mixing_layers: int = 3, observed_dim: int = 0, observation_noise: float = 0.0,
+) -> ContentStyle:
+    """von Kugelgen et al.: both views share the content, the second redraws each style latent with
+    probability ``change``; the style depends on the content by ``dependence``; x = g(c, s)."""
+    return ContentStyle(latent_dim, content_dim, change=change, dependence=dependence, mixing_layers=mixing_layers,
+                        observed_dim=observed_dim or None, observation_noise=observation_noise, seed=context.problem_seed)
 
 
 def _dynamics(preset: str) -> None:

@@ -7,6 +7,7 @@ pairs.
 """
 
 from .batch import Batch
+from .content_style import ContentStyle
 from .contrastive import ContrastivePairs, reflect_into_unit_box
 from .dynamics import PRESETS, LatentDynamics
 from .fingerprint import fingerprint
@@ -24,6 +25,7 @@ __all__ = [
     "PATHS",
     "PRESETS",
     "Batch",
+    "ContentStyle",
     "ContrastivePairs",
     "LatentDynamics",
     "MLPMixing",
