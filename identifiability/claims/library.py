@@ -335,7 +335,8 @@ SIMSIAM = BYOL.but(name="simsiam-inverts-mixing",
                    statement="SimSiam (BYOL without the EMA target) on vMF sphere pairs recovers the latents up to an orthogonal map",
                    recipe=Trained(MLP, Part("simsiam"), fast_steps=1500, full_steps=3000))
 # The ER bound (seed 004): replacing a distillation objective by entropy (kNN) + reconstruction (a Gaussian
-# predictor) is said to be competitive; on the sphere it reaches the affine class BYOL misses (issue 28).
+# predictor) is said to be competitive; the claim asks it to reach the affine class on the problem where BYOL's
+# claim is tested and misses it (issue 28).
 ER = CONTRASTIVE.but(
     name="er-bound-affine",
     statement="the ER bound (kNN entropy plus a Gaussian reconstruction) on vMF sphere pairs recovers the latents up to an affine map",
@@ -611,7 +612,11 @@ LIBRARY: dict[str, Entry] = {entry.name: entry for entry in (
     Entry("vicreg-ldm-identifies-gaussian-markov-latents", VICREG_LDM, KALMAN_PROBLEMS, slow=True),
     Entry("byol-inverts-the-mixing-on-the-sphere", BYOL, CONTRASTIVE_PROBLEMS, slow=True, finding=_NO_MARGINAL.format(
         "BYOL", "orthogonal 0.275 (affine 0.543)", "0.364")),
-    Entry("the-er-bound-recovers-what-byol-misses-on-the-sphere", ER, CONTRASTIVE_PROBLEMS, slow=True),
+    Entry("the-er-bound-recovers-what-byol-misses-on-the-sphere", ER, CONTRASTIVE_PROBLEMS, slow=True,
+          finding="the ER bound keeps more of z than BYOL but less than x shows: affine R^2 0.889, 0.841, 0.759 on held-back "
+                  "seeds 101-103 at 3000 steps (0.869, 0.818, 0.803 at 1500) against raw x 0.842 (sphere, d = 4, kappa 5, 2 "
+                  "layers), where BYOL reaches 0.54; its reconstruction is a Gaussian on the plane, not the sphere's vMF "
+                  "(on Gaussian latents, sparse_resample at d = 5, it reaches 0.995)"),
     Entry("simsiam-inverts-the-mixing-on-the-sphere", SIMSIAM, CONTRASTIVE_PROBLEMS, slow=True, finding=_NO_MARGINAL.format(
         "SimSiam", "orthogonal 0.390", "0.538")),
     Entry("kalman-filter-ldm-identifies-up-to-affine-maps", KALMAN_FILTER, KALMAN_FILTER_PROBLEMS, KALMAN_FILTER_CONTROLS),
