@@ -40,6 +40,9 @@ def plane_radii(z: torch.Tensor) -> torch.Tensor:
 # The claims' MLP and flow encoders see their input as it comes: their thresholds and controls were measured so.
 MLP = Part.of("mlp", whiten=False)
 FLOW = Part.of("flow", whiten=False)
+# except where whitening is what a method needs to reach its class at a plateaued budget: AdaSSL-V on resampled
+# latents (d = 5, p = 0.2, 5000 steps, tuning seeds 0-2): MCC 0.99 whitened, 0.53-0.81 not (issue 28)
+WHITENED_MLP = Part.of("mlp")
 NONLINEAR = st.integers(2, 3)  # mixing depths of a nonlinear claim's problems and of its controls
 
 
@@ -465,29 +468,30 @@ ADASSL_CONTROLS = (
 )
 
 # On sparse_resample (each latent kept or redrawn: sparse_resampling) AdaSSL-V's diagonal posterior and prior make
-# a redraw cheapest where it moves one code axis, so its code is axis-aligned: MCC 0.987-0.992 and affine R^2
-# 0.986-0.993 on the tuning seeds 0-2 (d = 5, p = 0.2, 3 layers, 5000 steps, whitened input) where the Gaussian
-# InfoNCE, whose loss no rotation changes, reaches the affine class (0.988-0.993) with MCC 0.71-0.83.
+# a redraw cheapest where it moves one code axis, so its code can align with the latents: MCC 0.987-0.992 and affine
+# R^2 0.986-0.993 on the tuning seeds 0-2 (d = 5, p = 0.2, 3 layers, 5000 steps, whitened input) where the Gaussian
+# InfoNCE, whose loss no rotation changes, reaches the affine class (0.988-0.993) with MCC 0.71-0.83. On the
+# held-back seeds it aligns on two of five (the entry's finding).
 ADASSL_RESAMPLING = Claim(
     name="adassl-v-resampling-permutation",
     statement="where each latent of a pair is kept or redrawn from its marginal (the AdaSSL paper's natural pairs), "
               "AdaSSL-V recovers the latents up to a permutation and scaling",
     reference="Zhang et al. 2026 (AdaSSL), natural pairs with per-latent resampling",
     assumptions={"markov", "sparse_resampling"},
-    recipe=Trained(MLP, Part("adassl-v"), fast_steps=2500, full_steps=5000),
+    recipe=Trained(WHITENED_MLP, Part("adassl-v"), fast_steps=5000, full_steps=5000),
     equivalence="permutation",
     threshold=0.9,
 )
 ADASSL_RESAMPLING_PROBLEMS = problems("sparse_resample", latent_dim=5, uncertainty=0.2, mixing_layers=3)
 ADASSL_RESAMPLING_CONTROLS = (
     Control("infonce-leaves-the-resampled-latents-rotated",
-            ADASSL_RESAMPLING.but(recipe=Trained(MLP, Part("plane-kde-ldm"), fast_steps=2500, full_steps=5000)),
+            ADASSL_RESAMPLING.but(recipe=Trained(WHITENED_MLP, Part("plane-kde-ldm"), fast_steps=5000, full_steps=5000)),
             ADASSL_RESAMPLING_PROBLEMS, violates=(),
             reason="an isotropic Gaussian conditional and a kernel entropy score every rotation of a code alike: nothing "
                    "singles out the latents' axes", loss_drop=0.5, ideal=ideal_rotated_sources),
     Control("adassl-v-under-an-additive-action", ADASSL_RESAMPLING, ADASSL_PROBLEMS, violates=("sparse_resampling",),
             reason="action's step B r and rotation Q mix the latents: a rotated code has transitions of the same form, "
-                   "so no axis is privileged (0.45-0.49 at 6000 steps, seeds 101, 105)",
+                   "so no axis is privileged (0.45-0.49, unwhitened, 6000 steps, seeds 101 and 105)",
             loss_drop=0.5, ideal=ideal_rotated_sources),
 )
 
@@ -703,7 +707,11 @@ LIBRARY: dict[str, Entry] = {entry.name: entry for entry in (
     # slow: AdaSSL trains 4x slower than InfoNCE, at budgets where its loss has plateaued (3000-6000 steps)
     Entry("adassl-v-recovers-additive-one-to-many-latents", ADASSL, ADASSL_PROBLEMS, ADASSL_CONTROLS, slow=True),
     Entry("adassl-v-recovers-resampled-latents-up-to-permutation", ADASSL_RESAMPLING, ADASSL_RESAMPLING_PROBLEMS,
-          ADASSL_RESAMPLING_CONTROLS, slow=True),
+          ADASSL_RESAMPLING_CONTROLS, slow=True,
+          finding="AdaSSL-V aligns its code with the latents on some problems only: permutation score 0.977, 0.987, 0.839, "
+                  "0.638, 0.782 on held-back seeds 101-105 (MCC 0.989, 0.994, 0.911, 0.799, 0.873; affine R^2 0.984-0.989 on "
+                  "all; raw x 0.26-0.34) at 5000 steps, whitened, where the tuning seeds 0-2 reached MCC 0.987-0.992; its "
+                  "loss was still falling (by 0.02-0.06 nats over the last fifth)"),
     # slow: the jump-invariants claim and its control share a training of 50 s on the fast budget, which
     # kept the default run too close to CI's 10 minutes
     Entry("infonce-keeps-the-jump-invariants", JUMP_INVARIANTS, JUMP_PROBLEMS, JUMP_CONTROLS, slow=True,
