@@ -6,7 +6,7 @@ import math
 
 import torch
 
-from identifiability._core import Seed, as_generator, check_choice, check_float, check_int, check_seed, derive_seed
+from identifiability._core import Seed, SettingError, as_generator, check_choice, check_float, check_int, check_seed, derive_seed
 
 from .batch import Batch, check_draw
 from .laws import sample_standard
@@ -109,7 +109,7 @@ class LatentDynamics(MixedProcess):
         self.segments = check_int("segments", segments, low=1)
         self.marginal = check_choice("marginal", marginal, MARGINALS)
         if marginal != "gaussian" and self.preset not in RESAMPLING:
-            raise ValueError(f"marginal={marginal!r} is defined for {' and '.join(RESAMPLING)} only; {self.preset}'s law is its own")
+            raise SettingError("marginal", f"{marginal!r} is defined for {' and '.join(RESAMPLING)} only; {self.preset}'s law is its own")
         self.nuisance_dim = check_int("nuisance_dim", nuisance_dim, low=0)
         self.seed = check_seed("seed", seed)
         self.mixing = self.make_mixing(
