@@ -41,6 +41,9 @@ def test_editors_start_as_z_plus_r():
     for variant, editor in [("v", "additive"), ("v", "mlp"), ("s", "additive")]:
         model = AdaSSL(4, preset("infonce", 4), variant, editor=editor)
         torch.testing.assert_close(model.edit(z, r), z + r)
+    plain = AdaSSL(4, preset("infonce", 4), "s", rank=0)  # no correction: the gated edit is z + r whatever U and V learn
+    assert plain.u.shape == plain.v.shape == (4, 0)
+    torch.testing.assert_close(plain.edit(z, r), z + r)
 
 
 def test_kl_weight_warms_up_linearly():
@@ -129,9 +132,9 @@ def test_matched_gates_is_exact_on_a_permuted_indicator_and_at_chance_on_a_fixed
 # above): at the default l0 0.05 the gate opens on 2.1 and 3.0 of the 3 code dimensions per pair, whichever
 # latent changed (seeds 0, 1: precision 0.34 and 0.33, the share of changed latents among open gates by
 # chance; recall 0.71 and 1.00); at l0 0.2 (3000 steps) and 0.5 (seeds 0, 1, and on a linear mixing) one
-# gate is open for every pair (precision = recall 0.32-0.35, chance 1/3); at l0 2.0 none opens. The edit's
-# rank-2 correction (I + U V^T) lets one open gate move the code along a learned direction, so the loss
-# gains nothing from a gate per latent (-5.3 with one gate always open, -6.1 with all open).
+# gate is open for every pair (precision = recall 0.32-0.35, chance 1/3); at l0 2.0 none opens. Without the
+# edit's rank-2 correction (rank 0: z + m * r) it is the same: 3.0 gates per pair at l0 0.05 and one fixed gate
+# at 0.2 (precision 0.33 and 0.32), so the correction is not what keeps the gates from the change.
 GATE_LEVEL = 0.8  # what a gate that tracks the change would reach; chance is 1/3
 
 

@@ -44,7 +44,7 @@ class AdaSSL(Objective):
             ``warmup`` steps); "s" (sparse: a proposed r gated by a straight-through Bernoulli mask,
             regulariser ``l0`` times the expected number of open gates).
         editor: for "v", "additive" (z + r) or "mlp" (an MLP of (z, r), initialised to z + r); "s"
-            always uses z + (I + U V^T) r with a rank-``rank`` correction initialised to zero.
+            always uses z + (I + U V^T) r with a rank-``rank`` correction initialised to zero (0: none).
         seed: fixes the noise of r and of the mask.
     """
 
@@ -65,7 +65,7 @@ class AdaSSL(Objective):
         check_choice("variant", variant, ("v", "s"))
         check_choice("editor", editor, ("additive", "mlp"))
         beta, l0 = check_float("beta", beta, low=0), check_float("l0", l0, low=0)
-        warmup, rank = check_int("warmup", warmup, low=1), check_int("rank", rank, low=1)
+        warmup, rank = check_int("warmup", warmup, low=1), check_int("rank", rank, low=0)
         self.dim, self.base, self.variant, self.editor = dim, base, variant, editor
         self.beta, self.warmup, self.l0 = beta, warmup, l0
         self.ema, self.requires, self.geometry = base.ema, base.requires, base.geometry
