@@ -53,7 +53,8 @@ class TrainingLog:
     def curve(self, points: int = CURVE_POINTS) -> list[float]:
         """The loss's mean over each of ``points`` equal stretches of the run (as many as were
         recorded where fewer were)."""
-        return [part.mean().item() for part in torch.tensor_split(self.losses.double(), min(points, len(self.losses)))]
+        parts = torch.tensor_split(self.losses.double(), min(points, len(self.losses)))
+        return torch.stack([part.mean() for part in parts]).tolist()  # one read, not one per stretch
 
     @property
     def late_descent(self) -> float:
