@@ -8,7 +8,7 @@ from scipy import stats
 from scipy.special import ive
 
 from identifiability._core import as_generator, derive_seed
-from identifiability.processes import Batch, ContrastivePairs, MLPMixing, sample_vmf, uniform_sphere
+from identifiability.processes import Batch, ContrastivePairs, MLPMixing, reference_count, sample_vmf, uniform_sphere
 from identifiability.processes.sphere import _symmetric_beta_coordinate
 
 
@@ -56,6 +56,23 @@ def test_mixing_threshold_is_the_quarter_quantile_of_reference_draws():
     cols = torch.rand(10_000, 6, 6, generator=torch.Generator().manual_seed(1), dtype=torch.float64) * 2 - 1
     raw = torch.linalg.cond(cols / cols.norm(dim=-2, keepdim=True))
     assert 0.15 < (raw <= g.threshold).double().mean() < 0.35
+
+
+def test_reference_count_keeps_10k_draws_to_d_40_then_falls_as_d_cubed():
+    assert [reference_count(d) for d in (1, 5, 40, 41, 80, 128, 271, 272, 512)] == [
+        10_000, 10_000, 10_000, 10_000 * 40**3 // 41**3, 1250, 305, 32, 32, 32]
+
+
+def test_mixing_threshold_past_d_40_accepts_its_quantile_within_the_stated_error():
+    # d = 64: 2441 reference draws. The share of 2000 fresh draws below the threshold is 0.25 up to the
+    # reference's and the fresh draws' sampling errors, sqrt(q (1 - q) (1 / 2441 + 1 / 2000)) = 0.013: 4 of them.
+    g = MLPMixing(64, 2, seed=3)
+    assert (g.condition_numbers <= g.threshold).all()
+    torch.testing.assert_close(g.inverse(g(torch.eye(64, dtype=torch.float64))), torch.eye(64, dtype=torch.float64),
+                               atol=1e-9, rtol=0)
+    cols = torch.rand(2000, 64, 64, generator=torch.Generator().manual_seed(1), dtype=torch.float64) * 2 - 1
+    raw = torch.linalg.cond(cols / cols.norm(dim=-2, keepdim=True))
+    assert abs((raw <= g.threshold).double().mean().item() - 0.25) < 4 * 0.013
 
 
 def test_leaky_relu_sits_between_layers_only():

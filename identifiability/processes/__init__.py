@@ -13,7 +13,7 @@ from .dynamics import PRESETS, LatentDynamics
 from .fingerprint import fingerprint
 from .ica import NonlinearICA
 from .laws import LAWS, sample_gamma, sample_standard
-from .mixing import MLPMixing, orthonormal_lift, well_conditioned_matrices
+from .mixing import MLPMixing, orthonormal_lift, reference_count, well_conditioned_matrices
 from .oracle import OracleR2
 from .process import Process
 from .render import pixel_centres, render_splats
@@ -37,6 +37,7 @@ __all__ = [
     "orthonormal_lift",
     "pixel_centres",
     "reflect_into_unit_box",
+    "reference_count",
     "render_splats",
     "sample_gamma",
     "sample_standard",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import torch
@@ -14,6 +15,22 @@ from .process import Process
 
 # reference matrices drawn at once where drawing all of them would take over 128 MB
 _REFERENCE_CHUNK = 64
+# the reference draws' cost, in units of d^3 (an SVD's): 10 000 draws up to d = 40 (about 3 s on one core of
+# a laptop), fewer beyond, so that building a problem at d = 512 takes seconds, not the 13 minutes of 10 000 SVDs;
+# up to d = 40 the recipe is the one every problem was drawn with before (the same matrices for the same seed)
+_FULL_REFERENCE_DIM = 40
+_REFERENCE_BUDGET = 10_000 * _FULL_REFERENCE_DIM**3
+# no quantile from fewer draws: at 32 the accepted share is the quantile +- 0.08 (one standard error at q = 0.25)
+_MIN_REFERENCE = 32
+
+
+def reference_count(dim: int) -> int:
+    """How many reference draws set the condition-number threshold at ``dim``: 10 000 up to d = 40,
+    then as d^-3 (the SVDs' cost) down to 32 at d >= 272 (1250 at d = 80, 305 at 128). The threshold is the
+    empirical quantile q of these draws, so the share of matrices it accepts is q +- sqrt(q (1 - q) / n)
+    (one standard error: 0.25 +- 0.004 at 10 000 draws, 0.25 +- 0.08 at 32); the chosen matrices are fixed
+    by the seed all the same."""
+    return max(_MIN_REFERENCE, min(10_000, _REFERENCE_BUDGET // dim**3))
 
 
 def _uniform_draws(count: int, dim: int, gen: torch.Generator) -> torch.Tensor:
@@ -33,14 +50,17 @@ def well_conditioned_matrices(
     *,
     quantile: float | None = 0.25,
     min_of: int | None = None,
-    n_reference: int = 10_000,
+    n_reference: int | None = None,
 ) -> tuple[torch.Tensor, float]:
     """Square random matrices (U[-1, 1] columns scaled to unit L2 norm) with small condition numbers.
 
     Two recipes: ``quantile``, the threshold is that quantile of the condition numbers of
     ``n_reference`` draws and each matrix is redrawn until it falls below it (Hyvarinen & Morioka's
     TCL/PCL code, the default); ``min_of = N``, each matrix is the best conditioned of N draws
-    (as in Zimmermann et al.'s code). Exactly one of the two is set.
+    (as in Zimmermann et al.'s code). Exactly one of the two is set. ``n_reference`` defaults to
+    ``reference_count(dim)``: 10 000 up to d = 40, fewer beyond, so that the cost stays that of d = 40.
+    Candidates are drawn 64 at a time up to d = 40 and, beyond, as many as the quantile makes enough
+    on average (the d^3 cost of 64 SVDs would dominate there).
 
     The condition numbers come from LAPACK, whose last bits depend on the CPU's code path (at most
     7e-13 relative between 13 paths, ``benchmarks/math_paths.py``). A comparison with the threshold
@@ -64,6 +84,7 @@ def well_conditioned_matrices(
         best = cond.argmin(dim=1)
         return candidates[torch.arange(n_matrices), best], float(cond.min(dim=1).values.max())
     quantile = check_float("quantile", quantile, low=0, high=1, low_open=True)
+    n_reference = reference_count(dim) if n_reference is None else check_int("n_reference", n_reference, low=1)
     # the reference draws at once (128 MB at most: dim <= 40 at the default count), else in chunks
     chunk = n_reference if n_reference * dim**2 <= 2**24 else _REFERENCE_CHUNK
     reference = torch.cat([
@@ -71,9 +92,10 @@ def well_conditioned_matrices(
         for start in range(0, n_reference, chunk)
     ])
     threshold = float(torch.quantile(reference, quantile))
+    per_round = 64 if dim <= _FULL_REFERENCE_DIM else math.ceil(n_matrices / quantile)
     accepted: list[torch.Tensor] = []
     while len(accepted) < n_matrices:
-        candidates = _uniform_draws(64, dim, gen)
+        candidates = _uniform_draws(per_round, dim, gen)
         accepted.extend(candidates[torch.linalg.cond(unit_columns(candidates)) <= threshold])
     return torch.stack(accepted[:n_matrices]), threshold
 
@@ -133,7 +155,8 @@ class MLPMixing(Constants):
     def memory(dim: int, n_layers: int, observed_dim: int | None = None) -> dict[str, int]:
         """Bytes its construction takes, by the setting that drives them: the reference draws
         (dim), the weights and inverses (n_layers), the lift (observed_dim)."""
-        reference = 10_000 if 10_000 * dim**2 <= 2**24 else _REFERENCE_CHUNK
+        count = reference_count(dim)
+        reference = count if count * dim**2 <= 2**24 else _REFERENCE_CHUNK
         return {
             f"dim={dim}": 8 * reference * dim**2,
             f"n_layers={n_layers}": 16 * n_layers * dim**2,
