@@ -1,11 +1,15 @@
 """What batching seeds and running sweeps cost, measured in one process against its own reference.
 
-    python benchmarks/seeds_and_sweeps.py [--steps 200] [--runs 32] [--workers 2] [--device cpu]
+    python benchmarks/seeds_and_sweeps.py [--steps 200] [--counts 1 4 16] [--runs 32] [--workers 2] [--device cpu]
 
-1. Batched seeds: S = 1, 4, 16 seeds of the default problem (sphere, InfoNCE, MLP 128 x 3, batch
+1. Batched seeds: S = ``--counts`` seeds of the default problem (sphere, InfoNCE, MLP 128 x 3, batch
    512), and of a small one, trained as one batched model against the same S runs one after
    another, both with this process's torch threads; the speed-up is sequential time over batched
-   time (training only).
+   time (training only). For the batched step also: its FLOP rate (the matrix products'
+   floating-point operations of one step, counted by ``torch.utils.flop_counter``, over the step's
+   time), that rate as a share of the peak (the best rate of a 2048 x 2048 float32 matrix product in
+   this process, same threads, same device), and the sampler's share of the step (the S seeds'
+   batch draws, timed alone).
 2. Sweep overhead: ``--runs`` short runs (20 steps) in one loop in this process (one thread), through
    the local process pool and through a Dask LocalCluster, both with ``--workers`` single-threaded
    workers; the engine's overhead per run is (its wall time - the loop's / workers) / (runs / workers).
@@ -14,11 +18,15 @@
 from __future__ import annotations
 
 import argparse
+import copy
+import math
 import tempfile
 import time
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import torch
+from torch.utils.flop_counter import FlopCounterMode
 
 from identifiability import ExperimentSpec, run_experiments
 from identifiability.experiment import build, initialize
@@ -27,28 +35,64 @@ from identifiability.sweeps import run_sweep
 from identifiability.training import Training, resolve_device, train, train_seeds
 
 
-def seeds(count: int, steps: int, device: str, **size: object) -> tuple[float, float]:
-    """Seconds to train ``count`` seeds one by one, and batched."""
+def peak_flop_rate(device: torch.device, size: int = 2048, repeats: int = 5) -> float:
+    """FLOP/s of the best of ``repeats`` float32 (size x size) matrix products on ``device``."""
+    a, b = (torch.randn(size, size, device=device) for _ in range(2))
+    best = math.inf
+    for _ in range(repeats + 1):  # the first warms up
+        began = time.perf_counter()
+        a @ b
+        if device.type == "cuda":
+            torch.cuda.synchronize()
+        best = min(best, time.perf_counter() - began)
+    return 2 * size**3 / best
+
+
+@dataclass(frozen=True)
+class SeedTimes:
+    """Seconds to train S seeds one after another and batched, the batched step's matrix-product FLOPs,
+    and the seconds its S batch draws take alone (over all steps)."""
+
+    sequential: float
+    batched: float
+    step_flops: float
+    sampling: float
+
+
+def seeds(count: int, steps: int, device: str, **size: object) -> SeedTimes:
+    """Train ``count`` seeds one by one and batched, and take the batched step apart."""
     specs = [ExperimentSpec.from_settings(seed=s, problem_seed=0, steps=steps, device=device, **size) for s in range(count)]
     where = resolve_device(device)
+    training = Training(steps=steps, batch_size=specs[0].training.batch_size)
 
     def prepared(spec: ExperimentSpec):
         parts = build(spec)
         initialize(parts, spec)
         return parts
 
+    def synchronised() -> float:
+        if where.type == "cuda":
+            torch.cuda.synchronize()
+        return time.perf_counter()
+
     alone = [prepared(s) for s in specs]
-    began = time.perf_counter()
+    began = synchronised()
     for spec, parts in zip(specs, alone):
-        train(parts.encoder, parts.objective, parts.data, Training(steps=steps, batch_size=spec.training.batch_size), seed=spec.seed, device=where)
-    sequential = time.perf_counter() - began
+        train(parts.encoder, parts.objective, parts.data, training, seed=spec.seed, device=where)
+    sequential = synchronised() - began
     together = [prepared(s) for s in specs]
-    began = time.perf_counter()
-    train_seeds([(p.encoder, p.objective, p.data, s.seed) for p, s in zip(together, specs)],
-                Training(steps=steps, batch_size=specs[0].training.batch_size), device=where)
-    if where.type == "cuda":
-        torch.cuda.synchronize()
-    return sequential, time.perf_counter() - began
+    members = [(p.encoder, p.objective, p.data, s.seed) for p, s in zip(together, specs)]
+    began = synchronised()
+    train_seeds(members, training, device=where)
+    batched = synchronised() - began
+    with FlopCounterMode(display=False) as counter:
+        train_seeds([(copy.deepcopy(e), copy.deepcopy(o), d, s) for e, o, d, s in members], replace(training, steps=1),
+                    device=where)
+    generators = [torch.Generator(where).manual_seed(s.seed) for s in specs]
+    began = synchronised()
+    for _ in range(steps):
+        torch.stack([p.data.sample(training.batch_size, g, device=where).x for p, g in zip(together, generators)])
+    return SeedTimes(sequential, batched, counter.get_total_flops(), synchronised() - began)
 
 
 # The default problem (MLP 128 x 3, batch 512), and a small one where per-step overhead dominates.
@@ -77,19 +121,25 @@ def sweeps(runs: int, workers: int) -> dict[str, float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--steps", type=int, default=200)
+    parser.add_argument("--counts", type=int, nargs="+", default=[1, 4, 16], help="seeds trained at once")
     parser.add_argument("--runs", type=int, default=32)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--only", choices=("seeds", "sweeps"), default=None)
     args = parser.parse_args()
     if args.only in (None, "seeds"):
-        print(f"## batched seeds, {args.steps} steps on {args.device} ({torch.get_num_threads()} threads)")
-        print("| problem | seeds | sequential s | batched s | speed-up |")
-        print("|---|---|---|---|---|")
+        seeds(1, 2, args.device)  # warm up: the first step of a process pays for its kernels' setup
+        peak = peak_flop_rate(resolve_device(args.device))
+        print(f"## batched seeds, {args.steps} steps on {args.device} ({torch.get_num_threads()} threads); "
+              f"peak {peak / 1e9:.1f} GFLOP/s (float32 2048^2 matrix product)")
+        print("| problem | seeds | sequential s | batched s | speed-up | batched GFLOP/s | of peak | sampler share |")
+        print("|---|---|---|---|---|---|---|---|")
         for name, size in SIZES.items():
-            for count in (1, 4, 16):
-                sequential, batched = seeds(count, args.steps, args.device, **size)
-                print(f"| {name} | {count} | {sequential:.1f} | {batched:.1f} | {sequential / batched:.2f}x |")
+            for count in args.counts:
+                t = seeds(count, args.steps, args.device, **size)
+                rate = t.step_flops * args.steps / t.batched
+                print(f"| {name} | {count} | {t.sequential:.1f} | {t.batched:.1f} | {t.sequential / t.batched:.2f}x | "
+                      f"{rate / 1e9:.2f} | {rate / peak:.1%} | {t.sampling / t.batched:.0%} |")
     if args.only in (None, "sweeps"):
         walls = sweeps(args.runs, args.workers)
         loop = walls["one loop"]

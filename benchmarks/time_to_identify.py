@@ -1,11 +1,11 @@
 """How long until the sphere problem is identified? Wall time and steps to affine R^2 0.95 and 0.99.
 
-    python benchmarks/time_to_identify.py [--dims 5 10 20] [--seeds 0 1 2] [--recipes before cosine whitened fast]
-                                          [--workers 2] [--every 500] [--out DIR]
+    python benchmarks/time_to_identify.py [--dims 5 10 20 40] [--seeds 0 1 2] [--recipes before cosine whitened fast]
+                                          [--workers 2] [--every 500] [--steps N] [--device cpu] [--out DIR]
 
 Zimmermann et al.'s problem (``identifiability run --latent-dim d``: z uniform on S^{d-1}, vMF pairs
 at kappa 10, a 3-layer MLP mixing, InfoNCE at the matched temperature, an MLP encoder 128-128-128, whitened where the recipe says)
-trained under each recipe for the steps listed per d; every ``--every`` steps a probe scores the
+trained under each recipe for the steps listed per d (or ``--steps``); every ``--every`` steps a probe scores the
 encoder's affine R^2 on 2000 held-out samples of the problem (outside the timed training). A recipe's
 schedule spans its whole run, so "time to 0.99" is the first look at or above 0.99 within that run.
 
@@ -14,12 +14,14 @@ Prints one row per (recipe, d): per seed, the training seconds (and steps) to R^
 seconds) to ``DIR/time_to_identify.json`` and a figure ``DIR/time_to_identify.png``. Each run is one
 process with one thread, ``--workers`` at once (on a 2-core machine one thread per run is as fast as
 two: the step is too small to split); the whole grid takes about 50 minutes on 2 cores (12 minutes a
-recipe), and a line per finished run goes to stderr.
+recipe), and a line per finished run goes to stderr. ``--device cuda`` runs the jobs one after another in
+this process (``--workers`` is ignored there).
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import sys
 from concurrent.futures import ProcessPoolExecutor
@@ -30,10 +32,10 @@ import torch
 from identifiability import ExperimentSpec, run_experiment
 from identifiability.experiment import build, held_out
 from identifiability.metrics import affine_r2
-from identifiability.training import Probe
+from identifiability.training import Probe, resolve_device
 
-# Steps per latent dimension: the default run's 3000 at d = 5, more at d = 10 and 20.
-STEPS = {5: 3000, 10: 20_000, 20: 30_000}
+# Steps per latent dimension: the default run's 3000 at d = 5, more at d = 10, 20 and 40.
+STEPS = {5: 3000, 10: 20_000, 20: 30_000, 40: 40_000}
 RECIPES = {
     "before": {"lr": 3e-3, "lr_schedule": "constant", "whiten": False},  # the default until this benchmark
     "cosine": {"lr": 3e-3, "lr_schedule": "cosine", "whiten": False},  # a cosine decay
@@ -44,11 +46,11 @@ THRESHOLDS = (0.95, 0.99)
 HELD_OUT = 2000
 
 
-def curve(job: tuple[str, int, int, int]) -> dict:
+def curve(job: tuple[str, int, int, int, int, str]) -> dict:
     """One run's (steps, seconds, R^2) at every look, and its final R^2."""
     torch.set_num_threads(1)
-    recipe, dim, seed, every = job
-    spec = ExperimentSpec.from_settings(latent_dim=dim, seed=seed, steps=STEPS[dim], device="cpu", eval_samples=HELD_OUT,
+    recipe, dim, seed, every, steps, device = job
+    spec = ExperimentSpec.from_settings(latent_dim=dim, seed=seed, steps=steps, device=device, eval_samples=HELD_OUT,
                                         **RECIPES[recipe])
     held = held_out(build(spec).data, spec.problem, HELD_OUT)
     looks: list[tuple[int, float, float]] = []
@@ -58,8 +60,8 @@ def curve(job: tuple[str, int, int, int]) -> dict:
             looks.append((done, seconds, affine_r2(encoder(held.x[:, 0]), held.z[:, 0]).score))
 
     result = run_experiment(spec, probe=Probe(every, look))
-    return {"recipe": recipe, "dim": dim, "seed": seed, "looks": looks, "final": result.code["affine_r2"].score,
-            "seconds": result.training.seconds}
+    return {"recipe": recipe, "dim": dim, "seed": seed, "steps": steps, "looks": looks,
+            "final": result.code["affine_r2"].score, "seconds": result.training.seconds}
 
 
 def first_at(looks: list[list[float]], threshold: float) -> tuple[int, float] | None:
@@ -77,7 +79,7 @@ def table(runs: list[dict]) -> str:
                 hits = [first_at(r["looks"], threshold) for r in group]
                 cells.append(" ".join("-" if h is None else f"{h[1]:.0f}s/{h[0] / 1000:g}k" for h in hits))
             finals = " ".join(f"{r['final']:.3f}" for r in group)
-            lines.append(f"{recipe:<10}{dim:>3}{STEPS[dim]:>7}   " + "   ".join(f"{c:<30}" for c in cells) + finals)
+            lines.append(f"{recipe:<10}{dim:>3}{group[0]['steps']:>7}   " + "   ".join(f"{c:<30}" for c in cells) + finals)
     return "\n".join(lines)
 
 
@@ -98,7 +100,8 @@ def figure(runs: list[dict], path: Path) -> None:
                         label=r["recipe"] if r["seed"] == min(q["seed"] for q in runs) else None, alpha=0.8)
         for threshold in THRESHOLDS:
             ax.axhline(1 - threshold, color="black", lw=0.6, ls=":")
-        ax.set(title=f"sphere, d = {dim} ({STEPS[dim]} steps)", xlabel="training seconds (1 thread)", ylabel="1 - affine R$^2$")
+        steps = max(r["steps"] for r in runs if r["dim"] == dim)
+        ax.set(title=f"sphere, d = {dim} ({steps} steps)", xlabel="training seconds (1 thread)", ylabel="1 - affine R$^2$")
         ax.legend(frameon=False)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
@@ -106,18 +109,25 @@ def figure(runs: list[dict], path: Path) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--dims", type=int, nargs="+", default=sorted(STEPS), choices=sorted(STEPS))
+    parser.add_argument("--dims", type=int, nargs="+", default=[5, 10, 20], choices=sorted(STEPS))
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument("--recipes", nargs="+", default=list(RECIPES), choices=list(RECIPES))
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--every", type=int, default=500, help="steps between looks")
+    parser.add_argument("--steps", type=int, default=None, help="steps for every d (default: the table STEPS)")
+    parser.add_argument("--device", default="cpu")
     parser.add_argument("--out", type=Path, default=Path("time_to_identify"))
     args = parser.parse_args()
-    jobs = [(recipe, dim, seed, args.every) for dim in args.dims for recipe in args.recipes for seed in args.seeds]
-    jobs.sort(key=lambda job: -STEPS[job[1]])  # the longest first, so the workers finish together
+    jobs = [(recipe, dim, seed, args.every, args.steps or STEPS[dim], args.device)
+            for dim in args.dims for recipe in args.recipes for seed in args.seeds]
+    jobs.sort(key=lambda job: -job[4])  # the longest first, so the workers finish together
     runs = []
-    with ProcessPoolExecutor(args.workers) as pool:
-        for run in pool.map(curve, jobs):  # a line per finished run: the whole grid takes about 50 minutes on 2 cores
+    with contextlib.ExitStack() as stack:
+        if resolve_device(args.device).type == "cuda":
+            finished = map(curve, jobs)
+        else:
+            finished = stack.enter_context(ProcessPoolExecutor(args.workers)).map(curve, jobs)
+        for run in finished:  # a line per finished run: the whole grid takes about 50 minutes on 2 cores
             print(f"  {run['recipe']}, d = {run['dim']}, seed {run['seed']}: R^2 {run['final']:.3f} after "
                   f"{run['seconds']:.0f} s", file=sys.stderr, flush=True)
             runs.append(run)
