@@ -13,6 +13,8 @@ from .specs import Training
 
 # How each readout's scores are introduced (a readout of one's own is shown by its name).
 READOUTS = {CODE: "the code of one frame", "state": "the filter's state at the last step"}
+# Warnings shown per metric and readout: at d = 384 every latent can have one, which would bury the scores.
+SHOWN_WARNINGS = 3
 
 
 def _oracle_line(oracle: OracleR2) -> str:
@@ -46,7 +48,12 @@ def _readout(name: str, scores: dict[str, Any], raw: dict[str, Any], rotation: f
     lines.append(f"  {'reverse R^2':<16}{scores['affine_r2'].reverse:>8.3f}   (z_hat ~ z: low if z_hat has dimensions z does not explain)")
     profile = scores["profile"]
     lines.append(f"  {'profile':<16}" + (profile.line() if profile else "undefined: the code is constant (collapsed)"))
-    lines += [f"  ! {warning}" for k in ("affine_r2", "mcc", "dci") if k in scores for warning in scores[k].warnings]
+    for key in ("affine_r2", "mcc", "dci"):
+        warnings = scores[key].warnings if key in scores else ()
+        lines += [f"  ! {warning}" for warning in warnings[:SHOWN_WARNINGS]]
+        if len(warnings) > SHOWN_WARNINGS:
+            lines.append(f"  ! and {len(warnings) - SHOWN_WARNINGS} more warnings of the {key} scores of this readout "
+                         f"(every one is in the record, under its metric's warnings)")
     return lines
 
 

@@ -3,6 +3,7 @@ geometry, assumptions and baselines; an objective offers readouts; plain modules
 every number has one name in the result, the record, the table and the command line."""
 
 import ast
+import dataclasses
 import importlib
 import json
 from pathlib import Path
@@ -282,3 +283,12 @@ def test_one_top_level_package_and_the_figures_only_above_it():
         for node in ast.walk(ast.parse(path.read_text())):
             if isinstance(node, ast.ImportFrom) and node.module:
                 assert "figures" not in node.module.split("."), f"{path} imports the figures"
+
+
+def test_the_report_shows_three_warnings_a_metric_and_counts_the_rest():
+    result = run_experiment(ExperimentSpec.from_settings(latent_dim=3, **SMALL))
+    scores = result.metrics["code"]
+    scores["affine_r2"] = dataclasses.replace(scores["affine_r2"], warnings=tuple(f"warning {i}" for i in range(10)))
+    report = format_report(result)
+    assert [line for line in report.splitlines() if "warning " in line] == ["  ! warning 0", "  ! warning 1", "  ! warning 2"]
+    assert "  ! and 7 more warnings of the affine_r2 scores of this readout" in report
