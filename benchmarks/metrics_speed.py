@@ -1,12 +1,16 @@
 """Speed and agreement of the metrics, as ratios against references run in the same process.
 
-    python benchmarks/metrics_speed.py [--n 1000000] [--d 64] [--device cpu]
+    python benchmarks/metrics_speed.py [--n 1000000] [--d 64] [--device cpu] [--large-d 64 128 384 512]
 
 1. Pearson MCC and affine R^2 at (n, d) against the one matrix product each needs: z_hat^T z for
    the correlation matrix, z_hat^T [z_hat, z] for the normal equations (float64, same device).
 2. DCI with LightGBM tree importances against sklearn's GradientBoostingRegressor (the
    disentanglement_lib predictor) at n = 10^4, 10 factors, codes from disentangled to fully mixed.
 3. The MCC null: first call and cached call.
+4. A run's whole held-out evaluation at large d (n = 1000, ``--large-d``): every score of the code
+   (affine R^2, MCC, the participation ratio, the linear profile) with its nulls, first with the nulls
+   computed (a process's first run at that shape) and then cached (its later runs), and the raw
+   observations' scores (no nulls).
 """
 
 from __future__ import annotations
@@ -16,7 +20,9 @@ import time
 
 import torch
 
+from identifiability.experiment import score_codes
 from identifiability.metrics import affine_r2, dci, mcc
+from identifiability.specs import Evaluation
 
 
 def best_of(fn, repeat: int = 3) -> float:
@@ -78,17 +84,36 @@ def null_speed(n: int = 10_000, d: int = 10) -> None:
     print(f"\n## MCC with null, n={n}, d={d}: first call {first:.2f} s, cached call {cached * 1e3:.1f} ms")
 
 
+def large_d_evaluation(dims: list[int], n: int = 1000) -> None:
+    print(f"\n## a run's held-out evaluation at n = {n} (CPU, {torch.get_num_threads()} threads)")
+    print("| d | scores with nulls, first s | scores with cached nulls s | raw x's scores s |")
+    print("|---|---|---|---|")
+    evaluation = Evaluation()
+    for d in dims:
+        gen = torch.Generator().manual_seed(d)
+        z = torch.randn(n, d, generator=gen)
+        z_hat = torch.tanh(z @ torch.randn(d, d, generator=gen) / d**0.5)
+        start = time.perf_counter()
+        score_codes(z_hat, z, evaluation, nulls=True)
+        first = time.perf_counter() - start
+        cached = best_of(lambda: score_codes(z_hat, z, evaluation, nulls=True), repeat=1)
+        raw = best_of(lambda: score_codes(z_hat, z, evaluation, nulls=False), repeat=1)
+        print(f"| {d} | {first:.1f} | {cached:.1f} | {raw:.1f} |", flush=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--n", type=int, default=1_000_000)
     parser.add_argument("--d", type=int, default=64)
     parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     parser.add_argument("--skip-dci", action="store_true")
+    parser.add_argument("--large-d", type=int, nargs="*", default=[64, 128, 384, 512])
     args = parser.parse_args()
     linear_scores(args.n, args.d, args.device)
     if not args.skip_dci:
         dci_agreement()
     null_speed()
+    large_d_evaluation(args.large_d)
 
 
 if __name__ == "__main__":

@@ -183,7 +183,7 @@ def _linear_profile(z_hat: torch.Tensor, z: torch.Tensor) -> Profile | None:
     return profile(z_hat, z, classes=LINEAR_CLASSES)
 
 
-def _scores(z_hat: torch.Tensor, z: torch.Tensor, evaluation: Evaluation, *, nulls: bool) -> dict[str, Any]:
+def score_codes(z_hat: torch.Tensor, z: torch.Tensor, evaluation: Evaluation, *, nulls: bool) -> dict[str, Any]:
     """Every score of codes z_hat (n, k) for latents z (n, d): affine R^2, MCC, the participation
     ratio, the linear profile and, where ``evaluation.dci``, DCI (its null always: it gates the
     score); the nulls of R^2 and MCC where ``nulls``."""
@@ -215,8 +215,8 @@ def evaluate(
     with torch.no_grad():
         readouts = {CODE: Readout(parts.encoder(x), z, x.flatten(1))}
     readouts.update(parts.objective.readouts(parts.encoder, batch.x, batch.z, fresh))
-    metrics = {name: _scores(r.z_hat, r.z, spec.evaluation, nulls=True) for name, r in readouts.items()}
-    raw_x = {name: _scores(r.x, r.z, spec.evaluation, nulls=False) for name, r in readouts.items()}
+    metrics = {name: score_codes(r.z_hat, r.z, spec.evaluation, nulls=True) for name, r in readouts.items()}
+    raw_x = {name: score_codes(r.x, r.z, spec.evaluation, nulls=False) for name, r in readouts.items()}
     baselines = {"rotation_mcc": rotation_baseline(z), **parts.data.baselines(batch.x, batch.z)}
     return ExperimentResult(
         spec=spec,

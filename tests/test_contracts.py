@@ -292,3 +292,15 @@ def test_the_report_shows_three_warnings_a_metric_and_counts_the_rest():
     report = format_report(result)
     assert [line for line in report.splitlines() if "warning " in line] == ["  ! warning 0", "  ! warning 1", "  ! warning 2"]
     assert "  ! and 7 more warnings of the affine_r2 scores of this readout" in report
+
+
+def test_a_second_run_of_a_shape_reuses_the_first_runs_nulls():
+    # a sweep's worker runs many specs in one process: the Monte-Carlo nulls of a shape are drawn once
+    from identifiability.metrics.scoring import _cached_null
+
+    spec = ExperimentSpec.from_settings(latent_dim=7, **SMALL)  # a shape no other test of this module scores
+    run_experiment(spec)
+    drawn = _cached_null.cache_info().misses
+    second = run_experiment(dataclasses.replace(spec, seed=1))
+    assert _cached_null.cache_info().misses == drawn
+    assert second.code["affine_r2"].null is not None
