@@ -1,4 +1,6 @@
 import math
+import subprocess
+import sys
 
 import pytest
 import torch
@@ -144,3 +146,19 @@ def test_bad_arguments_are_rejected():
 def test_derived_seeds_differ_per_key_and_repeat_per_call():
     assert derive_seed(0, "train") == derive_seed(0, "train")
     assert len({derive_seed(0, "train"), derive_seed(0, "eval"), derive_seed(1, "train")}) == 3
+
+
+def test_mixing_inverts_at_d_200_after_torch_set_num_threads():
+    # pytorch/pytorch#141358: once set_num_threads(k > 1) is called, torch's batched LU (linalg.inv of a
+    # stack) is wrong at d >~ 150 (factors off by 300 at d = 300); in a fresh process, as the call is global
+    script = (
+        "import torch\n"
+        "torch.set_num_threads(2)\n"
+        "from identifiability.processes import MLPMixing\n"
+        "g = MLPMixing(200, 3, seed=0)\n"
+        "z = torch.randn(64, 200, generator=torch.Generator().manual_seed(0), dtype=torch.float64)\n"
+        "print((g.inverse(g(z)) - z).abs().max().item())\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert float(done.stdout.split()[-1]) < 1e-9

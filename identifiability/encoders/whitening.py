@@ -59,7 +59,9 @@ class Whitening(nn.Module):
 
     def inverse(self, y: torch.Tensor) -> torch.Tensor:
         """(..., D) -> (..., D), the x that whitens to y."""
-        return torch.linalg.solve(self.matrix, y.unsqueeze(-1)).squeeze(-1) + self.mean  # W is symmetric
+        # x W = y: one factorisation of W for all rows (not one per row, as a broadcast solve would make)
+        rows = torch.linalg.solve(self.matrix, y.reshape(-1, y.shape[-1]), left=False)
+        return rows.reshape(y.shape) + self.mean
 
     def log_det(self) -> torch.Tensor:
         """log|det W|, a constant of the fit, ()."""

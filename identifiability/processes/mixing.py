@@ -148,7 +148,9 @@ class MLPMixing(Constants):
         self.lift_draw = (torch.randn(self.observed_dim, dim, generator=as_generator(seed + 1), dtype=torch.float64)
                           if self.observed_dim > dim else None)
         self._weights = unit_columns(self.weight_draws)
-        self._inverses = torch.linalg.inv(self._weights)
+        # one matrix at a time: torch's batched LU is wrong at d >~ 150 once torch.set_num_threads(k > 1) has
+        # been called (pytorch/pytorch#141358, MKL's threaded getrf), and a process keeps at most a few layers
+        self._inverses = torch.stack([torch.linalg.inv(w) for w in self._weights]) if n_layers else self._weights.clone()
         self._lift = None if self.lift_draw is None else orthonormal_lift(self.lift_draw)
 
     @staticmethod
