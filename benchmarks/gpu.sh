@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The checks that need a GPU, in one command: about 8 minutes on one H100/H200.
+# The checks that need a GPU, in one command. Not yet run on one (no GPU has been lent to this project):
+# its steps are sized to take under 8 minutes on one H100/H200 by estimate, and only its CPU dry run is measured.
 #
 #   bash benchmarks/gpu.sh             # on a machine with CUDA; results under $OUT (default gpu_results/)
 #   bash benchmarks/gpu.sh --dry-run   # the same steps on the CPU at toy sizes: checks the script, measures nothing
