@@ -181,3 +181,18 @@ def test_bad_input_is_rejected_with_a_clear_message(z_hat, z, match):
     for metric in (mcc, affine_r2):
         with pytest.raises((ValueError, TypeError), match=match):
             metric(z_hat, z)
+
+
+@given(rows=st.integers(5, 40), extra=st.integers(0, 20), seed=st.integers(0, 2**31))
+def test_an_affine_fit_with_as_many_columns_as_rows_interpolates_through_the_svd(rows, extra, seed):
+    # p >= n: the centred rows span at most n - 1 directions, so the fit takes the SVD path and, with
+    # that many free directions, passes through every fitted row
+    from identifiability.metrics.least_squares import fit_affine
+    from identifiability.metrics.moments import moments
+
+    gen = torch.Generator().manual_seed(seed)
+    x = torch.randn(rows, rows + extra, generator=gen, dtype=torch.float64)
+    y = torch.randn(rows, 3, generator=gen, dtype=torch.float64)
+    fit = fit_affine(x, y, slice(None), moments(x, y, gram_x=True))
+    assert not fit.from_moments
+    torch.testing.assert_close(fit.predict(x), y, atol=1e-8, rtol=0)
