@@ -115,6 +115,19 @@ def test_report_scores_take_every_recorded_name_and_refuse_others_naming_them(tm
     assert exit_.value.code == 2 and "'baselines.rotation_mcc', which no record" in error and "rotation_mcc" in error
 
 
+def test_report_groups_by_training_settings_and_refuses_a_field_no_record_holds(tmp_path, capsys):
+    # before, an unknown --by field was None in every record and silently merged runs of different budgets
+    store = Store(tmp_path / "r.jsonl")
+    for steps in (3, 4):
+        store.append(run_experiment(ExperimentSpec.from_settings(latent_dim=2, **(SMALL | {"steps": steps}))).to_record())
+    assert main(["report", str(store.path), "--by", "objective,training.steps,evaluation.eval_samples"]) == 0
+    rows = capsys.readouterr().out.splitlines()[2:]
+    assert [row.split("|")[2:5] for row in rows] == [[" 3 ", " 200 ", " 1 "], [" 4 ", " 200 ", " 1 "]]
+    with pytest.raises(SystemExit) as exit_:
+        main(["report", str(store.path), "--by", "objective,steps"])
+    assert exit_.value.code == 2 and "'steps', which no record" in capsys.readouterr().err
+
+
 def test_plain_modules_become_parts_once_and_the_estimator_names_their_classes():
     with ENCODERS.scoped(), OBJECTIVES.scoped():
         import user_parts

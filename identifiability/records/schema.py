@@ -123,14 +123,17 @@ def _get(record: Any, path: tuple[str, ...]) -> Any:
 
 def value_of(record: dict[str, Any], name: str) -> Any:
     """A record's value by name: a part's name ("process", "encoder", "objective"), a part's setting
-    ("process.latent_dim", "objective.temperature": the effective value), a seed ("seed",
-    "problem_seed"), or a number (see the module's docstring; a result's headline is its ``score``).
-    None where the record has none."""
+    ("process.latent_dim", "objective.temperature": the effective value), a training or evaluation
+    setting ("training.steps", "evaluation.eval_samples"), a seed ("seed", "problem_seed"), or a
+    number (see the module's docstring; a result's headline is its ``score``). None where the record
+    has none."""
     if name in ("process", "encoder", "objective"):
         return _get(record, ("spec", name, "name"))
     part, _, setting = name.partition(".")
     if setting and part in ("process", "encoder", "objective"):
         return _get(record, ("settings", part, setting))
+    if setting and part in ("training", "evaluation"):
+        return _get(record, ("spec", part, setting))
     if name in ("seed", "problem_seed", "status", "key"):
         return record.get(name)
     value = _get(record, path_of(record, name))
