@@ -208,6 +208,11 @@ def _sweep_parser(commands: Any) -> argparse.ArgumentParser:
     return sweep
 
 
+# what ``report --by`` groups by (``records.value_of`` resolves each)
+GROUP_FIELDS = ("process, encoder, objective, a part's setting (process.latent_dim), a training or evaluation setting "
+                "(training.steps, evaluation.eval_samples), seed or problem_seed")
+
+
 def _report_parser(commands: Any) -> argparse.ArgumentParser:
     """``report``: a results store as a table."""
     report = commands.add_parser(
@@ -218,8 +223,7 @@ def _report_parser(commands: Any) -> argparse.ArgumentParser:
     )
     report.add_argument("results", type=Path, metavar="RESULTS", help="the results store (JSON lines)")
     report.add_argument("--by", default="process,objective",
-                        help="comma-separated fields to group by: process, encoder, objective, a part's setting "
-                             "(process.latent_dim), a training or evaluation setting (training.steps), seed or problem_seed")
+                        help=f"comma-separated fields to group by: {GROUP_FIELDS}")
     report.add_argument("--csv", type=Path, default=None, metavar="FILE", help="also write the table as CSV")
     report.add_argument("--scores", default="affine_r2,mcc",
                         help="comma-separated numbers with a mean and interval per cell, named as in the record: "
@@ -348,9 +352,7 @@ def _report(args: argparse.Namespace) -> int:
                                      f"{', '.join(known) or 'no numbers'}")
     missing = [b for b in by if done and all(value_of(r, b) is None for r in done)]
     if missing:  # grouping by it would put every run in one group under "None"
-        raise SettingError("by", f"has {missing[0]!r}, which no record in {args.results} holds: group by process, "
-                                 "encoder, objective, a part's setting (process.latent_dim), a training or evaluation "
-                                 "setting (training.steps, evaluation.eval_samples), seed or problem_seed")
+        raise SettingError("by", f"has {missing[0]!r}, which no record in {args.results} holds: group by {GROUP_FIELDS}")
     rows = summarise(records, by, scores)
     print(format_table(rows, by, scores))
     if args.csv is not None:
