@@ -3,14 +3,17 @@ import math
 import numpy as np
 import pytest
 import torch
-from hypothesis import assume, given
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from scipy.optimize import linear_sum_assignment
+from sklearn.kernel_ridge import KernelRidge
 from sklearn.linear_model import LinearRegression
 from sklearn.metrics import r2_score
+from sklearn.model_selection import GridSearchCV
 
 from identifiability.metrics import affine_r2, mcc, random_orthogonal, rotation_baseline, weak_mcc
 from identifiability.metrics._inputs import split_indices
+from identifiability.metrics.kernel_ridge import fit_rbf_ridge
 
 
 def latents(n: int, d: int, seed: int) -> torch.Tensor:
@@ -196,3 +199,21 @@ def test_an_affine_fit_with_as_many_columns_as_rows_interpolates_through_the_svd
     fit = fit_affine(x, y, slice(None), moments(x, y, gram_x=True))
     assert not fit.from_moments
     torch.testing.assert_close(fit.predict(x), y, atol=1e-8, rtol=0)
+
+
+@settings(max_examples=20)
+@given(m=st.integers(12, 300), p=st.integers(1, 5), k=st.integers(1, 3), seed=seeds, constant=st.booleans())
+def test_the_kernel_ridge_chooses_and_predicts_as_scikit_learns_grid_search(m, p, k, seed, constant):
+    """fit_rbf_ridge is GridSearchCV(KernelRidge(kernel="rbf"), grid, cv=3) without its per-fit overhead:
+    the same grid point (ties included) and the same predictions, also for an output that is constant."""
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=(m, p))
+    y = np.tanh(x @ rng.normal(size=(p, k))) + 0.3 * rng.normal(size=(m, k))
+    if constant:
+        y[:, 0] = 1.5
+    alphas, gammas = [1e-3, 1e-2, 1e-1, 1.0], np.array([0.1, 0.3, 1.0, 3.0]) / p
+    search = GridSearchCV(KernelRidge(kernel="rbf"), {"alpha": alphas, "gamma": gammas}, cv=3).fit(x, y)
+    ours = fit_rbf_ridge(x, y, alphas, gammas)
+    assert (ours.alpha, ours.gamma) == (search.best_params_["alpha"], search.best_params_["gamma"])
+    held = rng.normal(size=(50, p))
+    np.testing.assert_allclose(ours.predict(held), search.predict(held).reshape(50, k), rtol=1e-9, atol=1e-9)

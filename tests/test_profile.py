@@ -9,7 +9,6 @@ import torch
 from hypothesis import Phase, assume, given, settings
 from hypothesis import strategies as st
 from scipy.optimize import linear_sum_assignment
-from threadpoolctl import threadpool_limits
 
 from identifiability.metrics import CLASSES, Profile, profile
 from identifiability.metrics.profile import coarser, finest_of
@@ -19,13 +18,6 @@ N = 4000
 SMALL = 1200  # rows where kernel fits on 300 of them suffice
 EXPENSIVE = (Phase.explicit, Phase.reuse, Phase.generate)  # no shrinking: each example fits kernel ridges
 ROOT3 = np.sqrt(3)
-
-
-@pytest.fixture(autouse=True, scope="module")
-def one_blas_thread():
-    # the kernel ridge's BLAS threads fight other processes on 2 cores (2.5x slower), as torch's did
-    with threadpool_limits(1):
-        yield
 
 
 def uniform(n, d, seed):
