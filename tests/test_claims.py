@@ -13,18 +13,22 @@ trains one seed on one process per claim; ``--claims-budget=full`` and the slow 
 processes, five seeds each, at the full training budget.
 """
 
+from dataclasses import replace
+
 import numpy as np
-from scipy import stats
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from scipy import stats
 
-from identifiability.claims import ClaimFailed, Fitted, assert_control, assert_holds
+from identifiability.claims import ClaimFailed, Fitted, assert_control, assert_fails, assert_holds
 from identifiability.claims import library as lib
 from identifiability.claims.budgets import HELD_BACK_SEEDS, as_budget
 from identifiability.claims.claim import declared_assumptions
+from identifiability.claims.library import MLP
 from identifiability.claims.recipes import Trained
 from identifiability.claims.testing import _for_each, pass_rate
+from identifiability.experiment import run_experiments
 from identifiability.metrics import affine_r2, dci, mcc
 from identifiability.specs import Part
 
@@ -192,6 +196,48 @@ def test_claims_refuse_what_they_cannot_measure():
     for bad in ((), (-1,)):
         with pytest.raises(ValueError, match="seeds"):
             lib.LINEAR_ICA.verify("ica", seeds=bad)
+
+
+@pytest.fixture
+def trained_objectives(monkeypatch):
+    """The objective of every run the claims' recipes train, in order (their cache emptied first)."""
+    from identifiability.claims import recipes
+
+    recipes._runs.cache_clear()
+    names: list[str] = []
+
+    def recorded(specs, **settings):
+        names.extend(spec.objective.name for spec in specs)
+        return run_experiments(specs, **settings)
+
+    monkeypatch.setattr(recipes, "run_experiments", recorded)
+    yield names
+    recipes._runs.cache_clear()
+
+
+def test_a_passing_test_trains_no_reference_and_a_failing_one_reports_it(trained_objectives):
+    """No check rests on the supervised reference: the claim tests train it only for the verdict a
+    failure reports, where the estimator's training is the one just made."""
+    claim = lib.KALMAN.but(recipe=Trained(MLP, Part("kalman"), fast_steps=3, full_steps=3, batch_size=32))
+    drawn = lib.problems("gauss_ar1", latent_dim=2, mixing_layers=2)
+    assert_fails(claim, drawn)
+    assert trained_objectives == ["kalman"]
+    with pytest.raises(ClaimFailed, match=r"supervised reference -?\d\.\d{3}\n"):
+        assert_holds(claim, drawn)
+    assert trained_objectives == ["kalman", "supervised"]
+    assert "supervised reference not trained" in str(claim.verify(Part.of("gauss_ar1", latent_dim=2, mixing_layers=2),
+                                                                   reference=False))
+
+
+def test_a_claim_and_a_control_of_one_training_train_it_once(trained_objectives):
+    """The filter's state and its per-frame code are two readouts of one training: scoring both trains
+    the estimator once (and each reference once)."""
+    recipe = Trained(MLP, Part("kalman-filter"), fast_steps=3, full_steps=3, batch_size=16)
+    state = lib.KALMAN_FILTER_DENOISES.but(recipe=replace(recipe, readout="state", reference=Part("supervised-filter")))
+    process = Part.of("gauss_ar1", latent_dim=2, uncertainty=0.3, seq_len=4, mixing_layers=1, observation_noise=0.5)
+    first, again = state.verify(process), state.but(recipe=recipe).verify(process)
+    assert trained_objectives == ["kalman-filter", "supervised-filter", "supervised"]
+    assert first.losses == again.losses  # one training, read twice
 
 
 def test_a_readout_is_scored_only_where_the_objective_offers_it():

@@ -87,14 +87,16 @@ class Claim:
 
     def verify(
         self, process: Part | str, budget: str | Budget = "fast", *, seeds: Sequence[int] | None = None,
-        device: str = "cpu",
+        device: str = "cpu", reference: bool = True,
     ) -> Verdict:
         """Test the claim on data from ``process`` at ``budget`` ("fast", "full" or a ``Budget``),
-        on the budget's seeds or on ``seeds`` (each a new problem and a new training)."""
+        on the budget's seeds or on ``seeds`` (each a new problem and a new training); without
+        ``reference`` the supervised reference is not trained (no check rests on it: the claim
+        tests train it only for a verdict they report)."""
         process = Part(process) if isinstance(process, str) else process
         budget = _with_seeds(as_budget(budget), seeds)
         declared = declared_assumptions(process)
-        codes = self.recipe.codes(process, budget, device=device)
+        codes = self.recipe.codes(process, budget, device=device, reference=reference)
         scored = [self.score(c.estimator.z_hat, c.estimator.z, s, null=i == 0) for i, (s, c) in enumerate(zip(budget.seeds, codes))]
         first = codes[0].estimator
         assert scored[0].nulls is not None
@@ -102,8 +104,9 @@ class Claim:
             claim=self, process=process, budget=budget, missing=tuple(sorted(self.assumptions - declared)),
             scores=tuple(p.scores[self.equivalence] for p in scored), null=scored[0].nulls[self.equivalence],
             raw=tuple(self.score(c.estimator.x, c.estimator.z, s).scores[self.equivalence] for s, c in zip(budget.seeds, codes)),
-            reference=tuple(self.score(c.supervised.z_hat, c.supervised.z, s).scores[self.equivalence]
-                            for s, c in zip(budget.seeds, codes)),
+            reference=None if not reference else tuple(
+                self.score(c.supervised.z_hat, c.supervised.z, s).scores[self.equivalence]  # type: ignore[union-attr]
+                for s, c in zip(budget.seeds, codes)),
             warnings=tuple(p.class_warnings.get(self.equivalence, ()) for p in scored),
             losses=tuple(_loss_ends(c) for c in codes),
             profile=profile(first.z_hat, self._target(first.z), blocks=self.blocks, seed=budget.seeds[0], max_train=KERNEL_ROWS),
@@ -164,7 +167,8 @@ class Verdict:
         null: the score's 95th percentile for a representation independent of z (same n, d).
         raw: the score of the raw observations x as the representation, one per seed.
         reference: the score of the supervised reference (the same encoder trained to regress z at
-            the same budget; a filter's state regressed, for a filter's claim), one per seed.
+            the same budget; a filter's state regressed, for a filter's claim), one per seed; None
+            where it was not trained (``Claim.verify``'s ``reference``).
         warnings: per seed, the class metric's warnings that the data do not support its score.
         losses: per seed, the estimator's training loss at its start and end (None: fitted).
         profile: the first seed's codes' distance to every class (``metrics.profile``).
@@ -177,7 +181,7 @@ class Verdict:
     scores: tuple[float, ...]
     null: float
     raw: tuple[float, ...]
-    reference: tuple[float, ...]
+    reference: tuple[float, ...] | None
     warnings: tuple[tuple[str, ...], ...]
     losses: tuple[tuple[float, float] | None, ...]
     profile: Profile
@@ -235,7 +239,7 @@ class Verdict:
             "claim": self.claim.name, "process": self.process.to_dict(), "budget": self.budget.name,
             "seeds": list(self.budget.seeds), "equivalence": self.claim.equivalence, "threshold": self.claim.threshold,
             "scores": list(self.scores), "interval": list(self.interval), "null": self.null, "raw": list(self.raw),
-            "reference": list(self.reference), "margin": self.claim.margin, "warnings": [list(w) for w in self.warnings],
+            "reference": None if self.reference is None else list(self.reference), "margin": self.claim.margin, "warnings": [list(w) for w in self.warnings],
             "losses": [None if ends is None else list(ends) for ends in self.losses],
             "checks": {c.name: c.met for c in self.checks}, "holds": self.holds, "missing": list(self.missing),
             "profile": self.profile.to_dict(),
@@ -253,8 +257,8 @@ class Verdict:
             f"budget     {self.budget.name}: seeds {', '.join(map(str, self.budget.seeds))}, {claim.recipe.describe(self.budget)}",
             f"{claim.equivalence:<10} {self.mean:.3f} [{low:.3f}, {high:.3f}] (seeds {seeds}), threshold {claim.threshold}: {outcome}",
             f"checks     {' | '.join(map(str, self.checks))}",
-            f"baselines  null (95%) {self.null:.3f} | raw x {statistics.fmean(self.raw):.3f} | "
-            f"supervised reference {statistics.fmean(self.reference):.3f}",
+            f"baselines  null (95%) {self.null:.3f} | raw x {statistics.fmean(self.raw):.3f} | supervised reference "
+            + ("not trained" if self.reference is None else f"{statistics.fmean(self.reference):.3f}"),
         ]
         trained = [(s, ends) for s, ends in zip(self.budget.seeds, self.losses) if ends is not None]
         if trained:

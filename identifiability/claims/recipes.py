@@ -1,8 +1,8 @@
 """Estimator recipes a claim names: trained by the toolkit, or fitted scikit-learn style.
 
-A recipe gives, for each seed of a budget, the held-out codes of the estimator and of its supervised
-reference (the same model told z at the same budget; a reference, not a bound: an estimator may beat
-it at a fixed budget), and the estimator's training log: the claim scores both codes.
+A recipe gives, for each seed of a budget, the held-out codes of the estimator and (where asked for)
+of its supervised reference (the same model told z at the same budget; a reference, not a bound: an
+estimator may beat it at a fixed budget), and the estimator's training log: the claim scores both codes.
 """
 
 from __future__ import annotations
@@ -28,16 +28,16 @@ from .budgets import Budget
 
 @dataclass(frozen=True)
 class Codes:
-    """One seed's held-out codes: the estimator's and the supervised reference's; and the
-    estimator's training ``log`` (None for a fitted estimator)."""
+    """One seed's held-out codes: the estimator's and, where asked for, the supervised reference's
+    (None where not); and the estimator's training ``log`` (None for a fitted estimator)."""
 
     estimator: Readout
-    supervised: Readout
+    supervised: Readout | None
     log: TrainingLog | None = None
 
 
 class Recipe(Protocol):
-    def codes(self, process: Part, budget: Budget, *, device: str = "cpu") -> list[Codes]: ...
+    def codes(self, process: Part, budget: Budget, *, device: str = "cpu", reference: bool = True) -> list[Codes]: ...
 
     def describe(self, budget: Budget) -> str: ...
 
@@ -77,14 +77,16 @@ class Trained:
                                evaluation=Evaluation(eval_samples=budget.eval_samples), seed=seed, device=device)
                 for seed in budget.seeds]
 
-    def codes(self, process: Part, budget: Budget, *, device: str = "cpu") -> list[Codes]:
-        runs = _trained_runs(replace(self, readout=CODE), process, budget, device)
-        missing = [r for pair in runs for r in pair if self.readout not in (r.held_out or {})]
+    def codes(self, process: Part, budget: Budget, *, device: str = "cpu", reference: bool = True) -> list[Codes]:
+        specs = self.specs(process, budget, device)
+        runs = _runs(tuple(specs))
+        references = _runs(tuple(replace(spec, objective=self.reference) for spec in specs)) if reference else (None,) * len(runs)
+        missing = [r for r in (*runs, *references) if r is not None and self.readout not in (r.held_out or {})]
         if missing:
             raise SettingError("readout", f"{missing[0].spec.objective.name!r} offers no readout {self.readout!r} "  # type: ignore[union-attr]
                                           f"(it offers: {', '.join(missing[0].held_out or {})})")
-        return [Codes(r.held_out[self.readout], s.held_out[self.readout], r.training)  # type: ignore[index]
-                for r, s in runs]
+        return [Codes(r.held_out[self.readout], None if s is None else s.held_out[self.readout], r.training)  # type: ignore[index]
+                for r, s in zip(runs, references)]
 
     def describe(self, budget: Budget) -> str:
         steps = self.full_steps if budget.name == "full" else self.fast_steps
@@ -92,18 +94,12 @@ class Trained:
         return f"{self.encoder.name} + {self.objective.name}, {steps} steps x batch {self.batch_size}{scored}"
 
 
-@lru_cache(maxsize=16)
-def _trained_runs(
-    recipe: Trained, process: Part, budget: Budget, device: str
-) -> tuple[tuple[ExperimentResult, ExperimentResult], ...]:
-    """The (estimator, supervised reference) results of a recipe's runs, with every readout's codes,
-    kept for the process: a claim and its control that share a recipe and a process (a different
-    target, class or readout of the same training) train once."""
-    specs = recipe.specs(process, budget, device)
-    supervised = [replace(spec, objective=recipe.reference) for spec in specs]
-    results = run_experiments(specs + supervised, keep_codes=True)
-    n = len(specs)
-    return tuple(zip(results[:n], results[n:]))
+@lru_cache(maxsize=32)
+def _runs(specs: tuple[ExperimentSpec, ...]) -> tuple[ExperimentResult, ...]:
+    """The results of runs, with every readout's held-out codes, kept for the process: a claim and
+    its control that train the same estimator (a different target, class or readout of it) or the
+    same supervised reference (the same encoder, process and budget) train it once."""
+    return tuple(run_experiments(list(specs), keep_codes=True))
 
 
 @dataclass(frozen=True)
@@ -119,7 +115,7 @@ class Fitted:
     full_samples: int
     supervised: Callable[[int], Any] = lambda seed: LinearRegression()  # noqa: E731
 
-    def codes(self, process: Part, budget: Budget, *, device: str = "cpu") -> list[Codes]:
+    def codes(self, process: Part, budget: Budget, *, device: str = "cpu", reference: bool = True) -> list[Codes]:
         samples = self.full_samples if budget.name == "full" else self.fast_samples
         out = []
         for seed in budget.seeds:
@@ -129,10 +125,10 @@ class Fitted:
             x, z = train.x[:, 0].flatten(1).numpy(), train.z[:, 0].numpy()
             x_held, z_held = held.x[:, 0].flatten(1), held.z[:, 0]
             estimator = self.make(seed).fit(x)
-            told = self.supervised(seed).fit(x, z)
+            told = self.supervised(seed).fit(x, z) if reference else None
             out.append(Codes(
                 Readout(torch.as_tensor(estimator.transform(x_held.numpy())), z_held, x_held),
-                Readout(torch.as_tensor(told.predict(x_held.numpy())), z_held, x_held),
+                None if told is None else Readout(torch.as_tensor(told.predict(x_held.numpy())), z_held, x_held),
             ))
         return out
 
