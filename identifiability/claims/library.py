@@ -164,6 +164,9 @@ CONTRASTIVE = Claim(
     statement="InfoNCE with vMF positives and a matched temperature recovers latents on the sphere up to an orthogonal map",
     reference="Zimmermann et al. 2021, Theorem 2",
     assumptions={"sphere_latents", "uniform_marginal", "vmf_conditional", "invertible_mixing"},
+    # fast: the fast example (d = 4, kappa 5, 2 layers) plateaus by 750 steps (orthogonal 0.994-0.997 on held-back
+    # seeds 101-105, benchmarks/claim_plateaus.py), but the second problem drawn (d = 5, 3 layers) is at 0.69-0.81
+    # there (5 of 10 verdicts hold, benchmarks/claims_table.py): the pass-rate test asks 8 of 10 of the fast budget
     recipe=Trained(MLP, Part("infonce"), fast_steps=1500, full_steps=3000),
     equivalence="orthogonal",
     threshold=0.98,  # above what the box's ideal code reaches (its control): 0.94-0.96
@@ -386,7 +389,10 @@ INJECTIVE_FLOW_PROBLEMS = problems("gauss_ar1", latent_dim=st.integers(2, 4), un
 KALMAN_FILTER = KALMAN.but(
     name="kalman-filter-ldm-affine",
     statement="the Kalman-filter LDM on sequences (T = 8) recovers linear-Gaussian latents up to an affine map",
-    recipe=Trained(MLP, Part("kalman-filter"), fast_steps=800, full_steps=2000, batch_size=256),
+    # fast: the plateau of the fast example (d = 2, 2 layers): affine 0.997 at 400 steps on held-back seeds 101-103,
+    # within 0.002 of 800 (benchmarks/claim_plateaus.py); with the second problem drawn (d = 3, 3 layers) 9 of 10
+    # verdicts hold at 400 steps, as 9 of 10 did at 800 (benchmarks/claims_table.py)
+    recipe=Trained(MLP, Part("kalman-filter"), fast_steps=400, full_steps=2000, batch_size=256),
 )
 KALMAN_FILTER_PROBLEMS = problems("gauss_ar1", latent_dim=st.integers(2, 4), uncertainty=st.sampled_from([0.3, 0.5]),
                                   seq_len=8, mixing_layers=NONLINEAR)
