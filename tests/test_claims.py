@@ -225,6 +225,8 @@ def test_a_passing_test_trains_no_reference_and_a_failing_one_reports_it(trained
     with pytest.raises(ClaimFailed, match=r"supervised reference -?\d\.\d{3}\n"):
         assert_holds(claim, drawn)
     assert trained_objectives == ["kalman", "supervised"]
+    (rate,) = pass_rate(claim, drawn, (101,), examples=1)  # a verdict that does not hold carries its reference
+    assert not rate.holds and rate.reference is not None and trained_objectives == ["kalman", "supervised"]  # both kept
     assert "supervised reference not trained" in str(claim.verify(Part.of("gauss_ar1", latent_dim=2, mixing_layers=2),
                                                                    reference=False))
 

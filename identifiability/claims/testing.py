@@ -35,18 +35,23 @@ def _for_each(processes: st.SearchStrategy[Part], budget: Budget, check) -> None
     each()
 
 
+def _with_reference(claim: Claim, verdict: Verdict) -> Verdict:
+    """The verdict again, with its supervised reference. No check rests on the reference, so the
+    helpers here train it only for a verdict they report; the estimator's training is the one just
+    made (``recipes`` keeps it), so only the reference trains."""
+    return claim.verify(verdict.process, verdict.budget)
+
+
 def _verdicts(claim: Claim, processes: st.SearchStrategy[Part], budget: str | Budget, problem) -> list[Verdict]:
     """Verify ``claim`` on every process drawn; ``problem(verdict)`` says what is wrong with a
-    verdict (None: nothing), raised as ``ClaimFailed`` with the verdict. No check rests on the
-    supervised reference, so it is trained only for a verdict that is reported (its estimator's
-    training is the one just made: ``recipes`` keeps it)."""
+    verdict (None: nothing), raised as ``ClaimFailed`` with the verdict and its reference."""
     verdicts: list[Verdict] = []
 
     def check(process: Part) -> None:
         verdict = claim.verify(process, as_budget(budget), reference=False)
         verdicts.append(verdict)
-        if (message := problem(verdict)) is not None:  # the report shows the supervised reference, trained for it
-            raise ClaimFailed(f"{message}:\n{claim.verify(process, as_budget(budget))}")
+        if (message := problem(verdict)) is not None:
+            raise ClaimFailed(f"{message}:\n{_with_reference(claim, verdict)}")
 
     _for_each(processes, as_budget(budget), check)
     return verdicts
@@ -73,11 +78,13 @@ def pass_rate(
 ) -> list[Verdict]:
     """The claim verified on each of ``examples`` processes drawn (as a budget draws them) and each of
     ``seeds`` on its own (one verdict per process and seed, at ``budget``'s training): the share
-    that holds is how often one fast test of the claim passes."""
+    that holds is how often one fast test of the claim passes. A verdict that does not hold carries
+    its supervised reference; one that holds, none."""
     budget = replace(as_budget(budget), examples=examples)
     drawn: list[Part] = []
     _for_each(processes, budget, drawn.append)
-    return [claim.verify(process, budget, seeds=(seed,)) for process in drawn for seed in seeds]
+    verdicts = [claim.verify(process, budget, seeds=(seed,), reference=False) for process in drawn for seed in seeds]
+    return [v if v.holds else _with_reference(claim, v) for v in verdicts]
 
 
 def assert_control(control: Control, budget: str | Budget = "fast") -> list[Verdict]:
