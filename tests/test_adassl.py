@@ -93,12 +93,14 @@ def test_oracle_trains_on_every_process_with_latent_actions(process):
 def test_the_oracle_identifies_where_adassls_additive_model_holds():
     """Issue 28: on ``action`` (z' = rho Q z + B r + noise: additive_uncertainty) the oracle, handed r,
     reaches the affine class on a nonlinear mixing, and it is the edit that does it: the same base without
-    r does not. Measured (seed 7, d = 2, 2 layers, 1000 steps): oracle 0.999, base 0.498, raw x 0.853.
-    The thresholds sit 0.1 and 0.2 from those; the oracle must also beat raw x by 0.05. (On ``jump``, which satisfies
+    r does not. Measured (seed 7, d = 2, 2 layers): oracle 0.999, base 0.499, raw x 0.854 at 1000 steps; along
+    that training (a probe every 100 steps) the oracle is 0.998 at 400 and 0.999 from 500, the base 0.50 from 100
+    on, so the test trains 500, where both are at their 1000-step values. The thresholds sit 0.1 and 0.2 from
+    those; the oracle must also beat raw x by 0.05. (On ``jump``, which satisfies
     neither of AdaSSL's models, the oracle stays at 0.09-0.46: see ``processes.dynamics``.)"""
     def scored(objective):
         spec = ExperimentSpec.from_settings(process="action", latent_dim=2, mixing_layers=2, uncertainty=1.0,
-                                            objective=objective, steps=1000, seed=7, eval_samples=4000, device="cpu")
+                                            objective=objective, steps=500, seed=7, eval_samples=4000, device="cpu")
         return run_experiment(spec)
 
     oracle, base = scored("adassl-oracle"), scored("plane-kde-ldm")
