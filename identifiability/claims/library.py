@@ -192,6 +192,10 @@ KALMAN = Claim(
     statement="predictive LDM with a Kalman latent model and contrastive entropy recovers linear-Gaussian latents up to an affine map",
     reference="Mikulasch & Zenke 2026 (LDM), Kalman-predictive identifiability",
     assumptions={"markov", "temporally_dependent", "linear_gaussian_transitions", "stationary"},
+    # fast: the fast example (gauss_ar1, d = 2, 2 layers) is at its plateau from 100 steps on (affine 0.957-0.967 at
+    # every 100 steps to 800 on held-back seeds 101-103, benchmarks/claim_plateaus.py), but at 400 the second problem
+    # drawn (d = 3, 3 layers) reaches 0.9 on 1 of seeds 101-105 (0.59-0.89): 6 of 10 verdicts hold, where the
+    # pass-rate test asks 8 (benchmarks/claims_table.py). Its controls train as long.
     recipe=Trained(MLP, Part("kalman"), fast_steps=800, full_steps=2000),
     equivalence="affine",
     threshold=0.9,
@@ -214,7 +218,7 @@ def on_iid_latents(name: str, claim: Claim, process: str = "gauss_ar1", loss_dro
 # ideal code, an optimum that fails the class (0.006 and a constant), carries the evidence.
 KALMAN_CONTROLS = (
     on_iid_latents("kalman-ldm-on-iid-latents", KALMAN),
-    Control("kalman-alignment-without-entropy", KALMAN.but(recipe=Trained(MLP, Part("kalman-alignment"), fast_steps=800, full_steps=2000)),
+    Control("kalman-alignment-without-entropy", KALMAN.but(recipe=replace(KALMAN.recipe, objective=Part("kalman-alignment"))),
             KALMAN_PROBLEMS, violates=(),
             reason="alignment without the entropy term: a constant code aligns every pair, and the codes collapse",
             loss_drop=None, ideal=ideal_collapse),
@@ -227,7 +231,7 @@ _STOP_GRADIENT = ("a stop-gradient predictor whose loss has no entropy term: a c
                   "optimum of its loss that nothing but the training's dynamics avoids, and nothing in it asks the code "
                   "to keep all of z")
 KALMAN_CONTROLS = (*KALMAN_CONTROLS, *(
-    Control(f"{name}-on-gaussian-markov-latents", KALMAN.but(recipe=Trained(MLP, Part(name), fast_steps=800, full_steps=2000)),
+    Control(f"{name}-on-gaussian-markov-latents", KALMAN.but(recipe=replace(KALMAN.recipe, objective=Part(name))),
             KALMAN_PROBLEMS, violates=(), reason=_STOP_GRADIENT, loss_drop=None, ideal=ideal_collapse)
     for name in ("byol", "jepa")
 ))
