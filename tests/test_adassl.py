@@ -136,7 +136,9 @@ def test_matched_gates_is_exact_on_a_permuted_indicator_and_at_chance_on_a_fixed
 # chance; recall 0.71 and 1.00); at l0 0.2 (3000 steps) and 0.5 (seeds 0, 1, and on a linear mixing) one
 # gate is open for every pair (precision = recall 0.32-0.35, chance 1/3); at l0 2.0 none opens. Without the
 # edit's rank-2 correction (rank 0: z + m * r) it is the same: 3.0 gates per pair at l0 0.05 and one fixed gate
-# at 0.2 (precision 0.33 and 0.32), so the correction is not what keeps the gates from the change.
+# at 0.2 (precision 0.33 and 0.32), so the correction is not what keeps the gates from the change. Along
+# the default's training (held-out gates every 250 steps, seeds 0-2) precision is 0.333-0.342 at every look
+# from step 500 to 1500, flat, so the test trains 500 steps.
 GATE_LEVEL = 0.8  # what a gate that tracks the change would reach; chance is 1/3
 
 
@@ -144,7 +146,7 @@ GATE_LEVEL = 0.8  # what a gate that tracks the change would reach; chance is 1/
                    "the default l0, as by chance (see the comment above)")
 def test_adassl_s_gate_opens_on_the_latent_a_pair_changed():
     spec = ExperimentSpec.from_settings(process="single_resample", uncertainty=1.0, latent_dim=3, mixing_layers=2,
-                                        objective="adassl-s", steps=1500, seed=0, device="cpu", whiten=False)
+                                        objective="adassl-s", steps=500, seed=0, device="cpu", whiten=False)
     parts = build(spec)
     train(parts.encoder, parts.objective, parts.data, spec.training, seed=0)
     held_out = parts.data.sample(4000, 12345)
