@@ -66,8 +66,9 @@ def split_indices(n: int, test_size: float, seed: int, device: torch.device) -> 
 class Sample:
     """What a metric evaluates: float64 z_hat (n, d_hat) and z (n, d) on one device, finite, each
     column's (minima, maxima) over all n rows, and the rows split into ``train`` and ``test``.
-    ``diagnose``: whether the metric should also say how far the data support its score (the
-    null's and the bootstrap's evaluations need only the numbers)."""
+    ``diagnose``: whether the metric should also say how far the data support its score and give
+    its in-sample value (the null's and the bootstrap's evaluations need only the held-out numbers:
+    at d = 512 and n = 1000 the in-sample fits were a sixth of the affine R^2 null's draws)."""
 
     z_hat: torch.Tensor
     z: torch.Tensor

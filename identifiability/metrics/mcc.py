@@ -102,22 +102,23 @@ def _jackknife(xc: torch.Tensor, yc: torch.Tensor, m: Moments, match: torch.Tens
 def _mcc(data: Sample, method: Method) -> Scores:
     zh, zt, train, test = data.z_hat, data.z, data.train, data.test
     if method == "spearman":  # ranks are taken within each row set, so each is its own copy
-        fit, (held_out, xc, yc), everything = (
+        fit, (held_out, xc, yc) = (
             moments(rank_columns(zh[train]), rank_columns(zt[train])),
             centred(rank_columns(zh[test]), rank_columns(zt[test])),
-            moments(rank_columns(zh), rank_columns(zt)),
         )
+        everything = moments(rank_columns(zh), rank_columns(zt)) if data.diagnose else None
     else:
         row_sets = centred_row_sets(zh, zt, train, test)
         fit, _, _ = next(row_sets)
         held_out, xc, yc = next(row_sets)
-        everything = pooled(fit, held_out)
+        everything = pooled(fit, held_out) if data.diagnose else None
     match = _matching(correlations(fit).abs())
-    everything = correlations(everything).abs()
     per_latent = _matched(correlations(held_out).abs(), match)
+    if everything is not None:
+        everything = correlations(everything).abs()
     return Scores(
         per_latent=per_latent,
-        in_sample=float(_matched(everything, _matching(everything)).mean()),
+        in_sample=math.nan if everything is None else float(_matched(everything, _matching(everything)).mean()),
         extras={"matching": tuple(match.tolist())},
         jackknife=_jackknife(xc, yc, held_out, match) if data.diagnose else None,  # Spearman: ranks held fixed
     )

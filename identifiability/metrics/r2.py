@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import torch
 
@@ -26,7 +28,7 @@ def _affine_r2(data: Sample) -> Scores:
     per_latent, jackknife, reverse = held_out_r2(forward, backward, xc, yc, held_out, diagnose=data.diagnose)
     return Scores(
         per_latent=per_latent,
-        in_sample=float(in_sample_r2(zh, zt, pooled(fit, held_out)).mean()),
+        in_sample=float(in_sample_r2(zh, zt, pooled(fit, held_out)).mean()) if data.diagnose else math.nan,
         extras={"reverse": float(reverse.mean())},
         jackknife=jackknife,
     )
