@@ -202,6 +202,25 @@ def test_an_affine_fit_with_as_many_columns_as_rows_interpolates_through_the_svd
     torch.testing.assert_close(fit.predict(x), y, atol=1e-8, rtol=0)
 
 
+@given(rows=st.integers(3, 60), extra=st.integers(0, 30), seed=st.integers(0, 2**31), repeated=st.booleans())
+def test_an_affine_fit_with_as_many_columns_as_rows_is_numpys_minimum_norm_solution(rows, extra, seed, repeated):
+    # the rows' own normal equations (independent rows) or the SVD (a row repeated with another target,
+    # which leaves no exact fit) give numpy's lstsq weights; 1e-8 is the normal equations' bound at their
+    # conditioning threshold, cond^2 eps with cond <= 1e4 (measured: <= 1e-12 on these draws)
+    from identifiability.metrics.least_squares import fit_affine
+    from identifiability.metrics.moments import moments
+
+    gen = torch.Generator().manual_seed(seed)
+    x = torch.randn(rows, rows + extra, generator=gen, dtype=torch.float64) * torch.rand(rows + extra, generator=gen, dtype=torch.float64).add(0.1)
+    if repeated:
+        x[-1] = x[0]
+    y = torch.randn(rows, 3, generator=gen, dtype=torch.float64)
+    fit = fit_affine(x, y, slice(None), moments(x, y, gram_x=True))
+    xc, yc = (x - x.mean(0)).numpy(), (y - y.mean(0)).numpy()
+    reference = np.linalg.lstsq(xc / xc.std(0), yc, rcond=None)[0] / xc.std(0)[:, None]
+    assert np.abs(fit.weight.numpy() - reference).max() <= 1e-8 * np.abs(reference).max()
+
+
 @settings(max_examples=20)
 @given(m=st.integers(12, 300), p=st.integers(1, 5), k=st.integers(1, 3), seed=seeds, constant=st.booleans())
 def test_the_kernel_ridge_chooses_and_predicts_as_scikit_learns_grid_search(m, p, k, seed, constant):

@@ -1,9 +1,10 @@
 """Affine least squares y ~ x W + b, fitted on one row set and scored on another, exact on hostile inputs.
 
 The fit comes from the moments' normal equations when the Gram matrix, scaled to unit diagonal, is
-well conditioned (then they are as accurate as QR), and from an SVD of the centred rows when it is
-not (nearly collinear columns, where the normal equations square the condition number and lose the
-small directions). Held-out predictions are scored as the map makes them, however far they reach: a
+well conditioned (then they are as accurate as QR), and from the centred rows when it is not (nearly
+collinear columns, where the normal equations square the condition number and lose the small
+directions) or cannot be (as many columns as rows): the rows' own normal equations where they are well
+conditioned, else an SVD. Held-out predictions are scored as the map makes them, however far they reach: a
 rule that replaced wild predictions (by the mean, by the range's edge) would only ever lower their
 error, a one-sided correction that raises the score of a heavy-tailed code above its population
 value; instead the score's warnings say when a few rows decide it (``scoring.support``).
@@ -31,7 +32,8 @@ class AffineFit:
     Attributes:
         weight: (p, k) W; zero rows for columns of x that were constant on the fitted rows.
         mean_x, mean_y: (p,), (k,) the fitted rows' means.
-        from_moments: whether W came from the normal equations (else from an SVD of the rows).
+        from_moments: whether W came from the normal equations of the moments (else from the rows:
+            their own normal equations where there are fewer of them than columns, or an SVD).
     """
 
     weight: torch.Tensor
@@ -64,14 +66,32 @@ def _solve(m: Moments, x: torch.Tensor, y: torch.Tensor, rows: torch.Tensor | sl
     if from_moments:
         rhs = m.xy[active] / scale[:, None]
         solution = evecs @ ((evecs.T @ rhs) / evals[:, None])
-    else:  # an SVD of the centred, equilibrated rows: the pseudo-inverse solution numpy's lstsq gives
-        xs = (x[rows][:, active] - m.mean_x[active]) / scale
-        u, s, vh = torch.linalg.svd(xs, full_matrices=False)
-        keep = s > s[0] * torch.finfo(s.dtype).eps * max(xs.shape)
-        inverse = torch.where(keep, 1 / torch.where(keep, s, 1), 0)
-        solution = vh.T @ (inverse[:, None] * (u.T @ (y[rows] - m.mean_y)))
+    else:
+        solution = _min_norm((x[rows][:, active] - m.mean_x[active]) / scale, y[rows] - m.mean_y)
     weight[active] = solution / scale[:, None]
     return weight, from_moments
+
+
+def _min_norm(xs: torch.Tensor, ys: torch.Tensor) -> torch.Tensor:
+    """(p, k) minimum-norm least-squares solution W of xs W = ys for centred rows xs (r, p), ys (r, k):
+    the pseudo-inverse solution numpy's lstsq gives.
+
+    With at least as many columns as rows, the centred rows span r - 1 directions and the last
+    equation is minus the sum of the others, so W = a^T (a a^T)^{-1} b from the first r - 1 rows a, b:
+    the row-space normal equations, taken (as the moments' are) where their unit-diagonal Gram
+    matrix is well conditioned; at 500 rows and 512 columns they cost half an SVD. Otherwise (more
+    rows, or nearly dependent ones) an SVD of the rows."""
+    if xs.shape[1] >= xs.shape[0] > 2:
+        a, b = xs[:-1], ys[:-1]
+        norms = torch.linalg.vector_norm(a, dim=1)
+        if bool((norms > 0).all()):
+            evals, evecs = torch.linalg.eigh((a @ a.T) / torch.outer(norms, norms))
+            if bool(evals[0] > WELL_CONDITIONED * evals[-1]):
+                return a.T @ ((evecs @ ((evecs.T @ (b / norms[:, None])) / evals[:, None])) / norms[:, None])
+    u, s, vh = torch.linalg.svd(xs, full_matrices=False)
+    keep = s > s[0] * torch.finfo(s.dtype).eps * max(xs.shape)
+    inverse = torch.where(keep, 1 / torch.where(keep, s, 1), 0)
+    return vh.T @ (inverse[:, None] * (u.T @ ys))
 
 
 def fit_affine(x: torch.Tensor, y: torch.Tensor, rows: torch.Tensor | slice, m: Moments) -> AffineFit:
