@@ -17,7 +17,7 @@ from dataclasses import dataclass, replace
 
 import torch
 
-from .moments import Moments, row_blocks, swapped
+from .moments import Moments, column_squares, row_blocks, swapped
 from .scoring import BOUND_SUFFICES, Jackknife
 
 # Smallest eigenvalue ratio of the unit-diagonal Gram solved by normal equations: their error grows
@@ -152,7 +152,7 @@ def _one_pass(
         errors = raw.sub_(y).square_()
         forward.sse += errors.sum(0)
         if diagnose:
-            forward.sse_squares += torch.linalg.vector_norm(errors, dim=0).square_()
+            forward.sse_squares += column_squares(errors)
         raw = torch.addmm(back.offset, y, back.weight)
         reverse.extremes(raw)
         reverse.sse += raw.sub_(x).square_().sum(0)

@@ -7,7 +7,6 @@ the bootstrap interval, so all three always measure the same thing.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from typing import Any, Callable
@@ -17,6 +16,7 @@ import torch
 from identifiability._core import SettingError, check_float, check_int, check_seed
 
 from ._inputs import ArrayLike, Sample, prepare, split_indices
+from .moments import column_peaks, column_squares
 from .result import MetricResult, Null
 
 
@@ -61,13 +61,13 @@ class Jackknife:
         deviation = values - self.reference
         headline = deviation.sum(1) / self.count  # (m,): cheap beside the (m, k) block
         total = torch.cat([deviation.sum(0), headline.sum()[None]])
-        squares = torch.cat([torch.linalg.vector_norm(deviation, dim=0), torch.linalg.vector_norm(headline)[None]])
-        swing = torch.cat([torch.linalg.vector_norm(deviation, ord=math.inf, dim=0), headline.abs().max()[None]])
+        squares = torch.cat([column_squares(deviation), headline.square().sum()[None]])
+        swing = torch.cat([column_peaks(deviation), headline.abs().max()[None]])
         return replace(
             self,
             rows=self.rows + len(deviation),
             total=self.total + total,
-            squares=self.squares + squares.square(),
+            squares=self.squares + squares,
             swing=torch.maximum(torch.as_tensor(self.swing).to(swing), swing),
         )
 
