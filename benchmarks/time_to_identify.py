@@ -42,6 +42,7 @@ RECIPES = {
     "whitened": {"lr": 3e-3, "lr_schedule": "cosine", "whiten": True},  # and the input whitened: the default
     "fast": {"lr": 1e-2, "lr_schedule": "cosine", "lr_warmup": 500, "whiten": True},  # a larger rate, warmed up
     "wide": {"lr": 3e-3, "lr_schedule": "cosine", "whiten": True, "hidden": [256, 256, 256]},  # the default, twice as wide
+    "batch": {"lr": 3e-3, "lr_schedule": "cosine", "whiten": True, "batch_size": 2048},  # the default, 4x the negatives
 }
 THRESHOLDS = (0.95, 0.99)
 HELD_OUT = 2000
@@ -92,7 +93,7 @@ def figure(runs: list[dict], path: Path) -> None:
 
     dims = sorted({r["dim"] for r in runs})
     fig, axes = plt.subplots(1, len(dims), figsize=(4.2 * len(dims), 3.4), squeeze=False)
-    colours = dict(zip(RECIPES, ("tab:grey", "tab:blue", "tab:green", "tab:orange", "tab:purple")))
+    colours = {name: f"C{i}" for i, name in enumerate(RECIPES)}  # one per recipe, however many
     for ax, dim in zip(axes[0], dims):
         for r in (r for r in runs if r["dim"] == dim):
             seconds = [t for _, t, _ in r["looks"]]
