@@ -1,6 +1,6 @@
 """How long until the sphere problem is identified? Wall time and steps to affine R^2 0.95 and 0.99.
 
-    python benchmarks/time_to_identify.py [--dims 5 10 20 40] [--seeds 0 1 2] [--recipes before cosine whitened fast wide]
+    python benchmarks/time_to_identify.py [--dims 5 10 20 40] [--seeds 0 1 2] [--recipes before cosine whitened fast wide batch]
                                           [--workers 2] [--every 500] [--steps N] [--device cpu] [--out DIR]
 
 Zimmermann et al.'s problem (``identifiability run --latent-dim d``: z uniform on S^{d-1}, vMF pairs
