@@ -81,7 +81,7 @@ def _min_norm(xs: torch.Tensor, ys: torch.Tensor) -> torch.Tensor:
     the row-space normal equations, taken (as the moments' are) where their unit-diagonal Gram
     matrix is well conditioned; at 500 rows and 512 columns they cost half an SVD. Otherwise (more
     rows, or nearly dependent ones) an SVD of the rows."""
-    if xs.shape[1] >= xs.shape[0] > 2:
+    if xs.shape[1] >= xs.shape[0] > 1:  # one centred row is 0: nothing to solve
         a, b = xs[:-1], ys[:-1]
         norms = torch.linalg.vector_norm(a, dim=1)
         if bool((norms > 0).all()):
