@@ -80,7 +80,10 @@ def _min_norm(xs: torch.Tensor, ys: torch.Tensor) -> torch.Tensor:
     equation is minus the sum of the others, so W = a^T (a a^T)^{-1} b from the first r - 1 rows a, b:
     the row-space normal equations, taken (as the moments' are) where their unit-diagonal Gram
     matrix is well conditioned; at 500 rows and 512 columns they cost half an SVD. Otherwise (more
-    rows, or nearly dependent ones) an SVD of the rows."""
+    rows, or nearly dependent ones) an SVD of the rows on the complement of the constant direction,
+    which centring removes up to rounding: numpy's cutoff (eps max(r, p) of the largest singular value)
+    kept that rounding residual as a direction (e.g. at 3 rows, one repeated, and 9 columns) and gave
+    weights of 1e13 and fitted values off by 0.02."""
     if xs.shape[1] >= xs.shape[0] > 1:  # one centred row is 0: nothing to solve
         a, b = xs[:-1], ys[:-1]
         norms = torch.linalg.vector_norm(a, dim=1)
@@ -88,10 +91,22 @@ def _min_norm(xs: torch.Tensor, ys: torch.Tensor) -> torch.Tensor:
             evals, evecs = torch.linalg.eigh((a @ a.T) / torch.outer(norms, norms))
             if bool(evals[0] > WELL_CONDITIONED * evals[-1]):
                 return a.T @ ((evecs @ ((evecs.T @ (b / norms[:, None])) / evals[:, None])) / norms[:, None])
+    xs, ys = _off_constant(xs), _off_constant(ys)
     u, s, vh = torch.linalg.svd(xs, full_matrices=False)
     keep = s > s[0] * torch.finfo(s.dtype).eps * max(xs.shape)
     inverse = torch.where(keep, 1 / torch.where(keep, s, 1), 0)
     return vh.T @ (inverse[:, None] * (u.T @ ys))
+
+
+def _off_constant(a: torch.Tensor) -> torch.Tensor:
+    """(r - 1, k) the rows a (r, k) in an orthonormal basis of the complement of (1, ..., 1): a
+    Householder reflection takes the unit constant vector to the first basis vector, and that row
+    (the column sums over sqrt(r), 0 for centred a) is dropped. Least squares is unchanged by it
+    for centred rows."""
+    r = a.shape[0]
+    u = torch.full((r, 1), r**-0.5, dtype=a.dtype, device=a.device)
+    u[0] -= 1  # u = 1 / sqrt(r) - e_1, and the reflection is I - 2 u u^T / |u|^2
+    return (a - u @ ((2 / u.square().sum()) * (u.T @ a)))[1:]
 
 
 def fit_affine(x: torch.Tensor, y: torch.Tensor, rows: torch.Tensor | slice, m: Moments) -> AffineFit:
