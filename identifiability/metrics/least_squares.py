@@ -73,8 +73,8 @@ def _solve(m: Moments, x: torch.Tensor, y: torch.Tensor, rows: torch.Tensor | sl
 
 
 def _min_norm(xs: torch.Tensor, ys: torch.Tensor) -> torch.Tensor:
-    """(p, k) minimum-norm least-squares solution W of xs W = ys for centred rows xs (r, p), ys (r, k):
-    the pseudo-inverse solution numpy's lstsq gives.
+    """(p, k) minimum-norm least-squares solution W of xs W = ys for centred rows xs (r, p), ys (r, k),
+    r >= 2: the pseudo-inverse solution numpy's lstsq gives, less the rounding residual of centring.
 
     With at least as many columns as rows, the centred rows span r - 1 directions and the last
     equation is minus the sum of the others, so W = a^T (a a^T)^{-1} b from the first r - 1 rows a, b:
@@ -84,7 +84,7 @@ def _min_norm(xs: torch.Tensor, ys: torch.Tensor) -> torch.Tensor:
     which centring removes up to rounding: numpy's cutoff (eps max(r, p) of the largest singular value)
     kept that rounding residual as a direction (e.g. at 3 rows, one repeated, and 9 columns) and gave
     weights of 1e13 and fitted values off by 0.02."""
-    if xs.shape[1] >= xs.shape[0] > 1:  # one centred row is 0: nothing to solve
+    if xs.shape[1] >= xs.shape[0]:
         a, b = xs[:-1], ys[:-1]
         norms = torch.linalg.vector_norm(a, dim=1)
         if bool((norms > 0).all()):
@@ -99,7 +99,7 @@ def _min_norm(xs: torch.Tensor, ys: torch.Tensor) -> torch.Tensor:
 
 
 def _off_constant(a: torch.Tensor) -> torch.Tensor:
-    """(r - 1, k) the rows a (r, k) in an orthonormal basis of the complement of (1, ..., 1): a
+    """(r - 1, k) the rows a (r, k), r >= 2, in an orthonormal basis of the complement of (1, ..., 1): a
     Householder reflection takes the unit constant vector to the first basis vector, and that row
     (the column sums over sqrt(r), 0 for centred a) is dropped. Least squares is unchanged by it
     for centred rows."""
