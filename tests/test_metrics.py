@@ -188,9 +188,9 @@ def test_bad_input_is_rejected_with_a_clear_message(z_hat, z, match):
 
 
 @given(rows=st.integers(5, 40), extra=st.integers(0, 20), seed=st.integers(0, 2**31))
-def test_an_affine_fit_with_as_many_columns_as_rows_interpolates_through_the_svd(rows, extra, seed):
-    # p >= n: the centred rows span at most n - 1 directions, so the fit takes the SVD path and, with
-    # that many free directions, passes through every fitted row
+def test_an_affine_fit_with_as_many_columns_as_rows_interpolates(rows, extra, seed):
+    # p >= n: the centred rows span at most n - 1 directions, so the moments' normal equations cannot
+    # answer; the fit comes from the rows and, with that many free directions, passes through every one
     from identifiability.metrics.least_squares import fit_affine
     from identifiability.metrics.moments import moments
 
