@@ -61,14 +61,17 @@ def test_bad_input_is_one_line_and_exit_code_2(capsys, monkeypatch, tmp_path, ar
     assert message in err and err.count("\n") == 1 and "Traceback" not in err
 
 
-def test_run_prints_a_report_and_appends_a_json_line(tmp_path):
+def test_run_prints_a_report_appends_a_json_line_and_loads_neither_sklearn_nor_lightgbm(tmp_path):
     out = tmp_path / "r.jsonl"
     argv = ["run", "--steps", "20", "--batch-size", "64", "--eval-samples", "500", "--device", "cpu", "--results", str(out)]
-    proc = subprocess.run([sys.executable, "-m", "identifiability", *argv], capture_output=True, text=True, check=True)
+    proc = subprocess.run([sys.executable, "-X", "importtime", "-m", "identifiability", *argv], capture_output=True, text=True, check=True)
     for expected in ("affine R^2", "MCC", "chance", "raw x", "rotation baseline", str(out)):
         assert expected in proc.stdout
     record = json.loads(out.read_text())
     assert record["spec"]["training"]["steps"] == 20 and "affine_r2" in record["metrics"]["code"]
+    # only the kernel R^2 and DCI need them, and they import them where they do: 0.5 s off every process's start
+    imported = {line.split("|")[-1].strip().split(".")[0] for line in proc.stderr.splitlines() if line.startswith("import time:")}
+    assert "torch" in imported and not imported & {"sklearn", "lightgbm"}
 
 
 @pytest.mark.parametrize("name,estimator", [("adassl-v", "AdaSSL"), ("adassl-oracle", "OracleEdit"), ("h-infonce", "HeteroscedasticInfoNCE"),
