@@ -1,10 +1,12 @@
 """Where a claim's training plateaus: its score along the training of its fast example, per held-back seed.
 
     python benchmarks/claim_plateaus.py NAME [NAME ...] [--seeds 101 102 103 104 105] [--every 100] [--steps N]
+                                        [--example K] [--set KEY=VALUE ...] [--lr-schedule cosine]
 
 For each library entry named (``claims.library.LIBRARY``; a control by its name), the process its
-fast budget draws, trained as its recipe says for ``--steps`` (default: the fast budget's) with a
-probe every ``--every`` steps that scores the claim's class of the held-out codes, the way its
+fast budget draws (or the ``K``-th its full budget draws, 0 being the fast one; ``--set`` changes its
+settings, e.g. to a corner of the strategy's support that no budget draws), trained as its recipe says
+(or under another learning-rate schedule) for ``--steps`` (default: the fast budget's) with a probe every ``--every`` steps that scores the claim's class of the held-out codes, the way its
 verdict does (target, blocks, the budget's held-out samples). One training per seed gives the whole
 curve; a claim's fast budget is sized by it (the least steps at which every seed is within about 0.01
 of its value at twice those steps, and above the threshold with room). Prints one row per seed, then
@@ -16,6 +18,7 @@ names to use two cores.
 from __future__ import annotations
 
 import argparse
+import ast
 import time
 from dataclasses import replace
 
@@ -28,7 +31,19 @@ from identifiability.claims.testing import _for_each
 from identifiability.experiment import held_out, run_experiment
 from identifiability.records import CODE
 from identifiability.registry import PROCESSES, Context
+from identifiability.specs import Part
 from identifiability.training import Probe
+
+
+def setting(text: str) -> tuple[str, object]:
+    """KEY=VALUE as (key, value): a Python literal (6, 5.0, [1, 2]) or else the text."""
+    key, sep, value = text.partition("=")
+    if not sep or not key:
+        raise argparse.ArgumentTypeError(f"expected KEY=VALUE, got {text!r}")
+    try:
+        return key, ast.literal_eval(value)
+    except (ValueError, SyntaxError):
+        return key, value
 
 
 def main() -> None:
@@ -39,6 +54,10 @@ def main() -> None:
     parser.add_argument("--seeds", nargs="+", type=int, default=list(HELD_BACK_SEEDS))
     parser.add_argument("--every", type=int, default=100)
     parser.add_argument("--steps", type=int, default=None, help="steps to train (default: the fast budget's)")
+    parser.add_argument("--example", type=int, default=0, choices=range(as_budget("full").examples),
+                        help="which of the full budget's processes (0: the fast budget's)")
+    parser.add_argument("--lr-schedule", default=None, help="the recipe's schedule replaced (a schedule spans --steps)")
+    parser.add_argument("--set", nargs="+", type=setting, default=[], metavar="KEY=VALUE", help="process settings to change")
     args = parser.parse_args()
     torch.set_num_threads(1)
     budget = as_budget("fast")
@@ -49,9 +68,12 @@ def main() -> None:
             parser.error(f"{name}: only trained claims scored on the per-frame code have a curve here")
         if args.steps is not None:
             recipe = replace(recipe, fast_steps=args.steps)
+        if args.lr_schedule is not None:
+            recipe = replace(recipe, lr_schedule=args.lr_schedule)
         drawn: list = []
-        _for_each(processes, budget, drawn.append)
-        process = drawn[0]
+        _for_each(processes, replace(budget, examples=args.example + 1), drawn.append)  # a prefix of the full budget's
+        process = drawn[args.example]
+        process = Part.of(process.name, **process.given | dict(args.set))
         curves = []
         for seed in args.seeds:
             data, _ = PROCESSES.build(process.name, Context(seed=seed, problem_seed=seed), process.given)
