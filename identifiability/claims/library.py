@@ -179,7 +179,7 @@ CONTRASTIVE_PROBLEMS = problems("sphere", latent_dim=st.integers(4, 6), kappa=st
 THREE_LAYERS = problems("sphere", latent_dim=5, kappa=5.0, mixing_layers=3)
 _STALLS = ("on a 3-layer mixing (sphere, d = 5, kappa 5) InfoNCE stalls near orthogonal 0.78 for up to 3500 steps before "
            "it rises: held-back seeds 101-105 score 0.845, 0.974, 0.961, 0.797, 0.741 at 1500 steps and 0.983, 0.986, "
-           "0.982, 0.904, 0.819 at 3000; tuning seeds 0-4 score 0.975-0.992 at 8000 steps and 0.965-0.985 with a cosine "
+           "0.982, 0.904, 0.819 at 3000; tuning seeds 0-4 score 0.975-0.992 at 8000 steps and 0.965-0.987 with a cosine "
            "decay over 3000 where they did not stall (seed 2: 0.791); on 2 layers (d = 6, kappa 5) the same held-back seeds "
            "reach 0.991-0.993 at 3000 steps (benchmarks/claim_plateaus.py): training, at these budgets")
 CONTRASTIVE_CONTROLS = (
