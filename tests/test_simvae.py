@@ -4,7 +4,7 @@ import math
 
 import pytest
 import torch
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from torch.distributions import MultivariateNormal, kl_divergence
 
@@ -36,8 +36,10 @@ def joint_gaussian(model: SimVAE, views: int, noise: float):
 
 
 @given(st.integers(1, 4), st.integers(1, 3), st.floats(0.05, 1.0), st.integers(0, 10_000))
+@example(views=2, d=1, s2=0.053872176224533046, seed=0)  # off by 1.07e-7 relative while the test used the s^2 asked for
 def test_log_prior_is_the_hierarchical_density_with_content_integrated_out(views, d, s2, seed):
     model = SimVAE(d, 3, view_variance=s2).double()
+    s2 = model.view_variance  # the model's float32 logit moves s^2 by up to ~1e-7 relative, and 1/s^2 carries that into the density
     z = torch.randn(6, views, d, generator=torch.Generator().manual_seed(seed), dtype=torch.float64)
     # z_j = y + s eps_j with y ~ N(0, (1 - s^2) I): per coordinate covariance s^2 I + (1 - s^2) 1 1^T
     cov = s2 * torch.eye(views, dtype=torch.float64) + (1 - s2)
