@@ -15,7 +15,7 @@ Prints one row per (recipe, d): per seed, the training seconds (and steps) to R^
 seconds) to ``DIR/time_to_identify.json`` and a figure ``DIR/time_to_identify.png``. Each run is one
 process with one thread, ``--workers`` at once (on a 2-core machine one thread per run is as fast as
 two: the step is too small to split); the whole grid takes about 50 minutes on 2 cores (12 minutes a
-recipe), and a line per finished run goes to stderr. ``--device cuda`` runs the jobs one after another in
+recipe), and a line per look and per finished run goes to stderr. ``--device cuda`` runs the jobs one after another in
 this process (``--workers`` is ignored there).
 """
 
@@ -63,6 +63,8 @@ def curve(job: tuple[str, int, int, int, int, str]) -> dict:
     def look(encoder: torch.nn.Module, done: int, seconds: float) -> None:
         with torch.no_grad():
             looks.append((done, seconds, affine_r2(encoder(held.x[:, 0]), held.z[:, 0]).score))
+        print(f"    {recipe}, d = {dim}, seed {seed}: R^2 {looks[-1][2]:.3f} at {done} steps, {seconds:.0f} s",
+              file=sys.stderr, flush=True)  # runs take up to hours: every look as it comes
 
     result = run_experiment(spec, probe=Probe(every, look))
     return {"recipe": recipe, "dim": dim, "seed": seed, "steps": steps, "looks": looks,
