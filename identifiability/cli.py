@@ -248,6 +248,9 @@ def _figs_parser(commands: Any) -> argparse.ArgumentParser:
     figs.add_argument("--results", type=Path, default=None, help="the results store (default: OUT/BUDGET.jsonl)")
     figs.add_argument("--workers", type=_int, default=1, help="worker processes (or Dask workers, or Slurm jobs)")
     figs.add_argument("--scheduler", default=None, metavar="ADDRESS", help="a Dask cluster, as for sweep")
+    figs.add_argument("--plateau", action="store_true",
+                      help="also train every run at twice its steps (about three times the cost), so that the caption "
+                           "says how far each cell's mean moved: its distance to the plateau")
     figs.add_argument("--quiet", action="store_true", help="no progress bar")
     return figs
 
@@ -378,7 +381,8 @@ def _figs(args: argparse.Namespace) -> int:
     failed = 0
     for name in names:
         made = figures[name].make(name, args.budget, args.out, store=args.results, workers=args.workers,
-                               scheduler=args.scheduler, progress=not args.quiet and sys.stderr.isatty())
+                               scheduler=args.scheduler, progress=not args.quiet and sys.stderr.isatty(),
+                               plateau=args.plateau)
         runs = "" if made.sweep is None else f", {made.sweep.runs} runs ({made.sweep.skipped} stored)"
         print(f"{name}: {', '.join(str(p) for p in made.paths)} ({made.seconds:.0f} s{runs})")
         if made.sweep is not None and (made.sweep.failed or made.sweep.lost):

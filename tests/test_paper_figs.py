@@ -3,6 +3,7 @@ numbers of their tables."""
 
 import copy
 import math
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -14,6 +15,8 @@ from identifiability.specs import ExperimentSpec
 from identifiability.records import Store, number_names, path_of
 from identifiability.sweeps import load_sweep
 from identifiability.figures import calibration
+from identifiability.figures import figure as figure_module
+from identifiability.figures import plateau
 from identifiability.figures.figure import sweep_file
 
 
@@ -185,6 +188,71 @@ def test_make_runs_only_what_the_store_lacks(template, tmp_path):
     made = paper_figs.make("profiles", "fast", tmp_path)  # every run stored: nothing trains
     assert made.sweep.skipped == made.sweep.runs and made.sweep.completed == 0
     assert (tmp_path / "profiles.csv").read_text().startswith("objective,process,runs")
+
+
+def _doubled_store(tmp_path, template, moved):
+    """A store holding figure "contrastive"'s fabricated runs and each at twice its steps, its affine
+    R^2 moved by ``moved(spec)`` and every other number as at the budget."""
+    store = Store(tmp_path / "fast.jsonl")
+    for record in fabricated("contrastive", template):
+        store.append(record)
+        spec = ExperimentSpec.from_dict(record["spec"])
+        twice = copy.deepcopy(record)
+        twice["key"], twice["spec"] = plateau.doubled(spec).key, plateau.doubled(spec).to_dict()
+        _set(twice, "affine_r2", record["metrics"]["code"]["affine_r2"]["score"] + moved(spec))
+        store.append(twice)
+    return store
+
+
+def test_the_caption_states_each_cells_distance_to_its_value_at_twice_the_steps(template, tmp_path):
+    far = {0: 0.30, 1: 0.10}  # one cell moves by 0.2 on average over its seeds, the others by 0.01 or not at all
+
+    def moved(spec):
+        cell = (spec.process.name, spec.process.given["latent_dim"], spec.process.given["mixing_layers"])
+        return far[spec.seed] if cell == ("sphere", 10, 5) else 0.01 * (spec.process.name == "box")
+
+    store = _doubled_store(tmp_path, template, moved)
+    made = paper_figs.make("contrastive", "fast", tmp_path)  # every run stored at both budgets: nothing trains
+    assert made.sweep.completed == 0 and made.plateau is not None
+    cells = {(c.name, c.score): c for c in made.plateau}
+    assert len(cells) == 2 * 18 and all(c.runs == 2 and c.steps == 1000 for c in cells.values())
+    worst = cells["sphere, infonce, latent_dim 10, mixing_layers 5", "affine_r2"]
+    budget = [r for r in store.records() if r["spec"]["training"]["steps"] == 1000 and r["spec"]["process"]["name"] == "sphere"
+              and r["settings"]["process"] == {"latent_dim": 10, "mixing_layers": 5}]
+    assert worst.at_budget == pytest.approx(np.mean([r["metrics"]["code"]["affine_r2"]["score"] for r in budget]), abs=1e-12)
+    assert worst.distance == pytest.approx(0.2, abs=1e-12)
+    assert all(c.distance == pytest.approx(0.01, abs=1e-12) for c in cells.values() if c.name.startswith("box") and c.score == "affine_r2")
+    assert all(c.distance == 0 for c in cells.values() if c.score == "mcc")
+    caption = (tmp_path / "contrastive.txt").read_text()
+    assert "affine_r2: 17 of 18 cells within 0.02 (largest distance 0.200); farthest sphere, infonce, latent_dim 10, " \
+           f"mixing_layers 5: {worst.at_budget:.3f} -> {worst.at_twice:.3f}." in caption
+    assert "mcc: 18 of 18 cells within 0.02 (largest distance 0.000)" in caption
+
+
+def test_a_figure_without_all_its_runs_at_twice_the_steps_states_no_distance(template, tmp_path):
+    store = _doubled_store(tmp_path, template, lambda spec: 0.0)
+    specs = load_sweep(sweep_file("contrastive", "fast"))
+    latest = store.latest()
+    assert plateau.measure(specs, latest, ("affine_r2",)) is not None
+    del latest[plateau.doubled(specs[-1]).key]
+    assert plateau.measure(specs, latest, ("affine_r2",)) is None
+    assert plateau.measure(specs, {}, ("affine_r2",)) is None
+    (tmp_path / "only").mkdir()
+    only = Store(tmp_path / "only" / "fast.jsonl")
+    for record in fabricated("contrastive", template):
+        only.append(record)
+    made = paper_figs.make("contrastive", "fast", tmp_path / "only")
+    assert made.plateau is None and "plateau" not in (tmp_path / "only" / "contrastive.txt").read_text()
+
+
+def test_plateau_trains_each_run_again_at_twice_its_steps(monkeypatch, tmp_path):
+    submitted = []
+    monkeypatch.setattr(figure_module, "run_sweep", lambda specs, store, **_: submitted.extend(specs))
+    figure_module.records(paper_figs.FIGURES["profiles"], "fast", Store(tmp_path / "fast.jsonl"), plateau=True)
+    specs = load_sweep(sweep_file("profiles", "fast"))
+    assert [s.key for s in submitted] == [s.key for s in specs] + [plateau.doubled(s).key for s in specs]
+    assert all(t.training.steps == 2 * s.training.steps and replace(t, training=s.training) == s
+               for s, t in zip(specs, submitted[len(specs):]))
 
 
 def test_the_command_line_refuses_unknown_figures_and_budgets(capsys):

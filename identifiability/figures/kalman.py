@@ -95,4 +95,4 @@ def caption(rows: Rows, budget: str) -> str:
 
 
 FIGURE = register(Figure("kalman", "Predictive LDM through a Kalman filter (MLP and injective flow) against observation and transition noise, with the oracle filter, InfoNCE, BYOL, JEPA and the collapse control.",
-                         table, plot, caption))
+                         table, plot, caption, converges=("affine_r2", "state.affine_r2")))

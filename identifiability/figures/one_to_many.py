@@ -95,4 +95,4 @@ def caption(rows: Rows, budget: str) -> str:
 
 FIGURE = register(Figure("one_to_many", "InfoNCE, BYOL, AdaSSL-V/S, SimVAE and the oracle on one-to-many pairs where "
                          "AdaSSL's sparse model holds, where its additive model holds, and where neither does.",
-                         table, plot, caption))
+                         table, plot, caption, converges=("affine_r2", "mcc", "dci")))
