@@ -370,11 +370,15 @@ _NO_MARGINAL = ("{} keeps less of z than x shows: on sphere(d = 4, kappa 5, 2 la
                 "against raw x 0.654; on d = 5, kappa 10, 3 layers, affine R^2 {} (raw x 0.659): without a marginal entropy "
                 "term nothing in its objective asks the code to keep all of z")
 _OFF_THE_SPHERE = CONTRASTIVE_CONTROLS[0]
+# SimCLR's loss moves less than InfoNCE's: on the full budget's 2-layer boxes (d = 4, 5, 6; held-back seeds 101-105,
+# 3000 steps) it fell by 0.357-0.816 while the codes scored orthogonal 0.55-0.96 against raw x 0.43-0.57, so a bar
+# of 0.5 failed this control for "no signal" where there was one; 0.2 is below every drop measured and 30x a run
+# without signal (0.006, kalman-ldm-on-iid-latents)
 TABLE_ONE_CONTROLS = {
     claim.name: (Control(f"{claim.name.removesuffix('-inverts-mixing')}-off-the-sphere", claim, _OFF_THE_SPHERE.problems,
-                         violates=_OFF_THE_SPHERE.violates, reason=_OFF_THE_SPHERE.reason, loss_drop=0.5,
+                         violates=_OFF_THE_SPHERE.violates, reason=_OFF_THE_SPHERE.reason, loss_drop=drop,
                          ideal=ideal_box_direction),)
-    for claim in (SIMCLR, CPC)
+    for claim, drop in ((SIMCLR, 0.2), (CPC, 0.5))
 }
 
 # the LDM paper's likelihood with a bijective flow (D = d) and the exact entropy of its log-volume; the

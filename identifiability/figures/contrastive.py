@@ -67,4 +67,8 @@ def caption(rows: Rows, budget: str) -> str:
 
 
 FIGURE = register(Figure("contrastive", "InfoNCE's affine R^2 and MCC against latent dimension and mixing depth on the sphere and the box, with raw, null and rotation baselines.",
-                         table, plot, caption, converges=("affine_r2", "mcc")))
+                         table, plot, caption,
+                         # not MCC: a code of the orthogonal class scores a rotation's MCC (the figure draws the
+                         # rotation baseline beside it), which moves as training ends at another rotation (by up to
+                         # 0.023 from 1000 to 2000 steps, seeds 0-1), not as it converges
+                         converges=("affine_r2",)))
