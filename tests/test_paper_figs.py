@@ -190,11 +190,11 @@ def test_make_runs_only_what_the_store_lacks(template, tmp_path):
     assert (tmp_path / "profiles.csv").read_text().startswith("objective,process,runs")
 
 
-def _doubled_store(tmp_path, template, moved):
-    """A store holding figure "contrastive"'s fabricated runs and each at twice its steps, its affine
-    R^2 moved by ``moved(spec)`` and every other number as at the budget."""
+def _doubled_store(tmp_path, template, moved, name="contrastive"):
+    """A store holding figure ``name``'s fabricated runs and each at twice its steps, its affine R^2
+    moved by ``moved(spec)`` and every other number as at the budget."""
     store = Store(tmp_path / "fast.jsonl")
-    for record in fabricated("contrastive", template):
+    for record in fabricated(name, template):
         store.append(record)
         spec = ExperimentSpec.from_dict(record["spec"])
         twice = copy.deepcopy(record)
@@ -204,7 +204,9 @@ def _doubled_store(tmp_path, template, moved):
     return store
 
 
-def test_the_caption_states_each_cells_distance_to_its_value_at_twice_the_steps(template, tmp_path):
+def test_the_caption_states_each_cells_distance_to_its_value_at_twice_the_steps(template, tmp_path, monkeypatch):
+    # two scores, to see each measured apart (the figure itself states affine R^2's only)
+    monkeypatch.setitem(paper_figs.FIGURES, "contrastive", replace(paper_figs.FIGURES["contrastive"], converges=("affine_r2", "mcc")))
     far = {0: 0.30, 1: 0.10}  # one cell moves by 0.2 on average over its seeds, the others by 0.01 or not at all
 
     def moved(spec):
@@ -227,6 +229,14 @@ def test_the_caption_states_each_cells_distance_to_its_value_at_twice_the_steps(
     assert "affine_r2: 17 of 18 cells within 0.02 (largest distance 0.200); farthest sphere, infonce, latent_dim 10, " \
            f"mixing_layers 5: {worst.at_budget:.3f} -> {worst.at_twice:.3f}." in caption
     assert "mcc: 18 of 18 cells within 0.02 (largest distance 0.000)" in caption
+
+
+def test_a_cell_is_named_by_what_tells_it_from_the_others_and_not_by_settings_it_lacks(template, tmp_path):
+    store = _doubled_store(tmp_path, template, lambda spec: 0.0, "profiles")
+    cells = plateau.measure(load_sweep(sweep_file("profiles", "fast")), store.latest(), ("affine_r2",))
+    assert [c.name for c in cells] == ["sphere, infonce, latent_dim 5", "sphere, byol, latent_dim 5", "sphere, vicreg, latent_dim 5",
+                                       "box, plane-kde-ldm, latent_dim 5", "gauss_ar1, kalman, latent_dim 4", "ica, pcl, latent_dim 4",
+                                       "ica, tcl, latent_dim 4, law gaussian, segments 4", "jump, plane-kde-ldm, latent_dim 4"]
 
 
 def test_a_figure_without_all_its_runs_at_twice_the_steps_states_no_distance(template, tmp_path):

@@ -69,4 +69,4 @@ def caption(rows: Rows, budget: str) -> str:
 
 
 FIGURE = register(Figure("profiles", "Which class of maps each of several estimators reaches on several processes (the equivalence-class profile).",
-                         table, plot, caption))
+                         table, plot, caption, converges=tuple(_score(c) for c in LINEAR_CLASSES)))
