@@ -53,7 +53,7 @@ def _settings(spec: ExperimentSpec) -> dict[str, Any]:
 def _number(record: Mapping[str, Any] | None, score: str) -> float | None:
     if record is None or record.get("status") != OK:
         return None
-    value = value_of(dict(record), score)
+    value = value_of(record, score)  # type: ignore[arg-type]  # reads only
     ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
     return float(value) if ok else None
 
@@ -64,7 +64,8 @@ def measure(specs: Iterable[ExperimentSpec], latest: Mapping[str, Mapping[str, A
     None where a run at twice the steps was never recorded (nothing measured). A seed enters a
     cell's means where both of its runs hold a finite value of the score."""
     specs = list(specs)
-    if not specs or any(doubled(s).key not in latest for s in specs):
+    twice = {s.key: doubled(s).key for s in specs}  # a key hashes the whole spec: once each
+    if not specs or any(key not in latest for key in twice.values()):
         return None
     cells: dict[ExperimentSpec, list[ExperimentSpec]] = {}
     for spec in specs:
@@ -79,7 +80,7 @@ def measure(specs: Iterable[ExperimentSpec], latest: Mapping[str, Mapping[str, A
         for score in scores:
             pairs = [(a, b) for s in members
                      if (a := _number(latest.get(s.key), score)) is not None
-                     and (b := _number(latest.get(doubled(s).key), score)) is not None]
+                     and (b := _number(latest[twice[s.key]], score)) is not None]
             if pairs:
                 measured.append(Cell(name or "the one cell", score, cell.training.steps,
                                      statistics.fmean(a for a, _ in pairs), statistics.fmean(b for _, b in pairs), len(pairs)))
