@@ -1,6 +1,6 @@
 """Speed and agreement of the metrics, as ratios against references run in the same process.
 
-    python benchmarks/metrics_speed.py [--n 1000000] [--d 64] [--device cpu] [--large-d 64 128 384 512]
+    python benchmarks/metrics_speed.py [--n 1000000] [--d 64 384 ...] [--device cpu] [--large-d 64 128 384 512]
 
 1. Pearson MCC and affine R^2 at (n, d) against the one matrix product each needs: z_hat^T z for
    the correlation matrix, z_hat^T [z_hat, z] for the normal equations (float64, same device).
@@ -133,12 +133,13 @@ def kernel_ridge_agreement(rows: tuple[int, ...] = (500, 1000, 2000), d: int = 5
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--n", type=int, default=1_000_000)
-    parser.add_argument("--d", type=int, default=64)
+    parser.add_argument("--d", type=int, nargs="+", default=[64], help="one or more widths for part 1")
     parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     parser.add_argument("--skip-dci", action="store_true")
     parser.add_argument("--large-d", type=int, nargs="*", default=[64, 128, 384, 512])
     args = parser.parse_args()
-    linear_scores(args.n, args.d, args.device)
+    for d in args.d:
+        linear_scores(args.n, d, args.device)
     if not args.skip_dci:
         dci_agreement()
     null_speed()

@@ -98,6 +98,60 @@ def test_mcc_agrees_with_a_reference_from_the_definition(n, d_hat, d, seed):
     assert mcc(z_hat, z).score == pytest.approx(expected, abs=1e-10)
 
 
+@settings(max_examples=25)
+@given(n=st.integers(40, 160), d=st.integers(2, 6), extra=st.integers(-1, 2), block=st.integers(1, 40), seed=seeds)
+def test_the_mcc_standard_error_is_the_jackknife_over_held_out_rows_in_any_blocks(n, d, extra, block, seed):
+    """The standard error is the jackknife's: MCC with each held-out row left out (the matching held
+    fixed), by brute force; computed in blocks of as few as 16 rows (``BLOCK_ELEMENTS`` shrunk), with
+    fewer codes than latents (the matched latents gathered) and more. At these n the error bounds do
+    not suffice (above ``BOUND_SUFFICES``), so the exact values are computed."""
+    from identifiability.metrics import moments as engine
+
+    rng = np.random.default_rng(seed)
+    d_hat = d + extra
+    z = rng.normal(size=(n, d))
+    z_hat = np.tanh(z @ rng.normal(size=(d, d_hat))) + 0.5 * rng.normal(size=(n, d_hat))
+    train, test = (i.numpy() for i in split_indices(n, 0.5, 0, torch.device("cpu")))
+    first = lambda a, b: np.abs(np.corrcoef(a.T, b.T)[: a.shape[1], a.shape[1]:])  # noqa: E731
+    codes, latents = linear_sum_assignment(first(z_hat[train], z[train]), maximize=True)
+    left_out = np.array([first(z_hat[np.delete(test, i)], z[np.delete(test, i)])[codes, latents].sum() / d
+                         for i in range(len(test))])
+    expected = np.sqrt((len(test) - 1) / len(test) * np.square(left_out - left_out.mean()).sum())
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(engine, "BLOCK_ELEMENTS", block)
+        got = mcc(z_hat, z)
+    assert got.standard_error == pytest.approx(expected, rel=1e-7)
+
+
+@settings(max_examples=25)
+@given(n=st.integers(3, 200), p=st.integers(1, 7), k=st.integers(1, 7), block=st.integers(1, 60), seed=seeds)
+def test_moments_over_row_sets_are_the_row_sets_own_in_any_blocks(n, p, k, block, seed):
+    """Means, cross-products, sums of squares, of fourth powers and largest squares of gathered,
+    centred row sets, in blocks of as few as 16 rows, equal those of the rows taken directly."""
+    from identifiability.metrics import moments as engine
+
+    gen = torch.Generator().manual_seed(seed)
+    x = torch.randn(n, p, generator=gen, dtype=torch.float64) * 3 + 1
+    y = torch.randn(n, k, generator=gen, dtype=torch.float64) - 2
+    rows = torch.randperm(n, generator=gen)[: max(2, n // 2)].sort().values
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(engine, "BLOCK_ELEMENTS", block)
+        ((m, xc, yc),) = engine.centred_row_sets(x, y, rows)
+    a, b = x[rows] - x[rows].mean(0), y[rows] - y[rows].mean(0)
+    for got, want in ((m.mean_x, x[rows].mean(0)), (m.mean_y, y[rows].mean(0)), (xc, a), (yc, b), (m.xy, a.T @ b),
+                      (m.vx, a.square().sum(0)), (m.fourth_y, b.pow(4).sum(0)), (m.peak_x, a.square().amax(0))):
+        torch.testing.assert_close(got, want, rtol=1e-12, atol=1e-12)
+
+
+@given(n=st.integers(0, 50_000), width=st.integers(1, 2_000))
+def test_row_blocks_cover_the_rows_once_in_blocks_bounded_in_rows_and_elements(n, width):
+    from identifiability.metrics.moments import BLOCK_ELEMENTS, ROW_BLOCK, row_blocks
+
+    blocks = list(row_blocks(n, width))
+    assert [i for b in blocks for i in range(b.start, b.stop)] == list(range(n))
+    assert all(0 < b.stop - b.start <= min(ROW_BLOCK, max(16, BLOCK_ELEMENTS // width)) for b in blocks)
+
+
 @pytest.mark.parametrize("n,d", [(1000, 5), (4096, 10), (2000, 2)])
 def test_independent_representation_scores_within_its_null(n, d):
     gen = torch.Generator().manual_seed(n + d)

@@ -7,6 +7,8 @@ from dataclasses import dataclass, replace
 import numpy as np
 import torch
 
+from .moments import row_blocks
+
 ArrayLike = np.ndarray | torch.Tensor
 
 # Columns whose largest magnitude lies outside [2^-400, 2^400] are rescaled by an exact power of two:
@@ -38,7 +40,13 @@ def as_matrix(a: ArrayLike, name: str, device: torch.device | None = None) -> to
 def column_range(a: torch.Tensor, name: str) -> tuple[torch.Tensor, tuple[torch.Tensor, torch.Tensor]]:
     """``a`` (n, k) checked to be finite, with columns of extreme magnitude rescaled by exact powers
     of two (a copy, only where needed), and its columns' (minima, maxima)."""
-    low, high = a.amin(0), a.amax(0)  # NaN propagates; two reductions are 4x faster than aminmax here
+    low, high = a.new_full((a.shape[1],), torch.inf), a.new_full((a.shape[1],), -torch.inf)
+    # block by block, so that memory is read once for both (at n = 10^5, d = 384: 0.06 s, where
+    # whole-matrix amin and amax took 0.11 s and aminmax 0.7 s); NaN propagates through both
+    for rows in row_blocks(*a.shape):
+        block = a[rows]
+        torch.minimum(low, block.amin(0), out=low)
+        torch.maximum(high, block.amax(0), out=high)
     peak = torch.maximum(low.abs(), high.abs())
     if not bool(torch.isfinite(peak).all()):
         raise ValueError(f"{name} contains NaN or infinite values")

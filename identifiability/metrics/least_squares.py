@@ -160,7 +160,7 @@ def _one_pass(
     """One pass over the held-out rows with the predictions in both directions. The sums of squares
     of squares are taken only to ``diagnose``."""
     forward, reverse = _Totals.zeros(yc, yc.shape[1]), _Totals.zeros(xc, xc.shape[1])
-    for rows in row_blocks(xc.shape[0]):
+    for rows in row_blocks(xc.shape[0], max(xc.shape[1], yc.shape[1])):
         x, y = xc[rows], yc[rows]
         raw = torch.addmm(ahead.offset, x, ahead.weight)
         forward.extremes(raw)
@@ -220,7 +220,7 @@ def held_out_r2(
     if bool((bounds <= BOUND_SUFFICES).all()):
         values = replace(values, rows=xc.shape[0], bounds=bounds)
     else:
-        for rows in row_blocks(xc.shape[0]):
+        for rows in row_blocks(xc.shape[0], max(xc.shape[1], yc.shape[1])):
             errors, y = ahead.squared(xc[rows], yc[rows]), yc[rows]
             if len(targets) < count:
                 y, errors = y[:, targets], errors[:, targets]
