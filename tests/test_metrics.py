@@ -282,6 +282,30 @@ def test_an_affine_fit_with_as_many_columns_as_rows_is_the_minimum_norm_least_sq
     assert np.abs(fit.weight.numpy() - reference).max() <= 1e-8 * np.abs(reference).max()
 
 
+@given(p=st.integers(1, 40), log_condition=st.floats(0, 12), seed=seeds)
+def test_the_normal_equations_are_taken_exactly_where_the_eigenvalues_allow_and_agree_with_them(p, log_condition, seed):
+    """``_conditioned_solve`` answers where the unit-diagonal Gram matrix's eigenvalue ratio exceeds
+    ``WELL_CONDITIONED`` (a Cholesky bound proves most cases, the eigendecomposition the rest), with the
+    eigendecomposition's solution to cond * eps, and declines where it does not; condition numbers
+    drawn from 1 to 1e12 span the threshold at 1e8."""
+    from identifiability.metrics.least_squares import WELL_CONDITIONED, _conditioned_solve
+
+    gen = torch.Generator().manual_seed(seed)
+    q = torch.linalg.qr(torch.randn(p, p, generator=gen, dtype=torch.float64))[0]
+    gram = q @ torch.diag(torch.logspace(0, -log_condition, p, dtype=torch.float64)) @ q.T
+    scale = gram.diagonal().sqrt()
+    gram = gram / torch.outer(scale, scale)
+    rhs = torch.randn(p, 3, generator=gen, dtype=torch.float64)
+    evals, evecs = torch.linalg.eigh(gram)
+    got = _conditioned_solve(gram, rhs)
+    if not bool(evals[0] > WELL_CONDITIONED * evals[-1]):
+        assert got is None
+    else:
+        want = evecs @ ((evecs.T @ rhs) / evals[:, None])
+        assert got is not None
+        assert (got - want).abs().max() <= 1e3 * (evals[-1] / evals[0]) * 2.2e-16 * want.abs().max()
+
+
 @settings(max_examples=20)
 @given(m=st.integers(12, 300), p=st.integers(1, 5), k=st.integers(1, 3), seed=seeds, constant=st.booleans())
 def test_the_kernel_ridge_chooses_and_predicts_as_scikit_learns_grid_search(m, p, k, seed, constant):

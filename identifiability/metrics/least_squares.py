@@ -58,18 +58,34 @@ def _solve(m: Moments, x: torch.Tensor, y: torch.Tensor, rows: torch.Tensor | sl
     # at least as many columns as rows: the centred rows span at most n - 1 directions, so the Gram
     # matrix is singular and only the SVD can answer (no eigendecomposition to find that out: at
     # d = 512 and 500 rows it was a third of a run's evaluation)
-    from_moments = int(active.sum()) < m.n
-    if from_moments:
-        gram = m.xx[active][:, active] / torch.outer(scale, scale)
-        evals, evecs = torch.linalg.eigh(gram)
-        from_moments = bool(evals[0] > WELL_CONDITIONED * evals[-1])
-    if from_moments:
-        rhs = m.xy[active] / scale[:, None]
-        solution = evecs @ ((evecs.T @ rhs) / evals[:, None])
-    else:
+    solution = None
+    if int(active.sum()) < m.n:
+        solution = _conditioned_solve(m.xx[active][:, active] / torch.outer(scale, scale), m.xy[active] / scale[:, None])
+    from_moments = solution is not None
+    if solution is None:
         solution = _min_norm((x[rows][:, active] - m.mean_x[active]) / scale, y[rows] - m.mean_y)
     weight[active] = solution / scale[:, None]
     return weight, from_moments
+
+
+def _conditioned_solve(gram: torch.Tensor, rhs: torch.Tensor) -> torch.Tensor | None:
+    """gram^-1 rhs (p, k) for a unit-diagonal Gram matrix gram (p, p) whose smallest eigenvalue exceeds
+    ``WELL_CONDITIONED`` times its largest; None where it does not.
+
+    A Cholesky factor L decides most cases and solves at half an eigendecomposition's cost (p = k = 384:
+    15 ms against 30 ms, one thread): lambda_min >= 1 / tr(gram^-1) = 1 / |L^-1|_F^2 and lambda_max <= tr(gram) = p, so
+    |L^-1|_F^2 < 1 / (p WELL_CONDITIONED) proves the condition. Where that bound cannot (near the
+    threshold, or no factor), the eigendecomposition decides and solves, as it always did."""
+    factor, info = torch.linalg.cholesky_ex(gram)
+    if int(info) == 0:
+        eye = torch.eye(gram.shape[0], dtype=gram.dtype, device=gram.device)
+        inverse_factor = torch.linalg.solve_triangular(factor, eye, upper=False)
+        if float(inverse_factor.square().sum()) * gram.shape[0] * WELL_CONDITIONED < 1:
+            return torch.cholesky_solve(rhs, factor)
+    evals, evecs = torch.linalg.eigh(gram)
+    if bool(evals[0] > WELL_CONDITIONED * evals[-1]):
+        return evecs @ ((evecs.T @ rhs) / evals[:, None])
+    return None
 
 
 def _min_norm(xs: torch.Tensor, ys: torch.Tensor) -> torch.Tensor:
