@@ -104,9 +104,9 @@ def _min_norm(xs: torch.Tensor, ys: torch.Tensor) -> torch.Tensor:
         a, b = xs[:-1], ys[:-1]
         norms = torch.linalg.vector_norm(a, dim=1)
         if bool((norms > 0).all()):
-            evals, evecs = torch.linalg.eigh((a @ a.T) / torch.outer(norms, norms))
-            if bool(evals[0] > WELL_CONDITIONED * evals[-1]):
-                return a.T @ ((evecs @ ((evecs.T @ (b / norms[:, None])) / evals[:, None])) / norms[:, None])
+            solved = _conditioned_solve((a @ a.T) / torch.outer(norms, norms), b / norms[:, None])
+            if solved is not None:
+                return a.T @ (solved / norms[:, None])
     xs, ys = _off_constant(xs), _off_constant(ys)
     u, s, vh = torch.linalg.svd(xs, full_matrices=False)
     keep = s > s[0] * torch.finfo(s.dtype).eps * max(xs.shape)
