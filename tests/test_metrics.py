@@ -231,6 +231,7 @@ def test_result_is_frozen_and_floats_to_its_score():
         (torch.randn(10), torch.randn(10, 2), "2-D"),
         (torch.full((10, 2), float("nan")), torch.randn(10, 2), "NaN"),
         (torch.randn(3, 2), torch.randn(3, 2), "too few"),
+        (torch.randn(0, 2), torch.randn(0, 2), "z_hat has no samples"),
         (torch.randn(10, 2), torch.ones(10, 2), "constant"),
         ([[1.0, 2.0]], torch.randn(1, 2), "numpy array or a torch tensor"),
     ],

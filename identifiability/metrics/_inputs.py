@@ -34,6 +34,8 @@ def as_matrix(a: ArrayLike, name: str, device: torch.device | None = None) -> to
         raise ValueError(f"{name} must be 2-D (n samples, k dimensions), got shape {tuple(a.shape)}")
     if a.shape[1] == 0:
         raise ValueError(f"{name} has no columns")
+    if a.shape[0] == 0:
+        raise ValueError(f"{name} has no samples (rows)")
     return a.detach().to(device=device if device is not None else a.device, dtype=torch.float64)
 
 
