@@ -72,10 +72,11 @@ def _conditioned_solve(gram: torch.Tensor, rhs: torch.Tensor) -> torch.Tensor | 
     """gram^-1 rhs (p, k) for a unit-diagonal Gram matrix gram (p, p) whose smallest eigenvalue exceeds
     ``WELL_CONDITIONED`` times its largest; None where it does not.
 
-    A Cholesky factor L decides most cases and solves at half an eigendecomposition's cost (p = k = 384:
-    15 ms against 30 ms, one thread): lambda_min >= 1 / tr(gram^-1) = 1 / |L^-1|_F^2 and lambda_max <= tr(gram) = p, so
-    |L^-1|_F^2 < 1 / (p WELL_CONDITIONED) proves the condition. Where that bound cannot (near the
-    threshold, or no factor), the eigendecomposition decides and solves, as it always did."""
+    A Cholesky factor L decides most cases and solves at half an eigendecomposition's cost (p = k =
+    384: 15 ms against 30 ms, one thread): lambda_min >= 1 / tr(gram^-1) = 1 / |L^-1|_F^2 and
+    lambda_max <= tr(gram) = p, so |L^-1|_F^2 < 1 / (p WELL_CONDITIONED) proves the condition. Where
+    that bound cannot (near the threshold, or no factor), the eigendecomposition decides and solves,
+    as it always did."""
     factor, info = torch.linalg.cholesky_ex(gram)
     if int(info) == 0:
         eye = torch.eye(gram.shape[0], dtype=gram.dtype, device=gram.device)

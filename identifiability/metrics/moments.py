@@ -67,12 +67,12 @@ def row_blocks(n: int, width: int) -> Iterator[slice]:
 
 
 def _centre_in_place(
-    a: torch.Tensor, squares: bool, total: torch.Tensor | None = None
+    a: torch.Tensor, squares: bool, sums: torch.Tensor | None = None
 ) -> tuple[torch.Tensor, tuple[torch.Tensor, ...]]:
-    """Centre the columns of a (n, k) in place, block by block; their mean (k,) (from their sums
-    ``total`` where given) and, if asked, their centred sums of squares, sums of fourth powers and
+    """Centre the columns of a (n, k) in place, block by block; their mean (k,) (from their column
+    ``sums`` where given) and, if asked, their centred sums of squares, sums of fourth powers and
     largest squares (k,) each, taken while each block is in cache."""
-    mean = a.mean(0) if total is None else total / a.shape[0]
+    mean = a.mean(0) if sums is None else sums / a.shape[0]
     if not squares:
         for rows in row_blocks(*a.shape):
             a[rows].sub_(mean)
@@ -87,13 +87,13 @@ def _centre_in_place(
 
 
 def _centred_moments(
-    xc: torch.Tensor, yc: torch.Tensor, gram_x: bool, gram_y: bool, totals: tuple[torch.Tensor, torch.Tensor] | None = None
+    xc: torch.Tensor, yc: torch.Tensor, gram_x: bool, gram_y: bool, sums: tuple[torch.Tensor, torch.Tensor] | None = None
 ) -> Moments:
-    """Moments of x and y given as scratch copies, which are left centred (``totals``: their column
+    """Moments of x and y given as scratch copies, which are left centred (``sums``: their column
     sums, where known)."""
-    total_x, total_y = totals if totals is not None else (None, None)
-    mean_x, tails_x = _centre_in_place(xc, not gram_x, total_x)
-    mean_y, tails_y = _centre_in_place(yc, not gram_y, total_y)
+    sums_x, sums_y = sums if sums is not None else (None, None)
+    mean_x, tails_x = _centre_in_place(xc, not gram_x, sums_x)
+    mean_y, tails_y = _centre_in_place(yc, not gram_y, sums_y)
     xy = xc.T @ yc
     xx = xc.T @ xc if gram_x else None
     yy = yc.T @ yc if gram_y else None
@@ -134,17 +134,17 @@ def centred_row_sets(
     size = max(len(rows) for rows in row_sets)
     bx, by = x.new_empty(size, x.shape[1]), y.new_empty(size, y.shape[1])
     for rows, with_xx, with_yy in zip(row_sets, grams_x, grams_y, strict=True):
-        xc, total_x = _gathered(x, rows, bx[: len(rows)])
-        yc, total_y = _gathered(y, rows, by[: len(rows)])
-        yield _centred_moments(xc, yc, with_xx, with_yy, (total_x, total_y)), xc, yc
+        xc, sums_x = _gathered(x, rows, bx[: len(rows)])
+        yc, sums_y = _gathered(y, rows, by[: len(rows)])
+        yield _centred_moments(xc, yc, with_xx, with_yy, (sums_x, sums_y)), xc, yc
 
 
 def _gathered(a: torch.Tensor, rows: torch.Tensor, out: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     """The rows of a (n, k) at ``rows`` (m,), written into ``out`` (m, k), and their column sums (k,)."""
-    total = out.new_zeros(out.shape[1])
+    sums = out.new_zeros(out.shape[1])
     for block in row_blocks(*out.shape):
-        total += torch.index_select(a, 0, rows[block], out=out[block]).sum(0)
-    return out, total
+        sums += torch.index_select(a, 0, rows[block], out=out[block]).sum(0)
+    return out, sums
 
 
 def split_moments(
