@@ -134,17 +134,17 @@ def centred_row_sets(
     size = max(len(rows) for rows in row_sets)
     bx, by = x.new_empty(size, x.shape[1]), y.new_empty(size, y.shape[1])
     for rows, with_xx, with_yy in zip(row_sets, grams_x, grams_y, strict=True):
-        xc, sums_x = _gathered(x, rows, bx[: len(rows)])
-        yc, sums_y = _gathered(y, rows, by[: len(rows)])
-        yield _centred_moments(xc, yc, with_xx, with_yy, (sums_x, sums_y)), xc, yc
+        xc, yc = bx[: len(rows)], by[: len(rows)]
+        sums = _gather(x, rows, xc), _gather(y, rows, yc)
+        yield _centred_moments(xc, yc, with_xx, with_yy, sums), xc, yc
 
 
-def _gathered(a: torch.Tensor, rows: torch.Tensor, out: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """The rows of a (n, k) at ``rows`` (m,), written into ``out`` (m, k), and their column sums (k,)."""
+def _gather(a: torch.Tensor, rows: torch.Tensor, out: torch.Tensor) -> torch.Tensor:
+    """Write the rows of a (n, k) at ``rows`` (m,) into ``out`` (m, k); their column sums (k,)."""
     sums = out.new_zeros(out.shape[1])
     for block in row_blocks(*out.shape):
         sums += torch.index_select(a, 0, rows[block], out=out[block]).sum(0)
-    return out, sums
+    return sums
 
 
 def split_moments(
