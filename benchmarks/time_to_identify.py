@@ -1,17 +1,20 @@
 """How long until the sphere problem is identified? Wall time and steps to affine R^2 0.95 and 0.99.
 
     python benchmarks/time_to_identify.py [--dims 5 10 20 40] [--seeds 0 1 2] [--recipes before cosine whitened fast wide batch batch4k]
-                                          [--workers 2] [--every 500] [--steps N] [--device cpu] [--out DIR]
+                                          [--kappa 10 | --information-of 10] [--workers 2] [--every 500] [--steps N]
+                                          [--device cpu] [--out DIR]
 
 Zimmermann et al.'s problem (``identifiability run --latent-dim d``: z uniform on S^{d-1}, vMF pairs
-at kappa 10, a 3-layer MLP mixing, InfoNCE at the matched temperature, an MLP encoder 128-128-128, whitened where the recipe says)
+at kappa 10 or ``--kappa``, a 3-layer MLP mixing, InfoNCE at the matched temperature, an MLP encoder 128-128-128, whitened where the recipe says)
 trained under each recipe for the steps listed per d (or ``--steps``); every ``--every`` steps a probe scores the
 encoder's affine R^2 on 2000 held-out samples of the problem (outside the timed training). A recipe's
 schedule spans its whole run, so "time to 0.99" is the first look at or above 0.99 within that run.
 
 Prints one row per (recipe, d): per seed, the training seconds (and steps) to R^2 0.95 and 0.99
 ("-" where the run never got there) and the final R^2, and what one pair tells about z at each d
-(I(z; z') in nats: at a fixed kappa it falls with d, and per dimension faster); writes every curve (R^2 against training
+(I(z; z') in nats: at a fixed kappa it falls with d, and per dimension faster). ``--information-of D``
+instead sets kappa at each d so that one pair tells as much about z per dimension of the sphere as at
+d = D and the default kappa (kappa 21.3 at d = 20 and 43.9 at d = 40 for D = 10). It writes every curve (R^2 against training
 seconds) to ``DIR/time_to_identify.json`` and a figure ``DIR/time_to_identify.png``. Each run is one
 process with one thread, ``--workers`` at once (on a 2-core machine one thread per run is as fast as
 two: the step is too small to split); the whole grid takes about 50 minutes on 2 cores (12 minutes a
@@ -51,11 +54,11 @@ THRESHOLDS = (0.95, 0.99)
 HELD_OUT = 2000
 
 
-def curve(job: tuple[str, int, int, int, int, str]) -> dict:
+def curve(job: tuple[str, int, float, int, int, int, str]) -> dict:
     """One run's (steps, seconds, R^2) at every look, and its final R^2."""
     torch.set_num_threads(1)
-    recipe, dim, seed, every, steps, device = job
-    spec = ExperimentSpec.from_settings(latent_dim=dim, seed=seed, steps=steps, device=device, eval_samples=HELD_OUT,
+    recipe, dim, kappa, seed, every, steps, device = job
+    spec = ExperimentSpec.from_settings(latent_dim=dim, kappa=kappa, seed=seed, steps=steps, device=device, eval_samples=HELD_OUT,
                                         **RECIPES[recipe])
     held = held_out(build(spec).data, spec.problem, HELD_OUT)
     looks: list[tuple[int, float, float]] = []
@@ -63,11 +66,11 @@ def curve(job: tuple[str, int, int, int, int, str]) -> dict:
     def look(encoder: torch.nn.Module, done: int, seconds: float) -> None:
         with torch.no_grad():
             looks.append((done, seconds, affine_r2(encoder(held.x[:, 0]), held.z[:, 0]).score))
-        print(f"    {recipe}, d = {dim}, seed {seed}: R^2 {looks[-1][2]:.3f} at {done} steps, {seconds:.0f} s",
+        print(f"    {recipe}, d = {dim}, kappa {kappa:.3g}, seed {seed}: R^2 {looks[-1][2]:.3f} at {done} steps, {seconds:.0f} s",
               file=sys.stderr, flush=True)  # runs take up to hours: every look as it comes
 
     result = run_experiment(spec, probe=Probe(every, look))
-    return {"recipe": recipe, "dim": dim, "seed": seed, "steps": steps, "looks": looks,
+    return {"recipe": recipe, "dim": dim, "kappa": kappa, "seed": seed, "steps": steps, "looks": looks,
             "final": result.code["affine_r2"].score, "seconds": result.training.seconds}
 
 
@@ -83,13 +86,21 @@ def pair_information(dim: int, kappa: float) -> float:
     return float(log_area + log_c + kappa * ive(dim / 2, kappa) / ive(nu, kappa))
 
 
+def kappa_for(dim: int, nats_per_dimension: float) -> float:
+    """The kappa at which one pair on S^{d-1} tells ``nats_per_dimension`` about z per dimension of the
+    sphere (d - 1): I(z; z') grows with kappa, from 0 to without bound."""
+    from scipy.optimize import brentq
+
+    return float(brentq(lambda kappa: pair_information(dim, kappa) / (dim - 1) - nats_per_dimension, 1e-6, 1e8, xtol=1e-9))
+
+
 def first_at(looks: list[list[float]], threshold: float) -> tuple[int, float] | None:
     """(steps, seconds) of the first look at or above ``threshold``, or None."""
     return next(((int(s), t) for s, t, r in looks if r >= threshold), None)
 
 
 def table(runs: list[dict]) -> str:
-    lines = [f"{'recipe':<10}{'d':>3}{'steps':>7}   " + "   ".join(f"{'to ' + str(t):<30}" for t in THRESHOLDS) + "final R^2"]
+    lines = [f"{'recipe':<10}{'d':>3}{'kappa':>7}{'steps':>7}   " + "   ".join(f"{'to ' + str(t):<30}" for t in THRESHOLDS) + "final R^2"]
     for recipe in dict.fromkeys(r["recipe"] for r in runs):
         for dim in sorted({r["dim"] for r in runs if r["recipe"] == recipe}):
             group = sorted((r for r in runs if r["recipe"] == recipe and r["dim"] == dim), key=lambda r: r["seed"])
@@ -98,7 +109,7 @@ def table(runs: list[dict]) -> str:
                 hits = [first_at(r["looks"], threshold) for r in group]
                 cells.append(" ".join("-" if h is None else f"{h[1]:.0f}s/{h[0] / 1000:g}k" for h in hits))
             finals = " ".join(f"{r['final']:.3f}" for r in group)
-            lines.append(f"{recipe:<10}{dim:>3}{group[0]['steps']:>7}   " + "   ".join(f"{c:<30}" for c in cells) + finals)
+            lines.append(f"{recipe:<10}{dim:>3}{group[0]['kappa']:>7.3g}{group[0]['steps']:>7}   " + "   ".join(f"{c:<30}" for c in cells) + finals)
     return "\n".join(lines)
 
 
@@ -120,7 +131,8 @@ def figure(runs: list[dict], path: Path) -> None:
         for threshold in THRESHOLDS:
             ax.axhline(1 - threshold, color="black", lw=0.6, ls=":")
         steps = max(r["steps"] for r in runs if r["dim"] == dim)
-        ax.set(title=f"sphere, d = {dim} ({steps} steps)", xlabel="training seconds (1 thread)", ylabel="1 - affine R$^2$")
+        kappa = next(r["kappa"] for r in runs if r["dim"] == dim)
+        ax.set(title=f"sphere, d = {dim}, kappa {kappa:.3g} ({steps} steps)", xlabel="training seconds (1 thread)", ylabel="1 - affine R$^2$")
         ax.legend(frameon=False)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
@@ -134,12 +146,26 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--every", type=int, default=500, help="steps between looks")
     parser.add_argument("--steps", type=int, default=None, help="steps for every d (default: the table STEPS)")
+    concentration = parser.add_mutually_exclusive_group()
+    concentration.add_argument("--kappa", type=float, default=None, help="the pairs' concentration at every d (default: the problem's)")
+    concentration.add_argument("--information-of", type=int, default=None, metavar="D",
+                               help="kappa at each d such that a pair tells as much about z per dimension as at d = D and the default kappa")
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--out", type=Path, default=Path("time_to_identify"))
     args = parser.parse_args()
-    jobs = [(recipe, dim, seed, args.every, args.steps or STEPS[dim], args.device)
+    if args.kappa is not None and not 0 < args.kappa < math.inf:
+        parser.error(f"--kappa must be positive and finite, got {args.kappa}")
+    if args.information_of is not None and args.information_of < 2:
+        parser.error(f"--information-of needs a sphere of d >= 2, got {args.information_of}")
+    default = build(ExperimentSpec.from_settings(latent_dim=min(args.dims))).data.kappa
+    if args.information_of is None:
+        kappas = {dim: default if args.kappa is None else args.kappa for dim in args.dims}
+    else:
+        per_dimension = pair_information(args.information_of, default) / (args.information_of - 1)
+        kappas = {dim: kappa_for(dim, per_dimension) for dim in args.dims}
+    jobs = [(recipe, dim, kappas[dim], seed, args.every, args.steps or STEPS[dim], args.device)
             for dim in args.dims for recipe in args.recipes for seed in args.seeds]
-    jobs.sort(key=lambda job: -job[4])  # the longest first, so the workers finish together
+    jobs.sort(key=lambda job: -job[5])  # the longest first, so the workers finish together
     runs = []
     with contextlib.ExitStack() as stack:
         if resolve_device(args.device).type == "cuda":
@@ -155,9 +181,9 @@ def main() -> None:
     figure(runs, args.out / "time_to_identify.png")
     print("seconds / thousands of steps to the first look at or above each R^2 (seeds " + ", ".join(map(str, args.seeds)) + "):")
     print(table(runs))
-    kappa = build(ExperimentSpec.from_settings(latent_dim=min(args.dims))).data.kappa
-    print(f"what one pair tells about z at kappa {kappa:g}: " + ", ".join(
-        f"d = {d}: {pair_information(d, kappa):.2f} nats ({pair_information(d, kappa) / (d - 1):.2f} a dimension)" for d in args.dims))
+    print("what one pair tells about z: " + ", ".join(
+        f"d = {d} at kappa {k:.3g}: {pair_information(d, k):.2f} nats ({pair_information(d, k) / (d - 1):.2f} a dimension)"
+        for d, k in kappas.items()))
     print(f"curves: {args.out / 'time_to_identify.json'}, {args.out / 'time_to_identify.png'}")
 
 
