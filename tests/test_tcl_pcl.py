@@ -77,7 +77,8 @@ def test_tcl_refuses_bad_shapes(z, u, match):
 def test_tcl_is_built_for_segmented_ica_only_and_declares_the_segment():
     parts = build(ExperimentSpec.from_settings(process="ica", objective="tcl", segments=6, latent_dim=3, device="cpu"))
     assert isinstance(parts.objective, TCL) and parts.objective.segments == 6
-    assert parts.objective.requires == {"segment"} and not batchable(parts.encoder, parts.objective)
+    # each seed's batch holds its segments: its seeds train batched (tests/test_sweeps.py)
+    assert parts.objective.requires == {"segment"} and batchable(parts.encoder, parts.objective)
     for process in ("ica", "sphere", "jump", "nonstat_noise"):  # ica without segments, and no segments at all
         with pytest.raises(SettingError, match="tcl classifies the segment of each sample.*segments > 0"):
             build(ExperimentSpec.from_settings(process=process, objective="tcl", latent_dim=4, device="cpu"))

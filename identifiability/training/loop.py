@@ -197,6 +197,13 @@ def _inputs(
         assert target is not None
         with torch.no_grad():
             inputs["target"] = target(batch.x)
+    return z, inputs | batch_inputs(requires, batch, z.dtype)
+
+
+def batch_inputs(requires: frozenset[str], batch: Batch, dtype: torch.dtype) -> dict[str, torch.Tensor]:
+    """The inputs the objective ``requires`` that the batch itself holds (the action, observations,
+    segment and latents; the latents in the encodings' ``dtype``)."""
+    inputs: dict[str, torch.Tensor] = {}
     if "action" in requires:
         if batch.r is None:
             raise ValueError("the objective requires the process's latent action, which this process does not return")
@@ -208,8 +215,8 @@ def _inputs(
             raise ValueError("the objective requires the segment of each sample, which this process does not return (ica with segments > 0 does)")
         inputs["segment"] = batch.u
     if "latents" in requires:
-        inputs["latents"] = batch.z.to(z.dtype)
-    return z, inputs
+        inputs["latents"] = batch.z.to(dtype)
+    return inputs
 
 
 class _Clock:
@@ -270,7 +277,7 @@ def _probe_hook(probe: Probe, encoder: torch.nn.Module, clock: _Clock) -> Hook:
     return hook
 
 
-def _requirements(objective: Objective) -> frozenset[str]:
+def requirements(objective: Objective) -> frozenset[str]:
     """What the objective requires, checked against what a trainer provides."""
     requires = objective.requires
     if requires - INPUTS.keys():
@@ -315,7 +322,7 @@ def train(
     objective = as_objective(objective)  # a plain module of one's own: nothing required
     dtype = cast_to(training.torch_dtype, encoder, objective, device=device)
     optimizer = optimizer_for([*encoder.parameters(), *objective.parameters()], training.lr)
-    requires = _requirements(objective)
+    requires = requirements(objective)
     target = copy.deepcopy(encoder).requires_grad_(False) if "target" in requires else None
     modules = (encoder, objective) if target is None else (encoder, objective, target)
     gen = as_generator(derive_seed(seed, "train"), device)

@@ -2,7 +2,8 @@
 
 S encoders and objectives of one architecture (different initial weights, different data) become
 one set of stacked parameters with a leading seed axis; a step draws a batch from each seed's own
-stream, evaluates every seed's loss at once under ``vmap`` and takes one fused Adam step on the
+stream, evaluates every seed's loss at once under ``vmap`` (with what each seed's batch holds and
+its EMA target's encodings, where the objective asks for them) and takes one fused Adam step on the
 stacked parameters, which is elementwise, so each seed follows the path it would alone up to the
 rounding of the batched products: not bit for bit, even on one math-library path; after 15 steps
 within 1e-5 relative, or 5e-4 where the loss reads nearest neighbours, whose order a rounding can
@@ -26,13 +27,19 @@ from ..objectives.base import as_objective
 from .checkpoint import streams
 from .devices import resolve_device
 from .budget import Training
-from .loop import LossRecord, TrainingLog, cast_to, optimizer_for, set_rate
+from .loop import LossRecord, TrainingLog, batch_inputs, cast_to, optimizer_for, requirements, set_rate
+
+
+# What a batched step gives an objective besides the encodings: what each seed's batch holds, and its
+# EMA target's encodings. Not the log-volume: every encoder with one (the flows) draws its own probes.
+BATCHED_INPUTS = frozenset({"target", "action", "observations", "segment", "latents"})
 
 
 def batchable(encoder: torch.nn.Module, objective: torch.nn.Module) -> bool:
-    """Whether a run's parts can train batched: the objective needs nothing but the encodings (no
-    log-volume, action, observations or EMA target) and no part draws noise of its own."""
-    return not as_objective(objective).requires and not streams(encoder, objective)
+    """Whether a run's parts can train batched: the objective needs nothing a batched step cannot
+    give (``BATCHED_INPUTS``) and no part draws noise of its own (a stream per seed would have to be
+    drawn outside the batched step)."""
+    return as_objective(objective).requires <= BATCHED_INPUTS and not streams(encoder, objective)
 
 
 def train_seeds(
@@ -53,27 +60,39 @@ def train_seeds(
     encoders, objectives = [m[0] for m in members], [m[1] for m in members]
     dtype = cast_to(training.torch_dtype, *encoders, *objectives, device=device)
     if not all(batchable(e, o) for e, o in zip(encoders, objectives)):
-        raise ValueError("these parts cannot train batched (an objective needs more than the encodings, or a part draws noise)")
+        raise ValueError("these parts cannot train batched (the objective needs a log-volume, or a part draws noise of its own)")
+    requires, ema = requirements(as_objective(objectives[0])), as_objective(objectives[0]).ema
     encoder_params, encoder_buffers = stack_module_state(encoders)
     objective_params, objective_buffers = stack_module_state(objectives)
     encoder_shell, objective_shell = copy.deepcopy(encoders[0]).to("meta"), copy.deepcopy(objectives[0]).to("meta")
+    # each seed's EMA copy of its encoder, moved towards it after every step as ``train`` moves its own
+    target = stack_module_state([copy.deepcopy(e).requires_grad_(False) for e in encoders]) if "target" in requires else None
 
-    def loss(encoder_state: tuple, objective_state: tuple, x: torch.Tensor) -> torch.Tensor:
+    def loss(encoder_state: tuple, objective_state: tuple, target_state: tuple | None, x: torch.Tensor,
+             inputs: dict[str, torch.Tensor]) -> torch.Tensor:
         z = functional_call(encoder_shell, encoder_state, (x,))
-        return functional_call(objective_shell, objective_state, (z,))
+        if target_state is not None:
+            inputs = inputs | {"target": functional_call(encoder_shell, target_state, (x,))}
+        return functional_call(objective_shell, objective_state, (z,), inputs)
 
-    batched = torch.vmap(loss)
+    batched = torch.vmap(loss, in_dims=(0, 0, None if target is None else 0, 0, 0))
     optimizer = optimizer_for([*encoder_params.values(), *objective_params.values()], training.lr)
     sources = [(m[2], as_generator(derive_seed(m[3], "train"), device)) for m in members]
     record = LossRecord(training.steps, device, runs=len(members), dtype=dtype)
     start = time.perf_counter()
     for step in tqdm(range(training.steps), disable=not progress, desc=f"training {len(members)} seeds", unit="step", leave=False):
         set_rate(optimizer, training.rate(step))
-        x = torch.stack([data.sample(training.batch_size, gen, device=device, dtype=dtype).x for data, gen in sources])
-        losses = batched((encoder_params, encoder_buffers), (objective_params, objective_buffers), x)
+        batches = [data.sample(training.batch_size, gen, device=device, dtype=dtype) for data, gen in sources]
+        inputs = [batch_inputs(requires, batch, dtype) for batch in batches]
+        losses = batched((encoder_params, encoder_buffers), (objective_params, objective_buffers), target,
+                         torch.stack([batch.x for batch in batches]), {k: torch.stack([i[k] for i in inputs]) for k in inputs[0]})
         optimizer.zero_grad(set_to_none=True)
         losses.sum().backward()  # each seed's parameters get the gradient of its own loss only
         optimizer.step()
+        if target is not None:
+            with torch.no_grad():
+                for t, o in zip(target[0].values(), encoder_params.values()):
+                    t.lerp_(o, 1 - ema)
         record.add(step, losses)
     seconds = time.perf_counter() - start
     with torch.no_grad():
