@@ -3,13 +3,13 @@
     python benchmarks/seeds_and_sweeps.py [--steps 200] [--counts 1 4 16] [--runs 32] [--workers 2] [--device cpu]
 
 1. Batched seeds: S = ``--counts`` seeds of the default problem (sphere, InfoNCE, MLP 128 x 3, batch
-   512), and of a small one, trained as one batched model against the same S runs one after
-   another, both with this process's torch threads; the speed-up is sequential time over batched
-   time (training only). For the batched step also: its FLOP rate (the matrix products'
-   floating-point operations of one step, counted by ``torch.utils.flop_counter``, over the step's
-   time), that rate as a share of the peak (the best rate of a 2048 x 2048 float32 matrix product in
-   this process, same threads, same device), and the sampler's share of the step (the S seeds'
-   batch draws, timed alone).
+   512), and of a small one (under InfoNCE, and under BYOL, whose EMA targets batch too), trained as
+   one batched model against the same S runs one after another, both with this process's torch
+   threads; the speed-up is sequential time over batched time (training only). For the batched step
+   also: its FLOP rate (the matrix products' floating-point operations of one step, counted by
+   ``torch.utils.flop_counter``, over the step's time), that rate as a share of the peak (the best
+   rate of a 2048 x 2048 float32 matrix product in this process, same threads, same device), and the
+   sampler's share of the step (the S seeds' batch draws, timed alone).
 2. Sweep overhead: ``--runs`` short runs (20 steps) in one loop in this process (one thread), through
    the local process pool and through a Dask LocalCluster, both with ``--workers`` single-threaded
    workers; the engine's overhead per run is (its wall time - the loop's / workers) / (runs / workers).
@@ -95,13 +95,15 @@ def seeds(count: int, steps: int, device: str, **size: object) -> SeedTimes:
     return SeedTimes(sequential, batched, counter.get_total_flops(), synchronised() - began)
 
 
-# The default problem (MLP 128 x 3, batch 512), and a small one where per-step overhead dominates.
-SIZES = {"default": {}, "small (MLP 32 x 2, batch 64)": {"hidden": [32, 32], "batch_size": 64}}
+# The default problem (MLP 128 x 3, batch 512), a small one where per-step overhead dominates, and the
+# small one under BYOL, whose EMA targets (one per seed) are stacked too.
+SMALL = {"hidden": [32, 32], "batch_size": 64}
+SIZES = {"default": {}, "small (MLP 32 x 2, batch 64)": SMALL, "small, BYOL (EMA target)": SMALL | {"objective": "byol"}}
 
 
 def sweeps(runs: int, workers: int) -> dict[str, float]:
     specs = [ExperimentSpec.from_settings(seed=s, steps=20, batch_size=128, eval_samples=1000, device="cpu", objective=o)
-             for s in range(runs // 2) for o in ("infonce", "byol")]  # byol does not batch: half the jobs are single runs
+             for s in range(runs // 2) for o in ("infonce", "byol")]  # every run its own job (batch_seeds=False below)
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
     began = time.perf_counter()

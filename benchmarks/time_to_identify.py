@@ -14,7 +14,9 @@ Prints one row per (recipe, d): per seed, the training seconds (and steps) to R^
 ("-" where the run never got there) and the final R^2, and what one pair tells about z at each d
 (I(z; z') in nats: at a fixed kappa it falls with d, and per dimension faster). ``--information-of D``
 instead sets kappa at each d so that one pair tells as much about z per dimension of the sphere as at
-d = D and the default kappa (kappa 21.3 at d = 20 and 43.9 at d = 40 for D = 10). It writes every curve (R^2 against training
+d = D and the default kappa (kappa 21.3 at d = 20 and 43.9 at d = 40 for D = 10); InfoNCE's matched
+temperature 1 / kappa follows, as the theory asks, so such a run changes the data and the loss
+together. It writes every curve (R^2 against training
 seconds) to ``DIR/time_to_identify.json`` and a figure ``DIR/time_to_identify.png``. Each run is one
 process with one thread, ``--workers`` at once (on a 2-core machine one thread per run is as fast as
 two: the step is too small to split); the whole grid takes about 50 minutes on 2 cores (12 minutes a
@@ -35,6 +37,7 @@ from pathlib import Path
 import torch
 
 from identifiability import ExperimentSpec, run_experiment
+from identifiability._core import MAX_CONCENTRATION
 from identifiability.experiment import build, held_out
 from identifiability.metrics import affine_r2
 from identifiability.training import Probe, resolve_device
@@ -153,15 +156,14 @@ def main() -> None:
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--out", type=Path, default=Path("time_to_identify"))
     args = parser.parse_args()
-    if args.kappa is not None and not 0 < args.kappa < math.inf:
-        parser.error(f"--kappa must be positive and finite, got {args.kappa}")
-    if args.information_of is not None and args.information_of < 2:
-        parser.error(f"--information-of needs a sphere of d >= 2, got {args.information_of}")
-    default = build(ExperimentSpec.from_settings(latent_dim=min(args.dims))).data.kappa
-    if args.information_of is None:
-        kappas = {dim: default if args.kappa is None else args.kappa for dim in args.dims}
-    else:
-        per_dimension = pair_information(args.information_of, default) / (args.information_of - 1)
+    if args.kappa is not None and not 1 / MAX_CONCENTRATION <= args.kappa <= MAX_CONCENTRATION:
+        parser.error(f"--kappa must lie in [{1 / MAX_CONCENTRATION:g}, {MAX_CONCENTRATION:g}] (its inverse is InfoNCE's temperature), got {args.kappa}")
+    if args.information_of is not None and not 2 <= args.information_of <= max(STEPS):
+        parser.error(f"--information-of takes a sphere of d from 2 to {max(STEPS)}, got {args.information_of}")
+    kappa = args.kappa or build(ExperimentSpec.from_settings(latent_dim=min(args.dims))).data.kappa  # the given or the problem's
+    kappas = {dim: kappa for dim in args.dims}
+    if args.information_of is not None:
+        per_dimension = pair_information(args.information_of, kappa) / (args.information_of - 1)
         kappas = {dim: kappa_for(dim, per_dimension) for dim in args.dims}
     jobs = [(recipe, dim, kappas[dim], seed, args.every, args.steps or STEPS[dim], args.device)
             for dim in args.dims for recipe in args.recipes for seed in args.seeds]

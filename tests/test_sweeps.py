@@ -331,9 +331,15 @@ def _seeds(objective: str, steps: int, **training: object) -> list[ExperimentSpe
 # 1.1e-5, except where the loss reads the k-th nearest neighbour, a discontinuous function of the codes
 # (a rounding that reorders two near neighbours moves it by their gap): 5.0e-4 relative, 1.3e-3 absolute,
 # scores 1.0e-4 (sphere-knn-ldm, COMPATIBLE). Each tolerance is about 10 times that; a seed run on
-# another seed's stream or weights differs by O(1).
+# another seed's stream or weights differs by O(1). Of the objectives that batch since issue 29 (byol,
+# jepa, tcl, adassl-oracle, supervised, supervised-filter), on the same three paths: first losses equal
+# to 1.7e-7 relative; after 15 steps tcl and byol within 1.0e-7 (losses) and 3.3e-7 (scores), and
+# adassl-oracle, whose edit network starts at zero and amplifies roundings, 1.5e-5 and 7.7e-5
+# (COMPATIBLE), against 1.2 and 3.2e-2 where each seed is handed another seed's action.
 FIRST_LOSS_RTOL = 5e-5
-LOSSES_RTOL, LOSSES_ATOL, SCORES_ATOL = {"knn": 5e-3, "": 1e-4}, {"knn": 1e-2, "": 1e-4}, {"knn": 1e-3, "": 1e-4}
+LOSSES_RTOL = {"knn": 5e-3, "oracle": 1e-3, "": 1e-4}
+LOSSES_ATOL = {"knn": 1e-2, "oracle": 1e-3, "": 1e-4}
+SCORES_ATOL = {"knn": 1e-3, "oracle": 1e-3, "": 1e-4}
 
 
 @pytest.mark.parametrize("objective", BATCHABLE)
@@ -355,8 +361,11 @@ def test_parts_that_draw_their_own_noise_train_one_seed_after_another(objective)
 
 
 # byol: each seed's EMA target, moved after every step (its loss reads 0 at every step, the stop-gradient's
-# value, so the scores tell: 2.3e-7 apart on MKL_CBWR=COMPATIBLE, 0.075 where the target stays put)
-@pytest.mark.parametrize("objective", ["infonce", "plane-kde-ldm", "sphere-kde-mi", "sphere-knn-ldm", "kalman", "cpc", "byol"])
+# value, so the scores tell: 3.3e-7 apart on MKL_CBWR=COMPATIBLE, 0.075 where the target stays put);
+# tcl and adassl-oracle: each seed's segments and actions (their first losses do not read them: the
+# classifier and the edit network start at zero)
+@pytest.mark.parametrize("objective", ["infonce", "plane-kde-ldm", "sphere-kde-mi", "sphere-knn-ldm", "kalman", "cpc", "byol", "tcl",
+                                       "adassl-oracle"])
 def test_batched_seeds_match_sequential_seeds(objective):
     """Each seed of a batched run follows its own run to float rounding. (Adam makes a gradient of
     exactly zero in exact arithmetic, such as the output bias of a translation-invariant loss like
@@ -365,7 +374,7 @@ def test_batched_seeds_match_sequential_seeds(objective):
     rate warms up and decays on the same schedule in both."""
     specs = _seeds(objective, 15, lr_schedule="cosine", lr_warmup=4)
     batched, alone = run_experiments(specs), [run_experiment(s) for s in specs]
-    kind = "knn" if "knn" in objective else ""
+    kind = "knn" if "knn" in objective else "oracle" if objective == "adassl-oracle" else ""
     for b, a in zip(batched, alone):
         torch.testing.assert_close(b.training.losses, a.training.losses, rtol=LOSSES_RTOL[kind], atol=LOSSES_ATOL[kind])
         assert b.code["affine_r2"].score == pytest.approx(a.code["affine_r2"].score, abs=SCORES_ATOL[kind])

@@ -31,7 +31,8 @@ from .loop import LossRecord, TrainingLog, batch_inputs, cast_to, optimizer_for,
 
 
 # What a batched step gives an objective besides the encodings: what each seed's batch holds, and its
-# EMA target's encodings. Not the log-volume: every encoder with one (the flows) draws its own probes.
+# EMA target's encodings. Not the log-volume: a flow's ``encode_with_log_volume`` is not stacked here
+# (and most flows draw probes of their own).
 BATCHED_INPUTS = frozenset({"target", "action", "observations", "segment", "latents"})
 
 
@@ -60,13 +61,19 @@ def train_seeds(
     encoders, objectives = [m[0] for m in members], [m[1] for m in members]
     dtype = cast_to(training.torch_dtype, *encoders, *objectives, device=device)
     if not all(batchable(e, o) for e, o in zip(encoders, objectives)):
-        raise ValueError("these parts cannot train batched (the objective needs a log-volume, or a part draws noise of its own)")
-    requires, ema = requirements(as_objective(objectives[0])), as_objective(objectives[0]).ema
+        raise ValueError("these parts cannot train batched (the objective needs an input a batched step does not give, "
+                         "or a part draws noise of its own)")
+    requires, emas = {requirements(as_objective(o)) for o in objectives}, {as_objective(o).ema for o in objectives}
+    if len(requires) > 1 or len(emas) > 1:
+        raise ValueError("the seeds' objectives must be one objective: they differ in the inputs they need or their EMA decay")
+    (requires,), (ema,) = requires, emas
     encoder_params, encoder_buffers = stack_module_state(encoders)
     objective_params, objective_buffers = stack_module_state(objectives)
     encoder_shell, objective_shell = copy.deepcopy(encoders[0]).to("meta"), copy.deepcopy(objectives[0]).to("meta")
     # each seed's EMA copy of its encoder, moved towards it after every step as ``train`` moves its own
-    target = stack_module_state([copy.deepcopy(e).requires_grad_(False) for e in encoders]) if "target" in requires else None
+    target: tuple[dict[str, torch.Tensor], dict[str, torch.Tensor]] | None = None
+    if "target" in requires:
+        target = ({k: v.detach().clone() for k, v in encoder_params.items()}, {k: v.clone() for k, v in encoder_buffers.items()})
 
     def loss(encoder_state: tuple, objective_state: tuple, target_state: tuple | None, x: torch.Tensor,
              inputs: dict[str, torch.Tensor]) -> torch.Tensor:
