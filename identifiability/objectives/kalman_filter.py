@@ -11,7 +11,7 @@ from torch import nn
 from identifiability._core import check_choice
 
 from .base import Objective, Readout
-from .latent_models import KalmanPredictive
+from .latent_models import KalmanPredictive, no_half, squared_distances
 
 
 class KalmanFilterLDM(Objective):
@@ -67,31 +67,33 @@ class KalmanFilterLDM(Objective):
         """R, (d, d) diagonal."""
         return torch.diag(torch.exp(2 * self.log_obs_std) + 1e-6)
 
+    def gains(self, steps: int, like: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+        """The filter's data-free part for ``steps`` steps, in ``like``'s dtype and device: A (d, d), b (d,),
+        the Cholesky factors of the predictive covariances S_t (T, d, d) and the Kalman gains K_t (T, d, d)."""
+        model = self.latent_model
+        a, q, r = model.transition, model.noise, self.observation_noise
+        cov = torch.eye(a.shape[0], dtype=like.dtype, device=like.device)
+        chols, gains = [], []
+        for t in range(steps):
+            if t:
+                cov = a @ cov @ a.T + q
+            chol = torch.linalg.cholesky_ex(cov + r)[0]  # positive definite by construction; no host check
+            gain = torch.cholesky_solve(cov, chol).T  # K = P S^{-1}
+            cov = cov - gain @ (cov + r) @ gain.T
+            chols.append(chol)
+            gains.append(gain)
+        return a, model.bias, torch.stack(chols), torch.stack(gains)
+
     def predictions(self, y: torch.Tensor, fixed: bool = False) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """The filter on y (n, T, d): predictive means (n, T, d), Cholesky factors of the predictive
         covariances S_t (T, d, d), and filtered means (n, T, d); with ``fixed`` no gradient reaches
         the filter's parameters."""
-        n, steps, d = y.shape
-        y = y.float() if y.dtype in (torch.float16, torch.bfloat16) else y
-        model = self.latent_model
-        a, b, q, r = model.transition, model.bias, model.noise, self.observation_noise
+        y = no_half(y)
+        a, b, chols, gains = self.gains(y.shape[1], y)
         if fixed:
-            a, b, q, r = a.detach(), b.detach(), q.detach(), r.detach()
-        mean = y.new_zeros(n, d)
-        cov = torch.eye(d, dtype=y.dtype, device=y.device)
-        predicted, chols, filtered = [], [], []
-        for t in range(steps):
-            if t:
-                mean = mean @ a.T + b
-                cov = a @ cov @ a.T + q
-            chol = torch.linalg.cholesky_ex(cov + r)[0]  # positive definite by construction; no host check
-            predicted.append(mean)
-            chols.append(chol)
-            gain = torch.cholesky_solve(cov, chol).T  # K = P S^{-1}
-            mean = mean + (y[:, t] - mean) @ gain.T
-            cov = cov - gain @ (cov + r) @ gain.T
-            filtered.append(mean)
-        return torch.stack(predicted, 1), torch.stack(chols), torch.stack(filtered, 1)
+            a, b, chols, gains = a.detach(), b.detach(), chols.detach(), gains.detach()
+        predicted, filtered = _means(y, a, b, gains)
+        return predicted, chols, filtered
 
     def filter(self, y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Filtered means (n, T, d) and one-step negative log-likelihoods -log N(y_t; m_t, S_t) (n, T)."""
@@ -150,20 +152,38 @@ class KalmanFilterLDM(Objective):
             if log_volume is None:
                 raise ValueError("the exact-entropy filter needs the encoder's log-volumes (an invertible encoder)")
             return (self.filter(z)[1] - log_volume.reshape(z.shape[:2]).to(z.dtype)).mean()
-        predicted, chols, _ = self.predictions(z, fixed=True)
-        y = z.to(predicted.dtype)[:, 1:]
-        m, chol = predicted[:, 1:], chols[1:]
+        y = no_half(z)
+        a, b, chols, gains = self.gains(z.shape[1], y)
+        # one covariance recursion for both terms: the entropy term's gradient reaches the encodings only,
+        # the likelihood's the filter only
+        m = _means(y, a.detach(), b.detach(), gains.detach())[0][:, 1:]
+        chol, observed = chols.detach()[1:], y[:, 1:]
         # whiten both sides by each step's S_t: |L^{-1}(y_i - m_j)|^2 is a distance matrix per step
-        w_y = torch.linalg.solve_triangular(chol, y.permute(1, 2, 0), upper=False).transpose(1, 2)  # (T-1, n, d)
+        w_y = torch.linalg.solve_triangular(chol, observed.permute(1, 2, 0), upper=False).transpose(1, 2)  # (T-1, n, d)
         w_m = torch.linalg.solve_triangular(chol, m.permute(1, 2, 0), upper=False).transpose(1, 2)
         log_norm = chol.diagonal(dim1=-2, dim2=-1).log().sum(-1) + 0.5 * z.shape[-1] * math.log(2 * math.pi)  # (T-1,)
-        log_k = -0.5 * torch.cdist(w_m, w_y) ** 2 - log_norm[:, None, None]  # (T-1, n, n): [t, i, j] log N(y_j; m_i, S_t)
+        log_k = -0.5 * squared_distances(w_m, w_y, pairwise=True) - log_norm[:, None, None]  # (T-1, n, n): [t, i, j] log N(y_j; m_i, S_t)
         alignment = log_k.diagonal(dim1=-2, dim2=-1).mean()
         # every sequence's observation a centre for each prediction, as the pair method's KDE
         entropy = -(log_k.logsumexp(2) - math.log(z.shape[0])).mean()
-        marginal = self.latent_model.marginal_log_prob(z.to(y.dtype).reshape(-1, z.shape[-1])).mean()
-        likelihood = self.filter(z.detach())[1].mean()
+        marginal = self.latent_model.marginal_log_prob(y.reshape(-1, z.shape[-1])).mean()
+        fixed_y = y.detach()
+        likelihood = -_log_normal(fixed_y, _means(fixed_y, a, b, gains)[0], chols).mean()
         return likelihood - (alignment + entropy + marginal)
+
+
+def _means(y: torch.Tensor, a: torch.Tensor, b: torch.Tensor, gains: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """The filter's means on y (n, T, d) for transition A, bias b and gains K_t (T, d, d): predictive and
+    filtered, each (n, T, d); a loop over time, batched over sequences."""
+    mean = y.new_zeros(y.shape[0], y.shape[2])
+    predicted, filtered = [], []
+    for t in range(y.shape[1]):
+        if t:
+            mean = mean @ a.T + b
+        predicted.append(mean)
+        mean = mean + (y[:, t] - mean) @ gains[t].T
+        filtered.append(mean)
+    return torch.stack(predicted, 1), torch.stack(filtered, 1)
 
 
 def _log_normal(y: torch.Tensor, mean: torch.Tensor, chols: torch.Tensor) -> torch.Tensor:
