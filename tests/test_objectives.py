@@ -25,7 +25,7 @@ from identifiability.objectives import (
     StopGradient,
     VarianceCovariance,
 )
-from identifiability.objectives.latent_models import log_vmf_normalizer
+from identifiability.objectives.latent_models import log_vmf_normalizer, squared_distances
 from identifiability.registry import OBJECTIVES
 from identifiability.training import Training, train
 from identifiability.processes import LatentDynamics
@@ -215,6 +215,23 @@ def test_kalman_transition_is_always_stable(d, seed):
         model.weight.copy_(5 * torch.randn(d, d, generator=gen(seed)))
     assert torch.linalg.eigvals(model.transition).abs().max() < 1
     assert torch.linalg.eigvalsh(model.noise).min() > 0
+
+
+@given(st.integers(1, 6), st.integers(1, 40), st.floats(0.0, 1e3), st.integers(0, 1000))
+def test_squared_distances_are_the_broadcast_differences_and_their_gradient_is_2_a_minus_b(d, m, offset, seed):
+    # batched (T, n, d) against (T, m, d), points far from the origin included (where |a|^2 + |b|^2 - 2 a.b cancels)
+    a = (torch.randn(3, 30, d, generator=gen(seed), dtype=torch.float64) + offset).requires_grad_()
+    b = torch.randn(3, m, d, generator=gen(seed + 1), dtype=torch.float64) + offset
+    b[:, 0] = a[:, 0].detach()  # an exact coincidence: distance 0, never negative
+    sq = squared_distances(a, b, pairwise=True)
+    brute = (a[:, :, None] - b[:, None]).square().sum(-1)
+    assert sq.shape == (3, 30, m) and (sq >= 0).all()
+    torch.testing.assert_close(sq, brute, atol=1e-14 * (1 + offset) ** 2 * d, rtol=1e-12)
+    weights = torch.randn(3, 30, m, generator=gen(seed + 2), dtype=torch.float64)
+    (sq * weights).sum().backward()
+    expected = 2 * (weights[..., None] * (a.detach()[:, :, None] - b[:, None])).sum(2)
+    torch.testing.assert_close(a.grad, expected, atol=1e-13 * (1 + offset) * m, rtol=1e-10)
+    torch.testing.assert_close(squared_distances(a, a, pairwise=False), torch.zeros(3, 30, dtype=torch.float64))
 
 
 def test_kalman_runs_in_float32_on_half_inputs():
