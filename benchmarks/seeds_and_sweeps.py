@@ -3,7 +3,8 @@
     python benchmarks/seeds_and_sweeps.py [--steps 200] [--counts 1 4 16] [--runs 32] [--workers 2] [--device cpu]
 
 1. Batched seeds: S = ``--counts`` seeds of the default problem (sphere, InfoNCE, MLP 128 x 3, batch
-   512), and of a small one (under InfoNCE, and under BYOL, whose EMA targets batch too), trained as
+   512), and of a small one (under InfoNCE; under BYOL, whose EMA targets batch too; under AdaSSL-V and
+   SimVAE, whose noise each seed draws from its own stream), trained as
    one batched model against the same S runs one after another, both with this process's torch
    threads; the speed-up is sequential time over batched time (training only). For the batched step
    also: its FLOP rate (the matrix products' floating-point operations of one step, counted by
@@ -95,10 +96,13 @@ def seeds(count: int, steps: int, device: str, **size: object) -> SeedTimes:
     return SeedTimes(sequential, batched, counter.get_total_flops(), synchronised() - began)
 
 
-# The default problem (MLP 128 x 3, batch 512), a small one where per-step overhead dominates, and the
-# small one under BYOL, whose EMA targets (one per seed) are stacked too.
-SMALL = {"hidden": [32, 32], "batch_size": 64}
-SIZES = {"default": {}, "small (MLP 32 x 2, batch 64)": SMALL, "small, BYOL (EMA target)": SMALL | {"objective": "byol"}}
+# The default problem (MLP 128 x 3, batch 512), a small one where per-step overhead dominates, the small
+# one under BYOL, whose EMA targets (one per seed) are stacked too, and under AdaSSL-V and SimVAE on the
+# action process, whose noise each seed's objective draws from its own stream outside the batched step.
+SMALL = {"encoder.hidden": [32, 32], "batch_size": 64}
+SIZES = {"default": {}, "small (MLP 32 x 2, batch 64)": SMALL, "small, BYOL (EMA target)": SMALL | {"objective": "byol"},
+         "small, AdaSSL-V on action (own noise)": SMALL | {"objective": "adassl-v", "process": "action"},
+         "small, SimVAE on action (own noise)": SMALL | {"objective": "simvae", "process": "action"}}
 
 
 def sweeps(runs: int, workers: int) -> dict[str, float]:

@@ -26,14 +26,14 @@ def test_gaussian_kl_matches_torch_distributions(d, seed):
 
 def test_straight_through_mask_is_binary_forward_and_passes_gradients():
     logits = torch.randn(200, 6, generator=torch.Generator().manual_seed(0), requires_grad=True)
-    mask = straight_through_bernoulli(logits, torch.Generator().manual_seed(1))
+    mask = straight_through_bernoulli(logits, torch.rand(200, 6, generator=torch.Generator().manual_seed(1)))
     assert set(mask.detach().unique().tolist()) <= {0.0, 1.0}
     (mask * torch.arange(6.0)).sum().backward()
     assert logits.grad is not None and logits.grad.abs().sum() > 0
     # A gate opens when logit + logistic noise > 0: probability sigmoid(logit) exactly, at any
     # temperature; 0.02 is about 6 standard errors at n = 20000.
     wide = torch.full((20000,), 1.0)
-    assert straight_through_bernoulli(wide, torch.Generator().manual_seed(2)).mean() == pytest.approx(torch.sigmoid(torch.tensor(1.0)).item(), abs=0.02)
+    assert straight_through_bernoulli(wide, torch.rand(20000, generator=torch.Generator().manual_seed(2))).mean() == pytest.approx(torch.sigmoid(torch.tensor(1.0)).item(), abs=0.02)
 
 
 def test_editors_start_as_z_plus_r():
@@ -61,6 +61,23 @@ def test_kl_weight_warms_up_linearly():
     model.step.fill_(100)
     model._gen.manual_seed(3)
     assert float(model(z)) == pytest.approx(float(model.base(torch.stack([model.edit(a, r), b], 1)) + 2.0 * kl.mean()), rel=1e-6)
+
+
+@pytest.mark.parametrize("variant", ["v", "s"])
+def test_the_loss_at_drawn_noise_is_the_loss_that_draws_it(variant):
+    """What a batched step hands each seed (``draw_noise`` from the seed's stream) is what its loss alone
+    draws: the same numbers, so the same loss; other noise gives another loss."""
+    model = AdaSSL(3, preset("infonce", 3), variant)
+    z = torch.randn(16, 3, 3, generator=torch.Generator().manual_seed(0))
+    model._gen.manual_seed(5)
+    alone = model(z)
+    model._gen.manual_seed(5)
+    noise = model.draw_noise((16, 3), "cpu", torch.float32)
+    assert noise.shape == (16 * 2, 3) and ((noise > 0) & (noise < 1)).all() == (variant == "s")
+    model.step.zero_()
+    torch.testing.assert_close(model(z, noise=noise), alone, rtol=0, atol=0)
+    other = noise.flip(0)
+    assert model(z, noise=other) != alone
 
 
 def test_h_infonce_with_a_constant_concentration_is_infonce():

@@ -107,6 +107,19 @@ def test_forward_is_the_negative_mean_elbo_per_view_at_the_posterior_scale_head(
     assert torch.isfinite(frames(z, observations=torch.rand(8, 2, 2, 4, 4)))
 
 
+def test_the_loss_at_drawn_noise_is_the_loss_that_draws_it():
+    """What a batched step hands each seed (``draw_noise`` from the seed's stream) is what its loss alone draws."""
+    model = preset("simvae", 3, observed_dim=5)
+    z, x = torch.randn(8, 2, 3), torch.randn(8, 2, 5)
+    model._gen.manual_seed(4)
+    alone = model(z, observations=x)
+    model._gen.manual_seed(4)
+    noise = model.draw_noise((8, 2), "cpu", torch.float32)
+    assert noise.shape == (1, 8, 2, 3)
+    torch.testing.assert_close(model(z, observations=x, noise=noise), alone, rtol=0, atol=0)
+    assert model(z, observations=x, noise=-noise) != alone
+
+
 def test_every_parameter_gets_a_gradient_and_the_encoding_too():
     model = preset("simvae", 3, observed_dim=5)
     # the scale head's last layer starts at 0, which blocks its first layer's gradient at step 0 only

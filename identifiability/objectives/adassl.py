@@ -24,10 +24,11 @@ def gaussian_kl(mu_q: torch.Tensor, log_sigma_q: torch.Tensor, mu_p: torch.Tenso
     return 0.5 * (ratio + (mu_q - mu_p) ** 2 * torch.exp(-2 * log_sigma_p) - 1 - 2 * (log_sigma_q - log_sigma_p)).sum(-1)
 
 
-def straight_through_bernoulli(logits: torch.Tensor, gen: torch.Generator, temperature: float = 0.5) -> torch.Tensor:
+def straight_through_bernoulli(logits: torch.Tensor, uniform: torch.Tensor, temperature: float = 0.5) -> torch.Tensor:
     """A mask exactly 0 or 1 in the forward pass whose gradient is that of the relaxed
-    sigmoid((logits + logistic noise) / temperature) (the straight-through estimator)."""
-    u = torch.rand(logits.shape, generator=gen, device=logits.device, dtype=logits.dtype).clamp(1e-6, 1 - 1e-6)
+    sigmoid((logits + logistic noise) / temperature) (the straight-through estimator), the logistic
+    noise made from ``uniform`` draws on (0, 1) of the logits' shape."""
+    u = uniform.clamp(1e-6, 1 - 1e-6)
     soft = torch.sigmoid((logits + torch.log(u) - torch.log1p(-u)) / temperature)
     return (soft > 0.5).to(soft) + (soft - soft.detach())  # grouped so the forward value is exactly 0 or 1
 
@@ -86,16 +87,27 @@ class AdaSSL(Objective):
             return z + r + self.edit_net(torch.cat([z, r], -1))
         return z + r
 
-    def infer(self, a: torch.Tensor, b: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """r for pairs (a, b) (m, d) each, and the (m,) regulariser."""
-        gen = self._gen = on_device(self._gen, a.device)
+    def draw_noise(self, shape: tuple[int, int], device: torch.device | str, dtype: torch.dtype) -> torch.Tensor:
+        """The noise of the edits of a batch of ``shape`` (n, T) sequences: (n (T - 1), d)."""
+        return self._draw(shape[0] * (shape[1] - 1), device, dtype)
+
+    def _draw(self, pairs: int, device: torch.device | str, dtype: torch.dtype) -> torch.Tensor:
+        """(pairs, d) from this objective's stream: standard normal (variant "v", r's reparameterisation)
+        or uniform on (0, 1) (variant "s", the gates' logistic noise)."""
+        gen = self._gen = on_device(self._gen, device)
+        draw = torch.randn if self.variant == "v" else torch.rand
+        return draw((pairs, self.dim), generator=gen, device=device, dtype=dtype)
+
+    def infer(self, a: torch.Tensor, b: torch.Tensor, noise: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+        """r for pairs (a, b) (m, d) each, and the (m,) regulariser; ``noise`` (m, d) as ``draw_noise``
+        draws it, else drawn here."""
+        noise = self._draw(len(a), a.device, a.dtype) if noise is None else noise
         mu_q, log_sigma_q = self.posterior(torch.cat([a, b], -1)).chunk(2, -1)
         if self.variant == "v":
             mu_p, log_sigma_p = self.prior(a).chunk(2, -1)
-            eps = torch.randn(mu_q.shape, generator=gen, device=a.device, dtype=a.dtype)
-            r = mu_q + torch.exp(log_sigma_q) * eps
+            r = mu_q + torch.exp(log_sigma_q) * noise
             return r, gaussian_kl(mu_q, log_sigma_q, mu_p, log_sigma_p)
-        mask = straight_through_bernoulli(log_sigma_q, gen)  # the second half gives the gate logits
+        mask = straight_through_bernoulli(log_sigma_q, noise)  # the second half gives the gate logits
         return mask * mu_q, torch.sigmoid(log_sigma_q).sum(-1)
 
     def gates(self, a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
@@ -105,11 +117,12 @@ class AdaSSL(Objective):
             raise ValueError("only the sparse variant (variant='s') has gates")
         return self.posterior(torch.cat([a, b], -1)).chunk(2, -1)[1] > 0
 
-    def forward(self, z: torch.Tensor, target: torch.Tensor | None = None) -> torch.Tensor:
-        """z (n, T, d), and the EMA encoder's encodings where the base distils from them."""
+    def forward(self, z: torch.Tensor, target: torch.Tensor | None = None, noise: torch.Tensor | None = None) -> torch.Tensor:
+        """z (n, T, d), the EMA encoder's encodings where the base distils from them, and the edits'
+        ``noise`` (``draw_noise``; drawn here where not given)."""
         pairs = consecutive_pairs(z, target)
         a, b = pairs[:, 0], pairs[:, 1]
-        r, penalty = self.infer(a, b)
+        r, penalty = self.infer(a, b, noise)
         loss = self.base(torch.stack([self.edit(a, r), b], 1))
         if self.training:
             self.step += 1

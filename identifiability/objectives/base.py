@@ -35,6 +35,13 @@ class Objective(nn.Module):
     ema: float | None = None
     geometry: Geometry = "plane"
 
+    def draw_noise(self, shape: tuple[int, int], device: torch.device | str, dtype: torch.dtype) -> torch.Tensor | None:
+        """The random numbers one step's loss draws from the objective's own stream for a batch of
+        ``shape`` (n, T) sequences, which ``forward(z, noise=...)`` then reads instead of drawing them
+        (so a batched step draws each seed's outside ``vmap``); None where the loss draws none. An
+        objective that overrides it draws every random number of its loss here."""
+        return None
+
     def readouts(
         self, encoder: nn.Module, x: torch.Tensor, z: torch.Tensor, fresh: Callable[[int], torch.Tensor]
     ) -> dict[str, Readout]:

@@ -100,26 +100,38 @@ class SimVAE(Objective):
 
     def elbo(
         self, x: torch.Tensor, mean: torch.Tensor, log_scale: torch.Tensor, samples: int = 1,
-        generator: torch.Generator | None = None,
+        generator: torch.Generator | None = None, noise: torch.Tensor | None = None,
     ) -> torch.Tensor:
         """ELBO estimates log p(x, z) - log q(z | x) at ``samples`` draws z ~ q per item.
 
         Args:
             x: (n, J, D) flattened views.
             mean, log_scale: (n, J, d) the posterior's parameters per view.
+            generator: the stream of the draws (this objective's own by default);
+            noise: the standard normal draws themselves, (samples, n, J, d), in its place.
         Returns:
             (samples, n); each row's expectation is the ELBO, log p(x) - KL(q || p(z | x)).
         """
-        gen = on_device(self._gen if generator is None else generator, x.device)
-        if generator is None:
-            self._gen = gen
-        eps = torch.randn((samples, *mean.shape), generator=gen, device=mean.device, dtype=mean.dtype)
+        eps = self._normal((samples, *mean.shape), mean.device, mean.dtype, generator) if noise is None else noise
         z = mean + torch.exp(log_scale) * eps
         log_q = -(0.5 * eps.square() + log_scale + 0.5 * math.log(2 * math.pi)).sum((-2, -1))
         return self.log_likelihood(x, z) + self.log_prior(z) - log_q
 
-    def forward(self, z: torch.Tensor, observations: torch.Tensor | None = None) -> torch.Tensor:
-        """Scalar loss -ELBO / J from the encodings z (n, J, d) of the observations (n, J, ...)."""
+    def draw_noise(self, shape: tuple[int, int], device: torch.device | str, dtype: torch.dtype) -> torch.Tensor:
+        """The posterior draw of one step's ELBO for a batch of ``shape`` (n, J) views: (1, n, J, d)."""
+        return self._normal((1, *shape, self.dim), device, dtype)
+
+    def _normal(self, shape: tuple[int, ...], device: torch.device | str, dtype: torch.dtype,
+                generator: torch.Generator | None = None) -> torch.Tensor:
+        """Standard normal draws from ``generator``, else from this objective's own stream."""
+        gen = on_device(self._gen if generator is None else generator, device)
+        if generator is None:
+            self._gen = gen
+        return torch.randn(shape, generator=gen, device=device, dtype=dtype)
+
+    def forward(self, z: torch.Tensor, observations: torch.Tensor | None = None, noise: torch.Tensor | None = None) -> torch.Tensor:
+        """Scalar loss -ELBO / J from the encodings z (n, J, d) of the observations (n, J, ...), at the
+        posterior draw ``noise`` (``draw_noise``; drawn here where not given)."""
         if observations is None:
             raise ValueError("SimVAE reconstructs its views: pass the observations the encodings came from")
         if z.ndim != 3 or observations.shape[:2] != z.shape[:2]:
@@ -128,7 +140,7 @@ class SimVAE(Objective):
         x = observations.flatten(2).to(z.dtype)
         if x.shape[-1] != self.observed_dim:
             raise ValueError(f"observations have {x.shape[-1]} entries per view, the decoder makes {self.observed_dim}")
-        return -self.elbo(x, z, self.posterior_scale(z)).mean() / z.shape[1]
+        return -self.elbo(x, z, self.posterior_scale(z), noise=noise).mean() / z.shape[1]
 
     def extra_repr(self) -> str:
         return f"dim={self.dim}, observed_dim={self.observed_dim}, view_variance={self.view_variance:.3g}"

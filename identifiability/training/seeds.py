@@ -2,8 +2,9 @@
 
 S encoders and objectives of one architecture (different initial weights, different data) become
 one set of stacked parameters with a leading seed axis; a step draws a batch from each seed's own
-stream, evaluates every seed's loss at once under ``vmap`` (with what each seed's batch holds and
-its EMA target's encodings, where the objective asks for them) and takes one fused Adam step on the
+stream, evaluates every seed's loss at once under ``vmap`` (with what each seed's batch holds, its
+EMA target's encodings and the noise its objective draws from its own stream, where the objective asks
+for them or draws any) and takes one fused Adam step on the
 stacked parameters, which is elementwise, so each seed follows the path it would alone up to the
 rounding of the batched products: not bit for bit, even on one math-library path; after 15 steps
 within 1e-5 relative, or 5e-4 where the loss reads nearest neighbours, whose order a rounding can
@@ -23,7 +24,7 @@ from tqdm.auto import tqdm
 
 from identifiability._core import as_generator, derive_seed
 
-from ..objectives.base import as_objective
+from ..objectives.base import Objective, as_objective
 from .checkpoint import streams
 from .devices import resolve_device
 from .budget import Training
@@ -38,9 +39,16 @@ BATCHED_INPUTS = frozenset({"target", "action", "observations", "segment", "late
 
 def batchable(encoder: torch.nn.Module, objective: torch.nn.Module) -> bool:
     """Whether a run's parts can train batched: the objective needs nothing a batched step cannot
-    give (``BATCHED_INPUTS``) and no part draws noise of its own (a stream per seed would have to be
-    drawn outside the batched step)."""
-    return as_objective(objective).requires <= BATCHED_INPUTS and not streams(encoder, objective)
+    give (``BATCHED_INPUTS``), the encoder draws no noise of its own, and the objective draws none or
+    draws all of it in ``draw_noise`` (which the batched step calls for each seed outside ``vmap``)."""
+    objective = as_objective(objective)
+    return (objective.requires <= BATCHED_INPUTS and not streams(encoder)
+            and (not streams(objective) or _draws_noise(type(objective))))
+
+
+def _draws_noise(kind: type[Objective]) -> bool:
+    """Whether objectives of this class draw noise in ``draw_noise``."""
+    return kind.draw_noise is not Objective.draw_noise
 
 
 def train_seeds(
@@ -62,11 +70,14 @@ def train_seeds(
     dtype = cast_to(training.torch_dtype, *encoders, *objectives, device=device)
     if not all(batchable(e, o) for e, o in zip(encoders, objectives)):
         raise ValueError("these parts cannot train batched (the objective needs an input a batched step does not give, "
-                         "or a part draws noise of its own)")
+                         "or a part draws noise of its own outside an objective's draw_noise)")
     requires, emas = {requirements(as_objective(o)) for o in objectives}, {as_objective(o).ema for o in objectives}
-    if len(requires) > 1 or len(emas) > 1:
-        raise ValueError("the seeds' objectives must be one objective: they differ in the inputs they need or their EMA decay")
-    (requires,), (ema,) = requires, emas
+    kinds = {type(as_objective(o)) for o in objectives}
+    if len(requires) > 1 or len(emas) > 1 or len(kinds) > 1:
+        raise ValueError("the seeds' objectives must be one objective: they differ in their class, the inputs they need "
+                         "or their EMA decay")
+    (requires,), (ema,), (kind,) = requires, emas, kinds
+    noisy = _draws_noise(kind)
     encoder_params, encoder_buffers = stack_module_state(encoders)
     objective_params, objective_buffers = stack_module_state(objectives)
     encoder_shell, objective_shell = copy.deepcopy(encoders[0]).to("meta"), copy.deepcopy(objectives[0]).to("meta")
@@ -91,6 +102,9 @@ def train_seeds(
         set_rate(optimizer, training.rate(step))
         batches = [data.sample(training.batch_size, gen, device=device, dtype=dtype) for data, gen in sources]
         inputs = [batch_inputs(requires, batch, dtype) for batch in batches]
+        if noisy:  # each seed's own stream, drawn here as its run alone draws it inside the loss
+            for objective, batch, given in zip(objectives, batches, inputs):
+                given["noise"] = objective.draw_noise(tuple(batch.x.shape[:2]), device, dtype)
         losses = batched((encoder_params, encoder_buffers), (objective_params, objective_buffers), target,
                          torch.stack([batch.x for batch in batches]), {k: torch.stack([i[k] for i in inputs]) for k in inputs[0]})
         optimizer.zero_grad(set_to_none=True)
