@@ -78,6 +78,8 @@ def test_the_loss_at_drawn_noise_is_the_loss_that_draws_it(variant):
     torch.testing.assert_close(model(z, noise=noise), alone, rtol=0, atol=0)
     other = noise.flip(0)
     assert model(z, noise=other) != alone
+    with pytest.raises(ValueError, match="the pairs' shape"):
+        model(z, noise=noise[0])  # one pair's noise would broadcast over all: refused
 
 
 def test_h_infonce_with_a_constant_concentration_is_infonce():

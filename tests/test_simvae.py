@@ -118,6 +118,8 @@ def test_the_loss_at_drawn_noise_is_the_loss_that_draws_it():
     assert noise.shape == (1, 8, 2, 3)
     torch.testing.assert_close(model(z, observations=x, noise=noise), alone, rtol=0, atol=0)
     assert model(z, observations=x, noise=-noise) != alone
+    with pytest.raises(ValueError, match="posterior draws must have shape"):
+        model(z, observations=x, noise=noise[:, :, :1])  # one view's draw would broadcast over both: refused
 
 
 def test_every_parameter_gets_a_gradient_and_the_encoding_too():

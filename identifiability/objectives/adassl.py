@@ -102,6 +102,8 @@ class AdaSSL(Objective):
         """r for pairs (a, b) (m, d) each, and the (m,) regulariser; ``noise`` (m, d) as ``draw_noise``
         draws it, else drawn here."""
         noise = self._draw(len(a), a.device, a.dtype) if noise is None else noise
+        if noise.shape != a.shape:
+            raise ValueError(f"the edits' noise must have the pairs' shape {tuple(a.shape)}, got {tuple(noise.shape)}")
         mu_q, log_sigma_q = self.posterior(torch.cat([a, b], -1)).chunk(2, -1)
         if self.variant == "v":
             mu_p, log_sigma_p = self.prior(a).chunk(2, -1)

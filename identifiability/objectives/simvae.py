@@ -113,6 +113,8 @@ class SimVAE(Objective):
             (samples, n); each row's expectation is the ELBO, log p(x) - KL(q || p(z | x)).
         """
         eps = self._normal((samples, *mean.shape), mean.device, mean.dtype, generator) if noise is None else noise
+        if eps.shape[1:] != mean.shape:
+            raise ValueError(f"the posterior draws must have shape (samples, {', '.join(map(str, mean.shape))}), got {tuple(eps.shape)}")
         z = mean + torch.exp(log_scale) * eps
         log_q = -(0.5 * eps.square() + log_scale + 0.5 * math.log(2 * math.pi)).sum((-2, -1))
         return self.log_likelihood(x, z) + self.log_prior(z) - log_q
