@@ -67,7 +67,7 @@ class KalmanFilterLDM(Objective):
         """R, (d, d) diagonal."""
         return torch.diag(torch.exp(2 * self.log_obs_std) + 1e-6)
 
-    def gains(self, steps: int, like: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+    def covariance_recursion(self, steps: int, like: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
         """The filter's data-free part for ``steps`` steps, in ``like``'s dtype and device: A (d, d), b (d,),
         the Cholesky factors of the predictive covariances S_t (T, d, d) and the Kalman gains K_t (T, d, d)."""
         model = self.latent_model
@@ -89,7 +89,7 @@ class KalmanFilterLDM(Objective):
         covariances S_t (T, d, d), and filtered means (n, T, d); with ``fixed`` no gradient reaches
         the filter's parameters."""
         y = no_half(y)
-        a, b, chols, gains = self.gains(y.shape[1], y)
+        a, b, chols, gains = self.covariance_recursion(y.shape[1], y)
         if fixed:
             a, b, chols, gains = a.detach(), b.detach(), chols.detach(), gains.detach()
         predicted, filtered = _means(y, a, b, gains)
@@ -153,7 +153,7 @@ class KalmanFilterLDM(Objective):
                 raise ValueError("the exact-entropy filter needs the encoder's log-volumes (an invertible encoder)")
             return (self.filter(z)[1] - log_volume.reshape(z.shape[:2]).to(z.dtype)).mean()
         y = no_half(z)
-        a, b, chols, gains = self.gains(z.shape[1], y)
+        a, b, chols, gains = self.covariance_recursion(z.shape[1], y)
         # one covariance recursion for both terms: the entropy term's gradient reaches the encodings only,
         # the likelihood's the filter only
         m = _means(y, a.detach(), b.detach(), gains.detach())[0][:, 1:]
