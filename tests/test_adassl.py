@@ -28,6 +28,8 @@ def test_straight_through_mask_is_binary_forward_and_passes_gradients():
     logits = torch.randn(200, 6, generator=torch.Generator().manual_seed(0), requires_grad=True)
     mask = straight_through_bernoulli(logits, torch.rand(200, 6, generator=torch.Generator().manual_seed(1)))
     assert set(mask.detach().unique().tolist()) <= {0.0, 1.0}
+    with pytest.raises(ValueError, match="the logits' shape"):
+        straight_through_bernoulli(logits, torch.rand(6))  # one row of draws would broadcast over all 200
     (mask * torch.arange(6.0)).sum().backward()
     assert logits.grad is not None and logits.grad.abs().sum() > 0
     # A gate opens when logit + logistic noise > 0: probability sigmoid(logit) exactly, at any
@@ -77,6 +79,7 @@ def test_the_loss_at_drawn_noise_is_the_loss_that_draws_it(variant):
     model.step.zero_()
     torch.testing.assert_close(model(z, noise=noise), alone, rtol=0, atol=0)
     other = noise.flip(0)
+    model.step.zero_()
     assert model(z, noise=other) != alone
     with pytest.raises(ValueError, match="the pairs' shape"):
         model(z, noise=noise[0])  # one pair's noise would broadcast over all: refused

@@ -143,6 +143,16 @@ def test_the_encoder_learns_from_the_predictive_law_and_the_filter_from_the_like
     for got, expected in zip(filter_grads, (p.grad for p in objective.parameters())):
         torch.testing.assert_close(got, expected)
     assert not torch.allclose(code_grad, z.grad)  # the codes' gradient is not the likelihood's
+    # and it is exactly the rest's: the loss less the likelihood, differentiated along a direction by central
+    # differences (float64, step 1e-5: error ~1e-9), where the likelihood's own pull on the codes is O(1)
+    with torch.no_grad():
+        def rest(codes: torch.Tensor) -> float:
+            return float(objective(codes) - objective.filter(codes)[1].mean())
+
+        v = torch.randn(z.shape, generator=torch.Generator().manual_seed(2), dtype=torch.float64)
+        numeric = (rest(z + 1e-5 * v) - rest(z - 1e-5 * v)) / 2e-5
+    assert float((code_grad * v).sum()) == pytest.approx(numeric, abs=1e-6)
+    assert abs(float((z.grad * v).sum())) > 1e-2
 
 
 def test_calibration_recovers_the_noise_of_a_linear_gaussian_state_model():

@@ -217,21 +217,26 @@ def test_kalman_transition_is_always_stable(d, seed):
     assert torch.linalg.eigvalsh(model.noise).min() > 0
 
 
-@given(st.integers(1, 6), st.integers(1, 40), st.floats(0.0, 1e3), st.integers(0, 1000))
-def test_squared_distances_are_the_broadcast_differences_and_their_gradient_is_2_a_minus_b(d, m, offset, seed):
-    # batched (T, n, d) against (T, m, d), points far from the origin included (where |a|^2 + |b|^2 - 2 a.b cancels)
-    a = (torch.randn(3, 30, d, generator=gen(seed), dtype=torch.float64) + offset).requires_grad_()
-    b = torch.randn(3, m, d, generator=gen(seed + 1), dtype=torch.float64) + offset
+@given(st.integers(1, 6), st.integers(1, 40), st.floats(0.0, 1e3), st.integers(0, 1000), st.sampled_from(["float64", "float32"]))
+def test_squared_distances_are_the_broadcast_differences_and_their_gradient_is_2_a_minus_b(d, m, offset, seed, dtype):
+    # batched (T, n, d) against (T, m, d), points far from the origin included, where |a|^2 + |b|^2 - 2 a.b
+    # without the shift would lose (offset / distance)^2 of its digits (5e-3 absolute at offset 100 in float32):
+    # the error allowed is the dtype's on distances near 1, whatever the offset
+    dtype = getattr(torch, dtype)
+    eps = torch.finfo(dtype).eps
+    a = (torch.randn(3, 30, d, generator=gen(seed), dtype=torch.float64) + offset).to(dtype).requires_grad_()
+    b = (torch.randn(3, m, d, generator=gen(seed + 1), dtype=torch.float64) + offset).to(dtype)
     b[:, 0] = a[:, 0].detach()  # an exact coincidence: distance 0, never negative
     sq = squared_distances(a, b, pairwise=True)
-    brute = (a[:, :, None] - b[:, None]).square().sum(-1)
-    assert sq.shape == (3, 30, m) and (sq >= 0).all()
-    torch.testing.assert_close(sq, brute, atol=1e-14 * (1 + offset) ** 2 * d, rtol=1e-12)
+    exact_a, exact_b = a.detach().double(), b.double()
+    brute = (exact_a[:, :, None] - exact_b[:, None]).square().sum(-1)
+    assert sq.shape == (3, 30, m) and sq.dtype == dtype and (sq >= 0).all()
+    torch.testing.assert_close(sq.double(), brute, atol=100 * eps * d, rtol=100 * eps)
     weights = torch.randn(3, 30, m, generator=gen(seed + 2), dtype=torch.float64)
-    (sq * weights).sum().backward()
-    expected = 2 * (weights[..., None] * (a.detach()[:, :, None] - b[:, None])).sum(2)
-    torch.testing.assert_close(a.grad, expected, atol=1e-13 * (1 + offset) * m, rtol=1e-10)
-    torch.testing.assert_close(squared_distances(a, a, pairwise=False), torch.zeros(3, 30, dtype=torch.float64))
+    (sq * weights.to(dtype)).sum().backward()
+    expected = 2 * (weights[..., None] * (exact_a[:, :, None] - exact_b[:, None])).sum(2)
+    torch.testing.assert_close(a.grad.double(), expected, atol=100 * eps * m * d, rtol=100 * eps)
+    torch.testing.assert_close(squared_distances(a, a, pairwise=False), torch.zeros(3, 30, dtype=dtype))
 
 
 def test_kalman_runs_in_float32_on_half_inputs():

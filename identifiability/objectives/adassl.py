@@ -28,6 +28,8 @@ def straight_through_bernoulli(logits: torch.Tensor, uniform: torch.Tensor, temp
     """A mask exactly 0 or 1 in the forward pass whose gradient is that of the relaxed
     sigmoid((logits + logistic noise) / temperature) (the straight-through estimator), the logistic
     noise made from ``uniform`` draws on (0, 1) of the logits' shape."""
+    if uniform.shape != logits.shape:
+        raise ValueError(f"the uniform draws must have the logits' shape {tuple(logits.shape)}, got {tuple(uniform.shape)}")
     u = uniform.clamp(1e-6, 1 - 1e-6)
     soft = torch.sigmoid((logits + torch.log(u) - torch.log1p(-u)) / temperature)
     return (soft > 0.5).to(soft) + (soft - soft.detach())  # grouped so the forward value is exactly 0 or 1

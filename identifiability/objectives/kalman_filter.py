@@ -68,8 +68,9 @@ class KalmanFilterLDM(Objective):
         return torch.diag(torch.exp(2 * self.log_obs_std) + 1e-6)
 
     def covariance_recursion(self, steps: int, like: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
-        """The filter's data-free part for ``steps`` steps, in ``like``'s dtype and device: A (d, d), b (d,),
-        the Cholesky factors of the predictive covariances S_t (T, d, d) and the Kalman gains K_t (T, d, d)."""
+        """The filter's data-free part for ``steps`` steps: its parameters A (d, d) and b (d,), and, in
+        ``like``'s dtype and on its device, the Cholesky factors of the predictive covariances S_t (T, d, d)
+        and the Kalman gains K_t (T, d, d)."""
         model = self.latent_model
         a, q, r = model.transition, model.noise, self.observation_noise
         cov = torch.eye(a.shape[0], dtype=like.dtype, device=like.device)
@@ -84,14 +85,11 @@ class KalmanFilterLDM(Objective):
             gains.append(gain)
         return a, model.bias, torch.stack(chols), torch.stack(gains)
 
-    def predictions(self, y: torch.Tensor, fixed: bool = False) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    def predictions(self, y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """The filter on y (n, T, d): predictive means (n, T, d), Cholesky factors of the predictive
-        covariances S_t (T, d, d), and filtered means (n, T, d); with ``fixed`` no gradient reaches
-        the filter's parameters."""
+        covariances S_t (T, d, d), and filtered means (n, T, d)."""
         y = no_half(y)
         a, b, chols, gains = self.covariance_recursion(y.shape[1], y)
-        if fixed:
-            a, b, chols, gains = a.detach(), b.detach(), chols.detach(), gains.detach()
         predicted, filtered = _means(y, a, b, gains)
         return predicted, chols, filtered
 

@@ -39,10 +39,11 @@ BATCHED_INPUTS = frozenset({"target", "action", "observations", "segment", "late
 
 def batchable(encoder: torch.nn.Module, objective: torch.nn.Module) -> bool:
     """Whether a run's parts can train batched: the objective needs nothing a batched step cannot
-    give (``BATCHED_INPUTS``), the encoder draws no noise of its own, and the objective draws none or
-    draws all of it in ``draw_noise`` (which the batched step calls for each seed outside ``vmap``)."""
+    give (``BATCHED_INPUTS``), the encoder and the objective's parts draw no noise of their own, and the
+    objective draws none or draws all of it in ``draw_noise`` (which the batched step calls for each seed
+    outside ``vmap``)."""
     objective = as_objective(objective)
-    return (objective.requires <= BATCHED_INPUTS and not streams(encoder)
+    return (objective.requires <= BATCHED_INPUTS and not streams(encoder, *objective.children())
             and (not streams(objective) or _draws_noise(type(objective))))
 
 
@@ -104,7 +105,7 @@ def train_seeds(
         inputs = [batch_inputs(requires, batch, dtype) for batch in batches]
         if noisy:  # each seed's own stream, drawn here as its run alone draws it inside the loss
             for objective, batch, given in zip(objectives, batches, inputs):
-                given["noise"] = objective.draw_noise(tuple(batch.x.shape[:2]), device, dtype)
+                given["noise"] = objective.draw_noise(tuple(batch.x.shape[:2]), batch.x.device, dtype)
         losses = batched((encoder_params, encoder_buffers), (objective_params, objective_buffers), target,
                          torch.stack([batch.x for batch in batches]), {k: torch.stack([i[k] for i in inputs]) for k in inputs[0]})
         optimizer.zero_grad(set_to_none=True)
