@@ -114,6 +114,10 @@ class AdaSSL(Objective):
         mask = straight_through_bernoulli(log_sigma_q, noise)  # the second half gives the gate logits
         return mask * mu_q, torch.sigmoid(log_sigma_q).sum(-1)
 
+    def extra_repr(self) -> str:
+        return (f"dim={self.dim}, variant={self.variant!r}, editor={self.editor!r}, beta={self.beta:g}, warmup={self.warmup}, "
+                f"l0={self.l0:g}, rank={self.u.shape[1]}")
+
     def gates(self, a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
         """(m, d) bool: the code dimensions the sparse variant's gate opens for pairs (a, b) (m, d)
         each, the mask's most probable value (its logit above 0)."""

@@ -73,10 +73,12 @@ def train_seeds(
         raise ValueError("these parts cannot train batched (the objective needs an input a batched step does not give, "
                          "or a part draws noise of its own outside an objective's draw_noise)")
     requires, emas = {requirements(as_objective(o)) for o in objectives}, {as_objective(o).ema for o in objectives}
-    kinds = {type(as_objective(o)) for o in objectives}
-    if len(requires) > 1 or len(emas) > 1 or len(kinds) > 1:
-        raise ValueError("the seeds' objectives must be one objective: they differ in their class, the inputs they need "
-                         "or their EMA decay")
+    # one objective: one class with one configuration (its modules' repr: settings and shapes, never a weight;
+    # stacking would pass seeds of AdaSSL's two variants alike and run seed 0's for all)
+    kinds, configurations = {type(as_objective(o)) for o in objectives}, {repr(as_objective(o)) for o in objectives}
+    if len(requires) > 1 or len(emas) > 1 or len(kinds) > 1 or len(configurations) > 1:
+        raise ValueError("the seeds' objectives must be one objective: they differ in their class, their settings, the "
+                         "inputs they need or their EMA decay")
     (requires,), (ema,), (kind,) = requires, emas, kinds
     noisy = _draws_noise(kind)
     encoder_params, encoder_buffers = stack_module_state(encoders)
