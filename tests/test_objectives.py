@@ -221,7 +221,9 @@ def test_kalman_transition_is_always_stable(d, seed):
 def test_squared_distances_are_the_broadcast_differences_and_their_gradient_is_2_a_minus_b(d, m, offset, seed, dtype):
     # batched (T, n, d) against (T, m, d), points far from the origin included, where |a|^2 + |b|^2 - 2 a.b
     # without the shift would lose (offset / distance)^2 of its digits (5e-3 absolute at offset 100 in float32):
-    # the error allowed is the dtype's on distances near 1, whatever the offset
+    # the error allowed is the dtype's on distances near 1, whatever the offset: 100 eps, where 300 draws
+    # (offsets to 1e3, both dtypes) erred by at most 9 eps (distances) and 1.8 eps (gradients), and the
+    # expansion without the shift errs by about offset^2 eps (1e4 eps at offset 100)
     dtype = getattr(torch, dtype)
     eps = torch.finfo(dtype).eps
     a = (torch.randn(3, 30, d, generator=gen(seed), dtype=torch.float64) + offset).to(dtype).requires_grad_()
