@@ -1,10 +1,11 @@
 """What batching seeds and running sweeps cost, measured in one process against its own reference.
 
-    python benchmarks/seeds_and_sweeps.py [--steps 200] [--counts 1 4 16] [--runs 32] [--workers 2] [--device cpu]
+    python benchmarks/seeds_and_sweeps.py [--steps 200] [--counts 1 4 16] [--runs 32] [--workers 2] [--device cpu] [--problems TEXT]
 
 1. Batched seeds: S = ``--counts`` seeds of the default problem (sphere, InfoNCE, MLP 128 x 3, batch
-   512), and of a small one (under InfoNCE; under BYOL, whose EMA targets batch too; under AdaSSL-V and
-   SimVAE, whose noise each seed draws from its own stream), trained as
+   512), of a small one (under InfoNCE; under BYOL, whose EMA targets batch too; under AdaSSL-V and
+   SimVAE, whose noise each seed draws from its own stream), and of the flow claims' problem under the
+   Kalman LDM's likelihood (the log-volume; at D > d the inflation's noise) (``--problems`` picks by name), trained as
    one batched model against the same S runs one after another, both with this process's torch
    threads; the speed-up is sequential time over batched time (training only). For the batched step
    also: its FLOP rate (the matrix products' floating-point operations of one step, counted by
@@ -100,9 +101,14 @@ def seeds(count: int, steps: int, device: str, **size: object) -> SeedTimes:
 # one under BYOL, whose EMA targets (one per seed) are stacked too, and under AdaSSL-V and SimVAE on the
 # action process, whose noise each seed's objective draws from its own stream outside the batched step.
 SMALL = {"encoder.hidden": [32, 32], "batch_size": 64}
+# the flow claims' problem (gauss_ar1, d = 3) under the Kalman LDM's likelihood, whose log-volume each seed's
+# flow gives with its step (and at D > d draws its inflation noise from its own stream outside the batched step)
+FLOW = {"process": "gauss_ar1", "objective": "kalman-flow", "encoder": "flow", "latent_dim": 3}
 SIZES = {"default": {}, "small (MLP 32 x 2, batch 64)": SMALL, "small, BYOL (EMA target)": SMALL | {"objective": "byol"},
          "small, AdaSSL-V on action (own noise)": SMALL | {"objective": "adassl-v", "process": "action"},
-         "small, SimVAE on action (own noise)": SMALL | {"objective": "simvae", "process": "action"}}
+         "small, SimVAE on action (own noise)": SMALL | {"objective": "simvae", "process": "action"},
+         "flow, Kalman LDM (D = d = 3, log-volume)": FLOW,
+         "flow, Kalman LDM (D = 32, d = 3: log-volume, inflation noise)": FLOW | {"observed_dim": 32}}
 
 
 def sweeps(runs: int, workers: int) -> dict[str, float]:
@@ -132,6 +138,7 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--only", choices=("seeds", "sweeps"), default=None)
+    parser.add_argument("--problems", default="", help="only the batched-seeds problems whose name contains this text")
     args = parser.parse_args()
     if args.only in (None, "seeds"):
         seeds(1, 2, args.device)  # warm up: the first step of a process pays for its kernels' setup
@@ -141,6 +148,8 @@ def main() -> None:
         print("| problem | seeds | sequential s | batched s | speed-up | batched GFLOP/s | of peak | sampler share |")
         print("|---|---|---|---|---|---|---|---|")
         for name, size in SIZES.items():
+            if args.problems not in name:
+                continue
             for count in args.counts:
                 t = seeds(count, args.steps, args.device, **size)
                 rate = t.step_flops * args.steps / t.batched

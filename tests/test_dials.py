@@ -208,11 +208,17 @@ def test_parts_with_their_own_noise_take_it_from_the_training_seed(name):
     assert loss(0) != loss(1)
 
 
-def test_the_flow_encoders_probes_follow_the_training_seed():
-    def probe(seed):
-        parts = build(ExperimentSpec.from_settings(process="box", encoder="flow", objective="plane-kde-ldm", seed=seed, device="cpu"))
-        return int(torch.randint(0, 2**30, (1,), generator=parts.encoder._probe))
-    assert probe(0) != probe(1)
+def test_the_flow_encoders_noise_and_probes_follow_the_training_seed():
+    def flow(seed, **settings):
+        return build(ExperimentSpec.from_settings(process="gauss_ar1", encoder="flow", objective="kalman-flow", latent_dim=2,
+                                                  observed_dim=6, seed=seed, device="cpu", **settings)).encoder
+
+    def probe(seed):  # the manifold likelihood's estimator
+        return int(torch.randint(0, 2**30, (1,), generator=flow(seed, **{"encoder.likelihood": "manifold", "encoder.whiten": False})._probe))
+
+    def inflation(seed):
+        return flow(seed).draw_noise((4, 6), "cpu", torch.float64)
+    assert probe(0) != probe(1) and not torch.equal(inflation(0), inflation(1)) and torch.equal(inflation(0), inflation(0))
 
 
 # --- 6. numerics -------------------------------------------------------------------------------------

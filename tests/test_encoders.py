@@ -12,6 +12,7 @@ from identifiability.encoders import (
     BijectiveFlow,
     ConvEncoder,
     Encoder,
+    Flattened,
     InjectiveFlow,
     LinearEncoder,
     MLPEncoder,
@@ -224,6 +225,41 @@ def test_injective_flow_on_a_normflows_bijection_uses_the_fallback_jacobian():
     z, lv = f.encode_with_log_volume(x)
     jac = brute_force_jacobian(f.decode, z.detach())
     torch.testing.assert_close(lv, -0.5 * torch.linalg.slogdet(jac.mT @ jac)[1], atol=1e-6, rtol=0)
+
+
+@settings(max_examples=10, deadline=None)
+@given(dims=st.integers(2, 7).flatmap(lambda big: st.tuples(st.just(big), st.integers(1, big - 1))), seed=st.integers(0, 2**31))
+def test_an_inflated_flow_draws_the_noise_its_log_volume_would_and_takes_it_given(dims, seed):
+    # the batched trainer draws each seed's noise outside vmap (draw_noise) and hands it in: the same codes,
+    # log-volume and stream position as the flow drawing it itself
+    big, small = dims
+    torch.manual_seed(seed)
+    flow = perturbed(InjectiveFlow(big, small, hidden=(8,), seed=seed).double(), seed)
+    twin = InjectiveFlow(big, small, hidden=(8,), seed=seed).double()
+    twin.load_state_dict(flow.state_dict())
+    x = torch.randn(5, 3, big, dtype=torch.float64)
+    flow.draws = twin.draws = 7
+    drawn = twin.draw_noise(x.shape, x.device, x.dtype)
+    for got, want in zip(twin.encode_with_log_volume(x, drawn), flow.encode_with_log_volume(x)):
+        torch.testing.assert_close(got, want, rtol=0, atol=0)
+    assert flow.draws == twin.draws == 8 and drawn.shape == x.shape
+    # another draw is another log-volume: the noise is read, not drawn again
+    assert not torch.equal(flow.encode_with_log_volume(x, drawn)[1], flow.encode_with_log_volume(x)[1])
+    frames = Flattened(flow, (1, big))  # frames flatten their noise as their observations
+    noise = frames.draw_noise((5, 3, 1, big), "cpu", torch.float64)
+    torch.testing.assert_close(frames.encode_with_log_volume(x[..., None, :], noise)[1],
+                               flow.encode_with_log_volume(x, noise[..., 0, :])[1], rtol=0, atol=0)
+
+
+def test_noise_is_refused_where_a_flow_draws_none_or_shaped_unlike_the_observations():
+    x = torch.randn(4, 3)
+    with pytest.raises(ValueError, match="shaped as the observations"):
+        InjectiveFlow(3, 2, hidden=(8,)).encode_with_log_volume(x, torch.randn(4, 2))
+    for flow in (InjectiveFlow(3, 3, hidden=(8,)), InjectiveFlow(3, 2, hidden=(8,), likelihood="manifold"), BijectiveFlow(3, hidden=(8,))):
+        assert flow.draw_noise(x.shape, "cpu", x.dtype) is None
+        with pytest.raises(ValueError, match="draws no noise"):
+            flow.encode_with_log_volume(x, torch.randn(4, 3))
+    assert MLPEncoder(3, 2, hidden=(8,), whiten=False).draw_noise(x.shape, "cpu", x.dtype) is None
 
 
 def test_standardize_initialises_only_when_asked():

@@ -41,8 +41,15 @@ class Encoder(nn.Module):
         """(..., d) codes -> (..., D) observations on the data manifold; f(decode(z)) = z."""
         raise NotInvertibleError(f"{type(self).__name__} is not invertible: it has no decoder")
 
-    def encode_with_log_volume(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """(..., D) -> codes (..., d) and the log-volume term (...,)."""
+    def draw_noise(self, shape: torch.Size | tuple[int, ...], device: torch.device | str, dtype: torch.dtype) -> torch.Tensor | None:
+        """The noise ``encode_with_log_volume`` would draw for observations of ``shape`` (..., D), from this
+        encoder's own stream as that call draws it (and advancing it alike), or None where it draws none.
+        The batched trainer draws each seed's here, outside ``vmap``, and passes it as ``noise``."""
+        return None
+
+    def encode_with_log_volume(self, x: torch.Tensor, noise: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+        """(..., D) -> codes (..., d) and the log-volume term (...,); ``noise`` as ``draw_noise`` draws it
+        (drawn here where it is None and the encoder draws any)."""
         raise NotInvertibleError(
             f"{type(self).__name__} is not invertible: it has no log-volume term; use a flow encoder, or an "
             "entropy estimator that works from samples"
@@ -90,9 +97,16 @@ class Flattened(Encoder):
         """(..., d) -> (..., *shape), where the encoder of vectors has a decoder."""
         return self.encoder.decode(z).unflatten(-1, self.shape)
 
-    def encode_with_log_volume(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    def draw_noise(self, shape: torch.Size | tuple[int, ...], device: torch.device | str, dtype: torch.dtype) -> torch.Tensor | None:
+        """The encoder of vectors' noise for the flattened frames of ``shape`` (..., *shape), shaped as them."""
+        lead = tuple(shape[: len(shape) - len(self.shape)])
+        noise = self.encoder.draw_noise((*lead, self.in_dim), device, dtype)
+        return None if noise is None else noise.unflatten(-1, self.shape)
+
+    def encode_with_log_volume(self, x: torch.Tensor, noise: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
         """(..., *shape) -> codes (..., d) and the encoder's log-volume term (...,) of the flattened frames."""
-        return self.encoder.encode_with_log_volume(x.flatten(start_dim=-len(self.shape)))
+        flat = None if noise is None else noise.flatten(start_dim=-len(self.shape))
+        return self.encoder.encode_with_log_volume(x.flatten(start_dim=-len(self.shape)), flat)
 
     def extra_repr(self) -> str:
         return f"shape={self.shape}"

@@ -135,11 +135,19 @@ class LULinear(zuko.transforms.LULinearTransform):
 
 class _IndexedCoupling(zuko.transforms.CouplingTransform):
     """zuko's coupling transform handed its split indices, instead of finding them in the mask with
-    ``nonzero`` on every call (a host round trip per layer and step)."""
+    ``nonzero`` on every call (a host round trip per layer and step), and merging the halves by one
+    gather: zuko's two indexed writes into an empty tensor cannot run under ``vmap`` where the indices
+    are a seed's own (stacked buffers, ``training.train_seeds``)."""
 
-    def __init__(self, meta: Any, idx_a: torch.Tensor, idx_b: torch.Tensor) -> None:
+    def __init__(self, meta: Any, idx_a: torch.Tensor, idx_b: torch.Tensor, merge: torch.Tensor) -> None:
         zuko.transforms.Transform.__init__(self)
-        self.meta, self.idx_a, self.idx_b = meta, idx_a, idx_b
+        self.meta, self.idx_a, self.idx_b, self.order = meta, idx_a, idx_b, merge
+
+    def split(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        return x.index_select(-1, self.idx_a), x.index_select(-1, self.idx_b)
+
+    def merge(self, x_a: torch.Tensor, x_b: torch.Tensor, shape: torch.Size) -> torch.Tensor:
+        return torch.cat([x_a, x_b], -1).index_select(-1, self.order)
 
 
 class Coupling(zuko.flows.GeneralCouplingTransform):
@@ -153,7 +161,7 @@ class Coupling(zuko.flows.GeneralCouplingTransform):
         self.register_buffer("merge", torch.cat([self.idx_a, self.idx_b]).argsort(), persistent=False)
 
     def forward(self, c: torch.Tensor | None = None) -> zuko.transforms.Transform:
-        return _IndexedCoupling(partial(self.meta, c), self.idx_a, self.idx_b)
+        return _IndexedCoupling(partial(self.meta, c), self.idx_a, self.idx_b, self.merge)
 
 
 @inverse_tangents(zuko.flows.UnconditionalTransform)

@@ -50,7 +50,9 @@ class BijectiveFlow(Encoder):
         """The bijection's data-dependent start (the first layer standardises x)."""
         self.bijection.initialize(x.reshape(-1, self.in_dim))
 
-    def encode_with_log_volume(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    def encode_with_log_volume(self, x: torch.Tensor, noise: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+        if noise is not None:
+            raise ValueError("a bijective flow draws no noise: pass none")
         return self.bijection(x)
 
 
@@ -122,7 +124,13 @@ class InjectiveFlow(Encoder):
         self.whitening = Whitening(in_dim, shrinkage) if whiten else None
         self.register_buffer("scale", torch.ones(()))
         self.register_buffer("whitening_log_det", torch.zeros(()))  # log|det W|, set with the whitening's fit
-        self._probe = torch.Generator().manual_seed(seed)
+        if self.likelihood == "manifold":  # the estimator's probes: a stream only where it can be drawn from
+            self._probe = torch.Generator().manual_seed(seed)
+
+    @property
+    def inflated(self) -> bool:
+        """Whether the log-volume is taken at noise-inflated data (D > d and the inflated likelihood)."""
+        return self.out_dim < self.in_dim and self.likelihood == "inflated"
 
     def _forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """F(x) (..., D) and log|det J_F(x)| (...,), the whitening included where there is one."""
@@ -149,11 +157,27 @@ class InjectiveFlow(Encoder):
         x = self.bijection.inverse(torch.cat([z, pad], -1))
         return x if self.whitening is None else self.whitening.inverse(x)
 
-    def encode_with_log_volume(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    def draw_noise(self, shape: torch.Size | tuple[int, ...], device: torch.device | str, dtype: torch.dtype) -> torch.Tensor | None:
+        """The inflation's standard normal noise shaped as observations of ``shape``, from this call's
+        own stream (the seed and a count of calls, kept in the state dict, so a resumed run draws what an
+        uninterrupted one would); None at D = d and for the manifold likelihood, which draw none."""
+        if not self.inflated:
+            return None
+        generator = torch.Generator(device).manual_seed(derive_seed(self.seed, "inflation", self.draws))
+        self.draws += 1
+        return torch.randn(tuple(shape), generator=generator, device=device, dtype=dtype)
+
+    def encode_with_log_volume(self, x: torch.Tensor, noise: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+        if noise is None:
+            noise = self.draw_noise(x.shape, x.device, x.dtype)
+        elif not self.inflated:
+            raise ValueError("this flow draws no noise (D = d, or the manifold likelihood): pass none")
+        elif noise.shape != x.shape:
+            raise ValueError(f"the inflation's noise must be shaped as the observations {tuple(x.shape)}, got {tuple(noise.shape)}")
         if self.out_dim == self.in_dim:
             return self._forward(x)
         if self.likelihood == "inflated":
-            y, log_det = self._forward(x + self.inflation * self.scale * self._noise(x))
+            y, log_det = self._forward(x + self.inflation * self.scale * noise)
             pad = y[..., self.out_dim:]
             log_pad = -0.5 * pad.square().sum(-1) - 0.5 * pad.shape[-1] * math.log(2 * math.pi)
             return y[..., : self.out_dim], log_det + log_pad
@@ -163,13 +187,6 @@ class InjectiveFlow(Encoder):
             return z, self._exact_log_volume(flat).reshape(lead)
         self._probe = on_device(self._probe, z.device)
         return z, estimated_log_volume(self.decode, flat, generator=self._probe).reshape(lead)
-
-    def _noise(self, x: torch.Tensor) -> torch.Tensor:
-        """Standard normal noise shaped as x, from this call's own stream (the seed and a count of
-        calls, kept in the state dict, so a resumed run draws what an uninterrupted one would)."""
-        generator = torch.Generator(x.device).manual_seed(derive_seed(self.seed, "inflation", self.draws))
-        self.draws += 1
-        return torch.randn(x.shape, generator=generator, device=x.device, dtype=x.dtype)
 
     def get_extra_state(self) -> dict[str, int]:
         return {"draws": self.draws}

@@ -3,8 +3,8 @@
 S encoders and objectives of one architecture (different initial weights, different data) become
 one set of stacked parameters with a leading seed axis; a step draws a batch from each seed's own
 stream, evaluates every seed's loss at once under ``vmap`` (with what each seed's batch holds, its
-EMA target's encodings and the noise its objective draws from its own stream, where the objective asks
-for them or draws any) and takes one fused Adam step on the
+EMA target's encodings, its encoder's log-volume, and the noise its objective and its encoder draw from
+their own streams, where the objective asks for them or they draw any) and takes one fused Adam step on the
 stacked parameters, which is elementwise, so each seed follows the path it would alone up to the
 rounding of the batched products: not bit for bit, even on one math-library path; after 15 steps
 within 1e-5 relative, or 5e-4 where the loss reads nearest neighbours, whose order a rounding can
@@ -31,20 +31,47 @@ from .budget import Training
 from .loop import LossRecord, TrainingLog, batch_inputs, cast_to, optimizer_for, requirements, set_rate
 
 
-# What a batched step gives an objective besides the encodings: what each seed's batch holds, and its
-# EMA target's encodings. Not the log-volume: a flow's ``encode_with_log_volume`` is not stacked here
-# (and most flows draw probes of their own).
-BATCHED_INPUTS = frozenset({"target", "action", "observations", "segment", "latents"})
+# What a batched step gives an objective besides the encodings: what each seed's batch holds, its EMA
+# target's encodings, and its encoder's log-volume (``encode_with_log_volume``, with the noise the encoder
+# draws in ``draw_noise``).
+BATCHED_INPUTS = frozenset({"target", "action", "observations", "segment", "latents", "log_volume"})
 
 
 def batchable(encoder: torch.nn.Module, objective: torch.nn.Module) -> bool:
     """Whether a run's parts can train batched: the objective needs nothing a batched step cannot
-    give (``BATCHED_INPUTS``), the encoder and the objective's parts draw no noise of their own, and the
-    objective draws none or draws all of it in ``draw_noise`` (which the batched step calls for each seed
-    outside ``vmap``)."""
+    give (``BATCHED_INPUTS``), the encoder and the objective's parts hold no streams of their own, and the
+    objective draws no noise or draws all of it in ``draw_noise`` (which the batched step calls for each
+    seed outside ``vmap``, as it calls the encoder's)."""
     objective = as_objective(objective)
     return (objective.requires <= BATCHED_INPUTS and not streams(encoder, *objective.children())
             and (not streams(objective) or _draws_noise(type(objective))))
+
+
+def _encoder_noise(encoders: Sequence[torch.nn.Module], batches: Sequence[Any], dtype: torch.dtype) -> torch.Tensor | None:
+    """(S, *x) the noise each seed's encoder draws from its own stream for its batch (``draw_noise``, as
+    its ``encode_with_log_volume`` alone would), or None where they draw none (one architecture: all alike)."""
+    drawn = [encoder.draw_noise(batch.x.shape, batch.x.device, dtype) for encoder, batch in zip(encoders, batches)]
+    return None if drawn[0] is None else torch.stack(drawn)
+
+
+class _WithLogVolume(torch.nn.Module):
+    """An encoder whose call is its ``encode_with_log_volume`` (for ``functional_call``)."""
+
+    def __init__(self, encoder: torch.nn.Module) -> None:
+        super().__init__()
+        self.encoder = encoder
+
+    def forward(self, x: torch.Tensor, noise: torch.Tensor | None) -> tuple[torch.Tensor, torch.Tensor]:
+        return self.encoder.encode_with_log_volume(x, noise)
+
+
+def _write_back(module: torch.nn.Module, stacked: dict[str, torch.Tensor], index: int) -> None:
+    """Load seed ``index``'s slice of the stacked parameters and buffers into ``module``, keeping what its
+    state dict holds besides (extra state: a flow's count of noise draws); buffers it does not save
+    (derived ones, such as a coupling's merge order) are left as they are."""
+    state = module.state_dict()
+    state.update({k: v[index] for k, v in stacked.items() if k in state})
+    module.load_state_dict(state)
 
 
 def _draws_noise(kind: type[Objective]) -> bool:
@@ -84,19 +111,28 @@ def train_seeds(
     encoder_params, encoder_buffers = stack_module_state(encoders)
     objective_params, objective_buffers = stack_module_state(objectives)
     encoder_shell, objective_shell = copy.deepcopy(encoders[0]).to("meta"), copy.deepcopy(objectives[0]).to("meta")
+    log_volume = "log_volume" in requires
+    volume_shell = _WithLogVolume(encoder_shell)
     # each seed's EMA copy of its encoder, moved towards it after every step as ``train`` moves its own
     target: tuple[dict[str, torch.Tensor], dict[str, torch.Tensor]] | None = None
     if "target" in requires:
         target = ({k: v.detach().clone() for k, v in encoder_params.items()}, {k: v.clone() for k, v in encoder_buffers.items()})
 
     def loss(encoder_state: tuple, objective_state: tuple, target_state: tuple | None, x: torch.Tensor,
-             inputs: dict[str, torch.Tensor]) -> torch.Tensor:
-        z = functional_call(encoder_shell, encoder_state, (x,))
+             inputs: dict[str, torch.Tensor], noise: torch.Tensor | None) -> torch.Tensor:
+        if log_volume:
+            state = tuple({f"encoder.{k}": v for k, v in part.items()} for part in encoder_state)
+            z, volume = functional_call(volume_shell, state, (x, noise))
+            inputs = inputs | {"log_volume": volume}
+        else:
+            z = functional_call(encoder_shell, encoder_state, (x,))
         if target_state is not None:
             inputs = inputs | {"target": functional_call(encoder_shell, target_state, (x,))}
         return functional_call(objective_shell, objective_state, (z,), inputs)
 
-    batched = torch.vmap(loss, in_dims=(0, 0, None if target is None else 0, 0, 0))
+    def batched(noise: torch.Tensor | None) -> Any:
+        return torch.vmap(loss, in_dims=(0, 0, None if target is None else 0, 0, 0, None if noise is None else 0))
+
     optimizer = optimizer_for([*encoder_params.values(), *objective_params.values()], training.lr)
     sources = [(m[2], as_generator(derive_seed(m[3], "train"), device)) for m in members]
     record = LossRecord(training.steps, device, runs=len(members), dtype=dtype)
@@ -108,8 +144,10 @@ def train_seeds(
         if noisy:  # each seed's own stream, drawn here as its run alone draws it inside the loss
             for objective, batch, given in zip(objectives, batches, inputs):
                 given["noise"] = objective.draw_noise(tuple(batch.x.shape[:2]), batch.x.device, dtype)
-        losses = batched((encoder_params, encoder_buffers), (objective_params, objective_buffers), target,
-                         torch.stack([batch.x for batch in batches]), {k: torch.stack([i[k] for i in inputs]) for k in inputs[0]})
+        noise = _encoder_noise(encoders, batches, dtype) if log_volume else None
+        losses = batched(noise)((encoder_params, encoder_buffers), (objective_params, objective_buffers), target,
+                                torch.stack([batch.x for batch in batches]), {k: torch.stack([i[k] for i in inputs]) for k in inputs[0]},
+                                noise)
         optimizer.zero_grad(set_to_none=True)
         losses.sum().backward()  # each seed's parameters get the gradient of its own loss only
         optimizer.step()
@@ -121,8 +159,8 @@ def train_seeds(
     seconds = time.perf_counter() - start
     with torch.no_grad():
         for i, (encoder, objective) in enumerate(zip(encoders, objectives)):
-            encoder.load_state_dict({k: v[i] for k, v in {**encoder_params, **encoder_buffers}.items()})
-            objective.load_state_dict({k: v[i] for k, v in {**objective_params, **objective_buffers}.items()})
+            _write_back(encoder, encoder_params | encoder_buffers, i)
+            _write_back(objective, objective_params | objective_buffers, i)
             encoder.eval()
             objective.eval()
     return record.logs(seconds, device)
