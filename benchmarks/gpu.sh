@@ -10,7 +10,8 @@
 # 2. the README's main job (`identifiability run`) on CUDA;
 # 3. time to affine R^2 0.99 on the sphere problem at d = 10 and d = 40 (benchmarks/time_to_identify.py, seed 0),
 #    kappa set so that a pair tells as much per dimension as at d = 10 (10 at d = 10, 43.9 at d = 40);
-# 4. batched seeds at S = 1, 16 and 64 (benchmarks/seeds_and_sweeps.py): speed-up, FLOP rate, share of peak,
+# 4. batched seeds at S = 1, 16 and 64 (benchmarks/seeds_and_sweeps.py, its default and small problems; not its
+#    flow problems, whose 81 sequential runs alone would take minutes): speed-up, FLOP rate, share of peak,
 #    the sampler's share of a step.
 # Each step's output goes to $OUT/<step>.txt; the last lines printed are one table of every step.
 set -uo pipefail
@@ -48,7 +49,7 @@ run main-job "affine R\^2|training " identifiability run --device "$device" --st
 run time-to-0.99 "^whitened" python benchmarks/time_to_identify.py --dims 10 40 --seeds 0 --recipes whitened \
     --information-of 10 --device "$device" --out "$out/time_to_identify" $tti
 # shellcheck disable=SC2086
-run batched-seeds "^\| default" python benchmarks/seeds_and_sweeps.py --only seeds --device "$device" $seeds
+run batched-seeds "^\| default" python benchmarks/seeds_and_sweeps.py --only seeds --problems default small --device "$device" $seeds
 
 echo
 echo "| step | wall s | exit | summary (full output in $out/) |"

@@ -1,6 +1,6 @@
 """What batching seeds and running sweeps cost, measured in one process against its own reference.
 
-    python benchmarks/seeds_and_sweeps.py [--steps 200] [--counts 1 4 16] [--runs 32] [--workers 2] [--device cpu] [--problems TEXT]
+    python benchmarks/seeds_and_sweeps.py [--steps 200] [--counts 1 4 16] [--runs 32] [--workers 2] [--device cpu] [--problems TEXT ...]
 
 1. Batched seeds: S = ``--counts`` seeds of the default problem (sphere, InfoNCE, MLP 128 x 3, batch
    512), of a small one (under InfoNCE; under BYOL, whose EMA targets batch too; under AdaSSL-V and
@@ -138,7 +138,8 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--only", choices=("seeds", "sweeps"), default=None)
-    parser.add_argument("--problems", default="", help="only the batched-seeds problems whose name contains this text")
+    parser.add_argument("--problems", nargs="+", default=[""], metavar="TEXT",
+                        help="only the batched-seeds problems whose name contains one of these texts")
     args = parser.parse_args()
     if args.only in (None, "seeds"):
         seeds(1, 2, args.device)  # warm up: the first step of a process pays for its kernels' setup
@@ -148,7 +149,7 @@ def main() -> None:
         print("| problem | seeds | sequential s | batched s | speed-up | batched GFLOP/s | of peak | sampler share |")
         print("|---|---|---|---|---|---|---|---|")
         for name, size in SIZES.items():
-            if args.problems not in name:
+            if not any(text in name for text in args.problems):
                 continue
             for count in args.counts:
                 t = seeds(count, args.steps, args.device, **size)
