@@ -20,7 +20,7 @@ from identifiability.objectives import LDM, FlowExact, Plane
 from identifiability.objectives.latent_models import log_vmf_normalizer
 from identifiability.objectives.base import INPUTS, Objective
 from identifiability.registry import ENCODERS, PROCESSES, OBJECTIVES
-from identifiability.training import train
+from identifiability.training import train, train_seeds
 
 # --- 1. no inert dial -----------------------------------------------------------------------
 
@@ -313,6 +313,24 @@ def test_no_training_step_waits_for_the_host(process, objective, encoder):
     for steps in (2, 5):
         with Syncs() as syncs:
             train(parts.encoder, parts.objective, parts.data, Training(steps=steps, batch_size=16))
+        assert syncs.shapes == [], syncs.shapes
+        counts.append(syncs.reads)
+    assert counts[0] == counts[1], f"{counts[1] - counts[0]} host reads in 3 more steps"
+
+
+@pytest.mark.parametrize("process,objective,encoder,extra", [
+    ("sphere", "infonce", "mlp", {}), ("sphere", "byol", "mlp", {}), ("action", "adassl-v", "mlp", {}),
+    ("gauss_ar1", "kalman-flow", "flow", {"observed_dim": 8}), ("gauss_ar1", "kalman-filter-flow", "flow", {"seq_len": 3})])
+def test_no_batched_step_waits_for_the_host(process, objective, encoder, extra):
+    # seeds trained as one model (sweeps' hot path), with their EMA targets, own noise, log-volumes and inflation noise
+    specs = [ExperimentSpec.from_settings(process=process, objective=objective, encoder=encoder, latent_dim=3, seed=seed,
+                                          device="cpu", **extra) for seed in (0, 1)]
+    members = [(p.encoder, p.objective, p.data, spec.seed) for p, spec in ((build(spec), spec) for spec in specs)]
+    train_seeds(members, Training(steps=1, batch_size=16))
+    counts = []
+    for steps in (2, 5):
+        with Syncs() as syncs:
+            train_seeds(members, Training(steps=steps, batch_size=16))
         assert syncs.shapes == [], syncs.shapes
         counts.append(syncs.reads)
     assert counts[0] == counts[1], f"{counts[1] - counts[0]} host reads in 3 more steps"
