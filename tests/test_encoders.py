@@ -245,16 +245,19 @@ def test_an_inflated_flow_draws_the_noise_its_log_volume_would_and_takes_it_give
     assert flow.draws == twin.draws == 8 and drawn.shape == x.shape
     # another draw is another log-volume: the noise is read, not drawn again
     assert not torch.equal(flow.encode_with_log_volume(x, drawn)[1], flow.encode_with_log_volume(x)[1])
-    frames = Flattened(flow, (1, big))  # frames flatten their noise as their observations
-    noise = frames.draw_noise((5, 3, 1, big), "cpu", torch.float64)
-    torch.testing.assert_close(frames.encode_with_log_volume(x[..., None, :], noise)[1],
-                               flow.encode_with_log_volume(x, noise[..., 0, :])[1], rtol=0, atol=0)
+    # frames draw their noise as their encoder of vectors would, shaped as the frames
+    frames, twin_frames = Flattened(flow, (1, big)), Flattened(twin, (1, big))
+    twin.draws = flow.draws
+    noise = twin_frames.draw_noise((5, 3, 1, big), "cpu", torch.float64)
+    for got, want in zip(twin_frames.encode_with_log_volume(x[..., None, :], noise), frames.encode_with_log_volume(x[..., None, :])):
+        torch.testing.assert_close(got, want, rtol=0, atol=0)
 
 
 def test_noise_is_refused_where_a_flow_draws_none_or_shaped_unlike_the_observations():
     x = torch.randn(4, 3)
-    with pytest.raises(ValueError, match="shaped as the observations"):
-        InjectiveFlow(3, 2, hidden=(8,)).encode_with_log_volume(x, torch.randn(4, 2))
+    for wrong in (torch.randn(4, 2), torch.randn(4, 3, dtype=torch.float64)):
+        with pytest.raises(ValueError, match="shaped, typed and placed as the observations"):
+            InjectiveFlow(3, 2, hidden=(8,)).encode_with_log_volume(x, wrong)
     for flow in (InjectiveFlow(3, 3, hidden=(8,)), InjectiveFlow(3, 2, hidden=(8,), likelihood="manifold"), BijectiveFlow(3, hidden=(8,))):
         assert flow.draw_noise(x.shape, "cpu", x.dtype) is None
         with pytest.raises(ValueError, match="draws no noise"):

@@ -22,7 +22,7 @@ from identifiability.records import Store
 from identifiability.sweeps import read_sweep, run_sweep
 from identifiability.objectives.base import as_objective
 from identifiability.training import Checkpoint, batchable, train_seeds
-from identifiability.training.checkpoint import streams
+from identifiability.training.checkpoint import capture, restore, streams
 
 TESTS = Path(__file__).parent
 QUICK = {"steps": 20, "batch_size": 64, "eval_samples": 400, "latent_dim": 3, "device": "cpu"}
@@ -249,14 +249,19 @@ def test_report_refuses_a_missing_or_broken_store_in_one_line(tmp_path, capsys):
 # --- checkpoints -------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("objective, encoder", [("infonce", "mlp"), ("byol", "mlp"), ("adassl-v", "mlp"), ("plane-logdet-ldm", "flow")])
-def test_a_run_stopped_mid_training_resumes_from_its_checkpoint_to_the_same_numbers(tmp_path, monkeypatch, objective, encoder):
-    """Whatever the run holds (an EMA target, the objective's own noise, a flow's probes), the
-    checkpoint holds too, and the learning rate's schedule resumes where it was: the resumed run ends
-    on the uninterrupted run's numbers exactly."""
-    process = "box" if objective.startswith("plane") else "sphere"
+@pytest.mark.parametrize("objective, encoder, settings", [
+    ("infonce", "mlp", {}), ("byol", "mlp", {}), ("adassl-v", "mlp", {}), ("plane-logdet-ldm", "flow", {}),
+    ("kalman-flow", "flow", {"process": "gauss_ar1", "observed_dim": 8}),
+    ("plane-logdet-ldm", "flow", {"process": "gauss_ar1", "encoder.likelihood": "manifold", "encoder.whiten": False, "observed_dim": 5})])
+def test_a_run_stopped_mid_training_resumes_from_its_checkpoint_to_the_same_numbers(tmp_path, monkeypatch, objective, encoder, settings):
+    """Whatever the run holds (an EMA target, the objective's own noise, a flow's log-volume, its count of
+    inflation draws or its probes' stream), the checkpoint holds too, and the learning rate's schedule
+    resumes where it was: the resumed run ends on the uninterrupted run's numbers exactly."""
+    settings = dict(settings)
+    process = settings.pop("process", "box" if objective.startswith("plane") else "sphere")
     spec = ExperimentSpec.from_settings(process=process, objective=objective, encoder=encoder, steps=30, batch_size=32,
-                                        eval_samples=300, latent_dim=3, device="cpu", lr_schedule="cosine", lr_warmup=5)
+                                        eval_samples=300, latent_dim=3, device="cpu", lr_schedule="cosine", lr_warmup=5,
+                                        **settings)
     whole = run_experiment(spec)
     checkpoint = Checkpoint(tmp_path / "run.pt", every=10, identity=spec.key)
     parts = build(spec)
@@ -306,6 +311,17 @@ def test_a_killed_command_line_run_resumes_to_the_uninterrupted_numbers(tmp_path
     (a,), (b,) = Store(tmp_path / "whole" / "r.jsonl").records(), Store(out).records()
     assert a["metrics"] == b["metrics"] and a["timings"]["final_loss"] == b["timings"]["final_loss"]
     assert not any(folder.glob("*.pt"))  # a finished run's checkpoint is removed
+
+
+def test_a_checkpoint_resumes_past_a_stream_its_modules_no_longer_hold():
+    # inflated flows held a probe stream they never drew from until issue 29 (stop 43); their checkpoints still resume
+    parts = build(ExperimentSpec.from_settings(process="gauss_ar1", encoder="flow", objective="kalman-flow", observed_dim=6,
+                                               latent_dim=2, device="cpu"))
+    modules, optimizer, data_stream = (parts.encoder, parts.objective), torch.optim.Adam(parts.encoder.parameters()), torch.Generator()
+    state = capture(0, modules, optimizer, data_stream, {})
+    state["streams"]["0.._probe"] = ("cpu", torch.Generator().manual_seed(5).get_state())
+    restore(state, modules, optimizer, data_stream)
+    assert not streams(*modules)
 
 
 # --- batched seeds -----------------------------------------------------------------------------
@@ -377,11 +393,21 @@ def test_seeds_of_two_objectives_are_refused_even_where_they_need_the_same_input
 
 
 def test_batched_injective_flows_keep_each_seeds_own_count_of_noise_draws():
-    # the count is the flow's stream (a resumed run draws on from it): written back with the weights
+    # the count is the flow's stream (a resumed run draws on from it): each seed's written back to it alone
     specs = _seeds("kalman-flow", 5, observed_dim=12)
     parts = [build(spec) for spec in specs]
+    for p, start in zip(parts, (0, 3, 7)):
+        p.encoder.draws = start
     train_seeds([(p.encoder, p.objective, p.data, spec.seed) for p, spec in zip(parts, specs)], specs[0].training)
-    assert [p.encoder.draws for p in parts] == [5, 5, 5] and len({p.encoder.seed for p in parts}) == 3
+    assert [p.encoder.draws for p in parts] == [5, 8, 12] and len({p.encoder.seed for p in parts}) == 3
+
+
+def test_seeds_of_one_encoder_in_two_configurations_are_refused():
+    # the batched step runs seed 0's settings for all: another inflation would be silently replaced
+    first, second = (build(spec) for spec in _seeds("kalman-flow", 1, observed_dim=12)[:2])
+    second.encoder.inflation = 0.1
+    with pytest.raises(ValueError, match="must be one encoder"):
+        train_seeds([(first.encoder, first.objective, first.data, 0), (second.encoder, second.objective, second.data, 1)])
 
 
 # byol: each seed's EMA target, moved after every step (its loss reads 0 at every step, the stop-gradient's
@@ -407,6 +433,8 @@ def test_batched_seeds_match_sequential_seeds(objective, settings):
     in law, not to rounding, over many steps, batched or not, and are not listed here.) The learning
     rate warms up and decays on the same schedule in both."""
     specs = _seeds(objective, 15, lr_schedule="cosine", lr_warmup=4, **settings)
+    parts = build(specs[0])
+    assert batchable(parts.encoder, parts.objective)  # else run_experiments trains them one by one
     batched, alone = run_experiments(specs), [run_experiment(s) for s in specs]
     kind = "knn" if "knn" in objective else "oracle" if objective == "adassl-oracle" else ""
     for b, a in zip(batched, alone):

@@ -124,7 +124,7 @@ class InjectiveFlow(Encoder):
         self.whitening = Whitening(in_dim, shrinkage) if whiten else None
         self.register_buffer("scale", torch.ones(()))
         self.register_buffer("whitening_log_det", torch.zeros(()))  # log|det W|, set with the whitening's fit
-        if self.likelihood == "manifold":  # the estimator's probes: a stream only where it can be drawn from
+        if self.likelihood == "manifold":  # the estimator's probes (held for either computation, as log_volume may change)
             self._probe = torch.Generator().manual_seed(seed)
 
     @property
@@ -172,11 +172,12 @@ class InjectiveFlow(Encoder):
             noise = self.draw_noise(x.shape, x.device, x.dtype)
         elif not self.inflated:
             raise ValueError("this flow draws no noise (D = d, or the manifold likelihood): pass none")
-        elif noise.shape != x.shape:
-            raise ValueError(f"the inflation's noise must be shaped as the observations {tuple(x.shape)}, got {tuple(noise.shape)}")
+        elif noise.shape != x.shape or noise.dtype != x.dtype or noise.device != x.device:
+            raise ValueError(f"the inflation's noise must be shaped, typed and placed as the observations {tuple(x.shape)}, "
+                             f"{x.dtype}, {x.device}; got {tuple(noise.shape)}, {noise.dtype}, {noise.device}")
         if self.out_dim == self.in_dim:
             return self._forward(x)
-        if self.likelihood == "inflated":
+        if self.inflated:
             y, log_det = self._forward(x + self.inflation * self.scale * noise)
             pad = y[..., self.out_dim:]
             log_pad = -0.5 * pad.square().sum(-1) - 0.5 * pad.shape[-1] * math.log(2 * math.pi)

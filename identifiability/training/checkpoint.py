@@ -108,5 +108,7 @@ def restore(
         module.load_state_dict(saved)
     optimizer.load_state_dict(state["optimizer"])
     data_stream.set_state(state["data_stream"])
+    held = streams(*modules)
     for name, (device, generator_state) in state["streams"].items():
-        _set_stream(modules, name, device, generator_state)
+        if name in held:  # a stream the modules no longer hold is one they no longer draw from (an inflated flow's probes)
+            _set_stream(modules, name, device, generator_state)
