@@ -113,6 +113,24 @@ def run_job(specs: list[dict[str, Any]], checkpoints: str | None, every: int) ->
     return records
 
 
+# What the fork server imports once for all its workers: the toolkit (torch with it), and torch._dynamo, which
+# torch.optim imports at a process's first optimizer (about 2 s of the 5 s a spawned worker spent before its
+# first step). A module missing here (a torch without it) is skipped by the server.
+PRELOAD = [__name__, "torch._dynamo"]
+
+
+def worker_context() -> multiprocessing.context.BaseContext:
+    """How this machine's worker processes start: forked from one server process that imported torch and
+    the toolkit once, at the first pool of this process (a spawned worker imports them anew, seconds of a
+    core for every worker of every pool), never forked from this process (whose torch threads may be
+    running: a forked copy can hang); spawned where there is no fork server (Windows)."""
+    if "forkserver" not in multiprocessing.get_all_start_methods():
+        return multiprocessing.get_context("spawn")
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(PRELOAD)
+    return context
+
+
 @contextmanager
 def executor(workers: int = 1, scheduler: str | None = None) -> Iterator[Executor]:
     """Where jobs run: ``workers`` processes on this machine (``scheduler`` None), or a Dask cluster:
@@ -121,7 +139,7 @@ def executor(workers: int = 1, scheduler: str | None = None) -> Iterator[Executo
     ("tcp://host:8786")."""
     workers = check_int("workers", workers, low=1)
     if scheduler is None:
-        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+        with ProcessPoolExecutor(workers, mp_context=worker_context()) as pool:
             yield pool
         return
     from distributed import Client, LocalCluster
