@@ -130,7 +130,7 @@ def lifted(likelihood: str, seed: int) -> ExperimentSpec:
                                         batch_size=256, eval_samples=2000)
 
 
-@pytest.mark.parametrize("seed", [0, 1])
+@pytest.mark.parametrize("seed", [0, pytest.param(1, marks=pytest.mark.slow)])  # a second seed: what a slower run is for
 def test_the_injective_flow_trains_at_D_32_where_the_manifold_likelihood_diverges(seed):
     """Regression for the divergence: 200 steps of kalman-flow on gauss_ar1 lifted to D = 32 keep the
     loss finite and bounded (the inflated data have a density, which bounds their likelihood: the
