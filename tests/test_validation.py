@@ -99,6 +99,18 @@ def test_a_draw_too_large_for_memory_is_refused():
         LatentDynamics("jump", 2, seq_len=10**12).sample(4, 0)
 
 
+def test_only_a_plan_that_might_not_fit_asks_the_device(monkeypatch):
+    from identifiability._core import memory
+
+    asked = []
+    monkeypatch.setattr(memory, "available_memory", lambda device: asked.append(device) or 2**20)
+    memory.check_fits({"n=1": memory.ALWAYS_FITS})  # a training batch's draw: no file read, no driver call
+    assert asked == []
+    with pytest.raises(ValueError, match="n 9 needs about 67.1 MB of memory, more than the 1.05 MB free on cpu"):
+        memory.check_fits({"n=9": memory.ALWAYS_FITS + 1})
+    assert asked == ["cpu"]
+
+
 def draws(data):
     return [(data, "n", bad, {"seed": 0}) for bad in [NAN, 0, -1, 2.5, HUGE_INT]] + [(data, "seed", bad, {"n": 4}) for bad in [-1, 2**64]]
 
