@@ -170,6 +170,17 @@ def test_failed_runs_are_recorded_with_their_error_and_retried_only_on_request(t
     assert (retried.skipped, retried.failed) == (1, 1) and len(store.records()) == 3
 
 
+def test_workers_fork_from_a_server_that_preloads_modules_that_exist():
+    # the fork server skips a preload it cannot import without a word: a renamed module would quietly bring back
+    # seconds of imports to every worker
+    from identifiability.sweeps import PRELOAD, worker_context
+
+    for name in PRELOAD:
+        importlib.import_module(name)
+    if sys.platform != "win32":
+        assert worker_context().get_start_method() == "forkserver"
+
+
 def test_a_worker_killed_mid_sweep_loses_nothing_done_and_the_rerun_completes(tmp_path, user_parts):
     marker = tmp_path / "died"
     text = "[base]\n" + "\n".join(f"{k} = {json.dumps(v)}" for k, v in QUICK.items()) + (
