@@ -181,6 +181,15 @@ def test_workers_fork_from_a_server_that_preloads_modules_that_exist():
         assert worker_context().get_start_method() == "forkserver"
 
 
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+def test_a_sweep_on_cuda_trains_in_workers_forked_from_the_server(tmp_path):
+    # a server whose preloads touched CUDA would leave its forks unable to use it ("Cannot re-initialize CUDA")
+    specs = read_sweep(sweep_file(tmp_path / "grid.toml", "seed = [0, 1]").read_text().replace('"cpu"', '"cuda"'))
+    store = Store(tmp_path / "r.jsonl")
+    report = run_sweep(specs, store, workers=1)
+    assert report.completed == 2 and {r["status"] for r in store.records()} == {"ok"}, store.failed()
+
+
 def test_a_worker_killed_mid_sweep_loses_nothing_done_and_the_rerun_completes(tmp_path, user_parts):
     marker = tmp_path / "died"
     text = "[base]\n" + "\n".join(f"{k} = {json.dumps(v)}" for k, v in QUICK.items()) + (
