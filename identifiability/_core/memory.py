@@ -36,8 +36,9 @@ def format_bytes(n: float) -> str:
     raise AssertionError("unreachable")
 
 
-# A plan this small fits wherever Python runs, so the device is not asked: asking is a file read or a driver
-# call, and a training step's batch draw asked it every step (0.14 ms a step on this CPU, a tenth of a small step).
+# A plan this small is not worth asking the device about: asking is a file read or a driver call, and a training
+# step's batch draw asked every step (0.14 ms a step on a 2-core CPU, a tenth of a small step). Where even this
+# much is not free (a GPU another process has filled), torch's own out-of-memory error says so.
 ALWAYS_FITS = 64 * 2**20
 
 
