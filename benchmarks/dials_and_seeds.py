@@ -23,6 +23,7 @@ from concurrent.futures import ProcessPoolExecutor
 import torch
 
 from identifiability import ExperimentSpec, run_experiment
+from identifiability.sweeps import worker_context
 
 
 def jobs(steps: int) -> dict[str, list[tuple[str, dict]]]:
@@ -59,7 +60,7 @@ def main() -> None:
     args = parser.parse_args()
     groups = {k: v for k, v in jobs(args.steps).items() if args.only is None or k in args.only}
     work = [(group, label, settings) for group, runs in groups.items() for label, settings in runs]
-    with ProcessPoolExecutor(args.workers) as pool:
+    with ProcessPoolExecutor(args.workers, mp_context=worker_context()) as pool:
         rows = list(pool.map(one, work))
     for group in groups:
         print(f"\n## {group} ({args.steps} steps x batch 512, held-out affine R^2 / MCC)")

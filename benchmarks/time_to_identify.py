@@ -40,6 +40,7 @@ from identifiability import ExperimentSpec, run_experiment
 from identifiability._core import MAX_CONCENTRATION
 from identifiability.experiment import build, held_out
 from identifiability.metrics import affine_r2
+from identifiability.sweeps import worker_context
 from identifiability.training import Probe, resolve_device
 
 # Steps per latent dimension: the default run's 3000 at d = 5, more at d = 10, 20 and 40.
@@ -173,7 +174,7 @@ def main() -> None:
         if resolve_device(args.device).type == "cuda":
             finished = map(curve, jobs)
         else:
-            finished = stack.enter_context(ProcessPoolExecutor(args.workers)).map(curve, jobs)
+            finished = stack.enter_context(ProcessPoolExecutor(args.workers, mp_context=worker_context())).map(curve, jobs)
         for run in finished:  # a line per finished run: the whole grid takes about 50 minutes on 2 cores
             print(f"  {run['recipe']}, d = {run['dim']}, seed {run['seed']}: R^2 {run['final']:.3f} after "
                   f"{run['seconds']:.0f} s", file=sys.stderr, flush=True)
