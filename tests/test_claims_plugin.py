@@ -24,7 +24,7 @@ def test_pca_recovers_the_sources(claims_budget):  # it does not: whitening leav
 
 def test_a_claim_that_holds_passes_and_one_that_fails_reports_its_numbers(pytester):
     pytester.makepyfile(test_ica=CLAIM_TESTS)
-    result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
+    result = pytester.runpytest("-p", "no:cacheprovider")
     result.assert_outcomes(passed=1, failed=1)
     result.stdout.fnmatch_lines([
         "*ClaimFailed: the claim does not hold:*",
