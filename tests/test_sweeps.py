@@ -207,7 +207,7 @@ def test_a_worker_killed_mid_sweep_loses_nothing_done_and_the_rerun_completes(tm
     assert sorted(keys) == sorted(s.key for s in specs)  # every run once: nothing done was run again
 
 
-def test_a_sweep_killed_from_outside_resumes_where_it_stopped(tmp_path):
+def test_a_sweep_killed_from_outside_resumes_where_it_stopped(tmp_path, capsys):
     grid = sweep_file(tmp_path / "grid.toml", "objective = ['infonce', 'simclr', 'cpc', 'plane-kde-ldm']\nseed = [0]\n")
     grid.write_text(grid.read_text().replace("steps = 20", "steps = 400"))
     out = tmp_path / "r.jsonl"
@@ -221,8 +221,9 @@ def test_a_sweep_killed_from_outside_resumes_where_it_stopped(tmp_path):
     proc.wait()
     kept = Store(out).records()
     assert 1 <= len(kept) < 4, "the sweep was not killed mid-way; lengthen its runs"
-    done = cli("sweep", str(grid), "--results", str(out), "--quiet")
-    assert done.returncode == 0 and f"{len(kept)} already in" in done.stdout, done.stdout + done.stderr
+    assert main(["sweep", str(grid), "--results", str(out), "--quiet"]) == 0  # the rerun in this process: the same code
+    done = capsys.readouterr()
+    assert f"{len(kept)} already in" in done.out, done.out + done.err
     assert sorted(r["key"] for r in Store(out).records()) == sorted(s.key for s in read_sweep(grid.read_text()))
 
 
