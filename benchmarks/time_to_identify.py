@@ -1,6 +1,6 @@
 """How long until the sphere problem is identified? Wall time and steps to affine R^2 0.95 and 0.99.
 
-    python benchmarks/time_to_identify.py [--dims 5 10 20 40] [--seeds 0 1 2] [--recipes before cosine whitened fast wide batch batch4k]
+    python benchmarks/time_to_identify.py [--dims 5 10 20 40] [--seeds 0 1 2] [--recipes before cosine whitened fast wide batch batch4k wide_batch]
                                           [--kappa 10 | --information-of 10] [--workers 2] [--every 500] [--steps N]
                                           [--device cpu] [--out DIR]
 
@@ -53,6 +53,7 @@ RECIPES = {
     "wide": {"lr": 3e-3, "lr_schedule": "cosine", "whiten": True, "hidden": [256, 256, 256]},  # the default, twice as wide
     "batch": {"lr": 3e-3, "lr_schedule": "cosine", "whiten": True, "batch_size": 2048},  # the default, 4x the negatives
     "batch4k": {"lr": 3e-3, "lr_schedule": "cosine", "whiten": True, "batch_size": 4096},  # the default, 8x the negatives
+    "wide_batch": {"lr": 3e-3, "lr_schedule": "cosine", "whiten": True, "batch_size": 2048, "hidden": [256, 256, 256]},  # both
 }
 THRESHOLDS = (0.95, 0.99)
 HELD_OUT = 2000
