@@ -22,6 +22,7 @@ from identifiability.records import Store
 from identifiability.sweeps import read_sweep, run_sweep
 from identifiability.objectives.base import as_objective
 from identifiability.training import Checkpoint, batchable, train_seeds
+from identifiability.training import seeds as seeds_module
 from identifiability.training.checkpoint import capture, restore, streams
 
 TESTS = Path(__file__).parent
@@ -453,7 +454,34 @@ def test_batched_seeds_match_sequential_seeds(objective, settings):
     plane-logdet-ldm's, into steps of size lr in the direction of its rounding noise: such runs agree
     in law, not to rounding, over many steps, batched or not, and are not listed here.) The learning
     rate warms up and decays on the same schedule in both."""
-    specs = _seeds(objective, 15, lr_schedule="cosine", lr_warmup=4, **settings)
+    _assert_each_seed_follows_its_own_run(objective, _seeds(objective, 15, lr_schedule="cosine", lr_warmup=4, **settings))
+
+
+@pytest.mark.parametrize("objective", ["infonce", "sphere-knn-ldm"])
+def test_seeds_batched_in_chunks_follow_their_own_runs(objective, monkeypatch):
+    """On a CPU a pairwise objective's seeds run in chunks whose (B, B) matrices fit ``CHUNK_BYTES``: here
+    one seed a chunk (three chunks), and each seed still follows its own run to float rounding."""
+    specs = _seeds(objective, 15, lr_schedule="cosine", lr_warmup=4)
+    batch = specs[0].training.batch_size
+    monkeypatch.setattr(seeds_module, "CHUNK_BYTES", batch**2 * 4)
+    assert seeds_module.seeds_per_chunk(build(specs[0]).objective, len(specs), batch, torch.float32, torch.device("cpu")) == 1
+    _assert_each_seed_follows_its_own_run(objective, specs)
+
+
+def test_only_a_pairwise_objective_on_a_cpu_runs_its_seeds_in_chunks():
+    """Chunks of 4 MiB of (B, B) float32 matrices: 4 seeds at batch 512, 1 at 2048, all at once at 64 (or
+    where every seed fits one chunk), on a GPU, and for an objective without (n, n) matrices (a flow's)."""
+    infonce, flow = build(_seeds("infonce", 1)[0]).objective, build(_seeds("kalman-flow", 1)[0]).objective
+    cpu, cuda = torch.device("cpu"), torch.device("cuda")  # a device object only: nothing runs on it
+    assert infonce.pairwise and not flow.pairwise
+    assert [seeds_module.seeds_per_chunk(infonce, 16, b, torch.float32, cpu) for b in (64, 512, 1024, 2048, 4096)] == [None, 4, 1, 1, 1]
+    assert seeds_module.seeds_per_chunk(infonce, 16, 512, torch.float64, cpu) == 2
+    assert seeds_module.seeds_per_chunk(infonce, 4, 512, torch.float32, cpu) is None  # every seed in one chunk
+    assert seeds_module.seeds_per_chunk(infonce, 16, 512, torch.float32, cuda) is None
+    assert seeds_module.seeds_per_chunk(flow, 16, 512, torch.float32, cpu) is None
+
+
+def _assert_each_seed_follows_its_own_run(objective: str, specs: list[ExperimentSpec]) -> None:
     parts = build(specs[0])
     assert batchable(parts.encoder, parts.objective)  # else run_experiments trains them one by one
     batched, alone = run_experiments(specs), [run_experiment(s) for s in specs]

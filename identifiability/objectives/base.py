@@ -29,11 +29,14 @@ class Objective(nn.Module):
         ema: the decay of the EMA copy of the encoder that gives "target" (where required).
         geometry: "sphere" when the loss reads only the encodings' directions (the encoder then
             normalises its output, so the code scored is the code trained), else "plane".
+        pairwise: the loss builds (n, n) matrices over a batch of n (a contrastive objective's
+            logits), so that seeds batched on a CPU run in cache-sized chunks (``training.seeds``).
     """
 
     requires: frozenset[str] = frozenset()
     ema: float | None = None
     geometry: Geometry = "plane"
+    pairwise: bool = False
 
     def draw_noise(self, shape: tuple[int, int], device: torch.device | str, dtype: torch.dtype) -> torch.Tensor | None:
         """The random numbers one step's loss draws from the objective's own stream for a batch of

@@ -16,10 +16,12 @@ from .latent_models import LatentModel
 
 class EntropyEstimator:
     """H of the law behind a batch. ``needs_log_volume``: takes the encoder's log-volume terms;
-    ``detaches_target``: the objective holds the second view fixed (stop-gradient family)."""
+    ``detaches_target``: the objective holds the second view fixed (stop-gradient family);
+    ``pairwise``: builds (n, n) matrices over the batch's n samples."""
 
     needs_log_volume = False
     detaches_target = False
+    pairwise = False
 
     def __call__(
         self, z: torch.Tensor, *, latent_model: LatentModel | None = None, log_volume: torch.Tensor | None = None
@@ -64,6 +66,8 @@ class KDE(EntropyEstimator):
     marginal's constant (the sphere's area, say) is left out.
     """
 
+    pairwise = True
+
     def __init__(self, bandwidth: float | None = None, pooled: bool = False, self_term: bool = False) -> None:
         self.bandwidth, self.pooled, self.self_term = bandwidth, pooled, self_term
 
@@ -106,6 +110,8 @@ class KDE(EntropyEstimator):
 class KNN(EntropyEstimator):
     """Kozachenko-Leonenko: psi(n) - psi(k) + log V_m + (m / n) sum_i log eps_i, with eps_i the
     distance to the k-th nearest neighbour and V_m the volume of the unit m-ball. Consistent."""
+
+    pairwise = True
 
     def __init__(self, k: int = 1) -> None:
         self.k = k

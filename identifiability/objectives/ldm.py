@@ -34,6 +34,7 @@ class LDM(Objective):
             frozenset({"target"}) if ema is not None else frozenset()
         )
         self.geometry = "sphere" if isinstance(latent_model, Sphere) else "plane"
+        self.pairwise = entropy.pairwise
 
     def terms(
         self, z: torch.Tensor, log_volume: torch.Tensor | None = None, target: torch.Tensor | None = None

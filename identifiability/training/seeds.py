@@ -4,11 +4,12 @@ S encoders and objectives of one architecture (different initial weights, differ
 one set of stacked parameters with a leading seed axis; a step draws a batch from each seed's own
 stream, evaluates every seed's loss at once under ``vmap`` (with what each seed's batch holds, its
 EMA target's encodings, its encoder's log-volume, and the noise its objective and its encoder draw from
-their own streams, where the objective asks for them or they draw any) and takes one fused Adam step on the
-stacked parameters, which is elementwise, so each seed follows the path it would alone up to the
-rounding of the batched products: not bit for bit, even on one math-library path; after 15 steps
-within 2e-5 relative, or 5e-4 where the loss reads nearest neighbours, whose order a rounding can
-flip (measured over three math-library paths: tests/test_sweeps.py).
+their own streams, where the objective asks for them or they draw any; on a CPU, a ``pairwise``
+objective's seeds in cache-sized chunks) and takes one fused Adam step on the stacked parameters,
+which is elementwise, so each seed follows the path it would alone up to the rounding of the
+batched products: not bit for bit, even on one math-library path; after 15 steps within 2e-5
+relative, or 5e-4 where the loss reads nearest neighbours, whose order a rounding can flip
+(measured over three math-library paths: tests/test_sweeps.py).
 """
 
 from __future__ import annotations
@@ -75,6 +76,27 @@ def _write_back(module: torch.nn.Module, stacked: dict[str, torch.Tensor], index
     module.load_state_dict(state)
 
 
+# On a CPU the seeds' losses of a ``pairwise`` objective run under ``vmap`` in chunks of as many seeds as
+# keep their (B, B) float matrices (a contrastive objective's logits, batch B) within CHUNK_BYTES together:
+# the 16 seeds of the default problem at once make (16, 512, 512) logits, 17 MB, which leave a core's cache, so
+# that every elementwise pass over them runs from memory. A batched step of the default problem at S = 16,
+# one thread (as sweep workers run; AMD EPYC, 2 MB of L2 a core), at once -> in chunks of 4 (1 MB of logits a
+# seed): 122.9 -> 110.0 ms alone, 121.4 -> 110.5 and 129.6 -> 108.6 ms with two such processes side by side
+# (1.10-1.19x); with two threads 77.1 -> 74.9 ms. Beside another training, the small problem (batch 64) ran
+# 18.9 ms at once and 25.9 ms in chunks of 4, so small batches keep every seed in one chunk, and flows under
+# the Kalman LDM, whose loss holds no (B, B) matrix, 1.2-1.3x slower in chunks of 4 than at once. On a GPU
+# one chunk: its memory is not a cache.
+CHUNK_BYTES = 4 * 2**20
+
+
+def seeds_per_chunk(objective: Objective, seeds: int, batch_size: int, dtype: torch.dtype, device: torch.device) -> int | None:
+    """How many seeds a batched step evaluates at once under ``vmap``: None for all of them."""
+    if device.type != "cpu" or not objective.pairwise:
+        return None
+    chunk = max(1, CHUNK_BYTES // (batch_size**2 * dtype.itemsize))
+    return chunk if chunk < seeds else None
+
+
 def _draws_noise(kind: type[Objective]) -> bool:
     """Whether objectives of this class draw noise in ``draw_noise``."""
     return kind.draw_noise is not Objective.draw_noise
@@ -134,8 +156,9 @@ def train_seeds(
         return functional_call(objective_shell, objective_state, (z,), inputs)
 
     def batched(noise: torch.Tensor | None) -> Any:
-        return torch.vmap(loss, in_dims=(0, 0, None if target is None else 0, 0, 0, None if noise is None else 0))
+        return torch.vmap(loss, in_dims=(0, 0, None if target is None else 0, 0, 0, None if noise is None else 0), chunk_size=chunk)
 
+    chunk = seeds_per_chunk(as_objective(objectives[0]), len(members), training.batch_size, dtype, device)
     optimizer = optimizer_for([*encoder_params.values(), *objective_params.values()], training.lr)
     sources = [(m[2], as_generator(derive_seed(m[3], "train"), device)) for m in members]
     record = LossRecord(training.steps, device, runs=len(members), dtype=dtype)
