@@ -155,10 +155,11 @@ def train_seeds(
             inputs = inputs | {"target": functional_call(encoder_shell, target_state, (x,))}
         return functional_call(objective_shell, objective_state, (z,), inputs)
 
+    chunk = seeds_per_chunk(as_objective(objectives[0]), len(members), training.batch_size, dtype, device)
+
     def batched(noise: torch.Tensor | None) -> Any:
         return torch.vmap(loss, in_dims=(0, 0, None if target is None else 0, 0, 0, None if noise is None else 0), chunk_size=chunk)
 
-    chunk = seeds_per_chunk(as_objective(objectives[0]), len(members), training.batch_size, dtype, device)
     optimizer = optimizer_for([*encoder_params.values(), *objective_params.values()], training.lr)
     sources = [(m[2], as_generator(derive_seed(m[3], "train"), device)) for m in members]
     record = LossRecord(training.steps, device, runs=len(members), dtype=dtype)
