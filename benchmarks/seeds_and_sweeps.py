@@ -11,7 +11,8 @@
    also: its FLOP rate (the matrix products' floating-point operations of one step, counted by
    ``torch.utils.flop_counter``, over the step's time), that rate as a share of the peak (the best
    rate of a 2048 x 2048 float32 matrix product in this process, same threads, same device), and the
-   sampler's share of the step (the S seeds' batch draws, timed alone).
+   sampler's share of the step (the S seeds' batch draws, timed alone); where the step runs the seeds in
+   cache-sized chunks (``training.seeds.seeds_per_chunk``), the batched time with all of them in one chunk too.
 2. Sweep overhead: ``--runs`` short runs (20 steps) in one loop in this process (one thread), through
    the local process pool and through a Dask LocalCluster, both with ``--workers`` single-threaded
    workers; the engine's overhead per run is (its wall time - the loop's / workers) / (runs / workers).
@@ -26,6 +27,7 @@ import tempfile
 import time
 from dataclasses import dataclass, replace
 from pathlib import Path
+from unittest import mock
 
 import torch
 from torch.utils.flop_counter import FlopCounterMode
@@ -35,6 +37,7 @@ from identifiability.experiment import build, initialize
 from identifiability.records import Store
 from identifiability.sweeps import run_sweep
 from identifiability.training import Training, resolve_device, train, train_seeds
+from identifiability.training import seeds as seeds_module
 
 
 def peak_flop_rate(device: torch.device, size: int = 2048, repeats: int = 5) -> float:
@@ -53,12 +56,14 @@ def peak_flop_rate(device: torch.device, size: int = 2048, repeats: int = 5) -> 
 @dataclass(frozen=True)
 class SeedTimes:
     """Seconds to train S seeds one after another and batched, the batched step's matrix-product FLOPs,
-    and the seconds its S batch draws take alone (over all steps)."""
+    the seconds its S batch draws take alone (over all steps), and the batched seconds with every seed in
+    one chunk (None where the step does not chunk)."""
 
     sequential: float
     batched: float
     step_flops: float
     sampling: float
+    one_chunk: float | None
 
 
 def seeds(count: int, steps: int, device: str, **size: object) -> SeedTimes:
@@ -87,6 +92,13 @@ def seeds(count: int, steps: int, device: str, **size: object) -> SeedTimes:
     began = synchronised()
     train_seeds(members, training, device=where)
     batched = synchronised() - began
+    one_chunk = None
+    if seeds_module.seeds_per_chunk(together[0].objective, count, training.batch_size, training.torch_dtype, where) is not None:
+        again = [prepared(s) for s in specs]
+        with mock.patch.object(seeds_module, "CHUNK_BYTES", math.inf):  # every seed's matrices "fit": one chunk
+            began = synchronised()
+            train_seeds([(p.encoder, p.objective, p.data, s.seed) for p, s in zip(again, specs)], training, device=where)
+            one_chunk = synchronised() - began
     with FlopCounterMode(display=False) as counter:
         train_seeds([(copy.deepcopy(e), copy.deepcopy(o), d, s) for e, o, d, s in members], replace(training, steps=1),
                     device=where)
@@ -94,7 +106,7 @@ def seeds(count: int, steps: int, device: str, **size: object) -> SeedTimes:
     began = synchronised()
     for _ in range(steps):
         torch.stack([p.data.sample(training.batch_size, g, device=where).x for p, g in zip(together, generators)])
-    return SeedTimes(sequential, batched, counter.get_total_flops(), synchronised() - began)
+    return SeedTimes(sequential, batched, counter.get_total_flops(), synchronised() - began, one_chunk)
 
 
 # The default problem (MLP 128 x 3, batch 512), a small one where per-step overhead dominates, the small
@@ -146,8 +158,8 @@ def main() -> None:
         peak = peak_flop_rate(resolve_device(args.device))
         print(f"## batched seeds, {args.steps} steps on {args.device} ({torch.get_num_threads()} threads); "
               f"peak {peak / 1e9:.1f} GFLOP/s (float32 2048^2 matrix product)")
-        print("| problem | seeds | sequential s | batched s | speed-up | batched GFLOP/s | of peak | sampler share |")
-        print("|---|---|---|---|---|---|---|---|")
+        print("| problem | seeds | sequential s | batched s | speed-up | batched GFLOP/s | of peak | sampler share | one chunk s |")
+        print("|---|---|---|---|---|---|---|---|---|")
         for name, size in SIZES.items():
             if not any(text in name for text in args.problems):
                 continue
@@ -155,7 +167,8 @@ def main() -> None:
                 t = seeds(count, args.steps, args.device, **size)
                 rate = t.step_flops * args.steps / t.batched
                 print(f"| {name} | {count} | {t.sequential:.1f} | {t.batched:.1f} | {t.sequential / t.batched:.2f}x | "
-                      f"{rate / 1e9:.2f} | {rate / peak:.1%} | {t.sampling / t.batched:.0%} |")
+                      f"{rate / 1e9:.2f} | {rate / peak:.1%} | {t.sampling / t.batched:.0%} | "
+                      f"{'-' if t.one_chunk is None else f'{t.one_chunk:.1f}'} |")
     if args.only in (None, "sweeps"):
         walls = sweeps(args.runs, args.workers)
         loop = walls["one loop"]
