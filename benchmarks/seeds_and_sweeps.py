@@ -77,6 +77,10 @@ def seeds(count: int, steps: int, device: str, **size: object) -> SeedTimes:
         initialize(parts, spec)
         return parts
 
+    def fresh_members() -> list:
+        """Each seed's (encoder, objective, data, seed), newly built and initialised, for ``train_seeds``."""
+        return [(p.encoder, p.objective, p.data, s.seed) for p, s in ((prepared(s), s) for s in specs)]
+
     def synchronised() -> float:
         if where.type == "cuda":
             torch.cuda.synchronize()
@@ -87,17 +91,16 @@ def seeds(count: int, steps: int, device: str, **size: object) -> SeedTimes:
     for spec, parts in zip(specs, alone):
         train(parts.encoder, parts.objective, parts.data, training, seed=spec.seed, device=where)
     sequential = synchronised() - began
-    together = [prepared(s) for s in specs]
-    members = [(p.encoder, p.objective, p.data, s.seed) for p, s in zip(together, specs)]
+    members = fresh_members()
     began = synchronised()
     train_seeds(members, training, device=where)
     batched = synchronised() - began
     one_chunk = None
-    if seeds_module.seeds_per_chunk(together[0].objective, count, training.batch_size, training.torch_dtype, where) is not None:
-        again = [prepared(s) for s in specs]
+    if seeds_module.seeds_per_chunk(members[0][1], count, training.batch_size, training.torch_dtype, where) is not None:
+        again = fresh_members()
         with mock.patch.object(seeds_module, "CHUNK_BYTES", math.inf):  # every seed's matrices "fit": one chunk
             began = synchronised()
-            train_seeds([(p.encoder, p.objective, p.data, s.seed) for p, s in zip(again, specs)], training, device=where)
+            train_seeds(again, training, device=where)
             one_chunk = synchronised() - began
     with FlopCounterMode(display=False) as counter:
         train_seeds([(copy.deepcopy(e), copy.deepcopy(o), d, s) for e, o, d, s in members], replace(training, steps=1),
@@ -105,7 +108,7 @@ def seeds(count: int, steps: int, device: str, **size: object) -> SeedTimes:
     generators = [torch.Generator(where).manual_seed(s.seed) for s in specs]
     began = synchronised()
     for _ in range(steps):
-        torch.stack([p.data.sample(training.batch_size, g, device=where).x for p, g in zip(together, generators)])
+        torch.stack([data.sample(training.batch_size, g, device=where).x for (_, _, data, _), g in zip(members, generators)])
     return SeedTimes(sequential, batched, counter.get_total_flops(), synchronised() - began, one_chunk)
 
 
